@@ -1,0 +1,130 @@
+# charon: one entry point for everything. See README.md.
+#
+#   make            build every artifact under build/
+#   make check      tiers 1-3; last line is "N passed, N failed"
+#   make run        the main demo under QEMU
+#   make bench      figures side by side with the references
+#   make fuzz       libFuzzer over every loader parser
+#   make deps       install missing Debian packages (idempotent)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show every command
+
+B        := build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# ---------------------------------------------------------------- toolchains
+CXX_FS   := clang++
+CXX_HOST := clang++
+LD_FS    := ld.lld
+NASM     := nasm
+IA64_AS  := ia64-linux-gnu-as
+IA64_LD  := ia64-linux-gnu-ld
+IA64_NM  := ia64-linux-gnu-nm
+
+WARN := -Wall -Wextra -Werror
+
+# Freestanding x86_64 code that runs on bare metal. -fno-pic with the
+# kernel code model keeps every relocation inside the set that kexec-tools
+# and Linux apply (64, 32, 32S, PC32, PLT32); the image sits below 2 GiB.
+FS_CXXFLAGS := --target=x86_64-unknown-none-elf -std=c++20 -O2 $(WARN) \
+  -ffreestanding -fno-exceptions -fno-rtti -nostdlib -fno-stack-protector \
+  -mno-red-zone -fno-pic -fno-pie -mcmodel=kernel -fno-builtin \
+  -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-threadsafe-statics \
+  -fno-jump-tables -ffunction-sections -fdata-sections -fno-common \
+  -Icommon/include -I$(B)/gen
+FS_GPR   := -mgeneral-regs-only
+FS_SIMD  := -msse4.1 -msha
+NASMFLAGS := -f elf64 -Werror -I$(B)/gen/ -Ix86_64/
+
+# Host code: tools, the loader, and the unit tests. ASan and UBSan always.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_CXXFLAGS := -std=c++20 -O1 -g $(WARN) $(SAN) -Icommon/include -Iloader/include -I$(B)/gen
+HOST_LDFLAGS  := $(SAN)
+HOST_SIMD := -msse4.1 -msha
+GTEST_LIBS := -lgtest -lgtest_main -lpthread
+# Benchmarks are timed without sanitizers and at full optimisation.
+BENCH_CXXFLAGS := -std=c++20 -O2 $(WARN) -Icommon/include -Iloader/include -I$(B)/gen
+
+# Each directory adds to these from its rules.mk.
+ALL_TARGETS  :=
+# Test suites run by `make check`. Each entry is KIND:COMMAND where KIND is
+# gtest (a GoogleTest binary) or script (prints "PASS: name"/"FAIL: name").
+CHECK_SUITES :=
+BENCH_STEPS  :=
+FUZZ_STEPS   :=
+INSTALL_FILES :=
+
+.PHONY: all check check-run run bench bench-run fuzz deps install clean format
+all:
+
+include common/rules.mk
+-include x86_64/rules.mk
+-include ia64/rules.mk
+-include loader/rules.mk
+-include boot-tests/rules.mk
+
+all: $(ALL_TARGETS)
+
+# ------------------------------------------------------------ generic rules
+$(B)/fs/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX-FS  $<"
+	$(Q)$(CXX_FS) $(FS_CXXFLAGS) $(FS_GPR) -MMD -MP -c $< -o $@
+
+$(B)/fs/%.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	$(Q)$(NASM) $(NASMFLAGS) -MD $@.d -MP $< -o $@
+
+$(B)/host/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	$(Q)$(CXX_HOST) $(HOST_CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/bench/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX-O2  $<"
+	$(Q)$(CXX_HOST) $(BENCH_CXXFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ------------------------------------------------------------------ targets
+DEB_PACKAGES := clang lld nasm gnu-efi qemu-system-x86 ovmf \
+  binutils-ia64-linux-gnu busybox-static cpio mtools libgtest-dev libssl-dev \
+  libclang-rt-14-dev kexec-tools xz-utils
+
+deps:
+	$(Q)sh boot-tests/deps.sh $(DEB_PACKAGES)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-run
+
+check-run:
+	$(Q)sh boot-tests/runner.sh $(B)/test-logs $(CHECK_SUITES)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory bench-run
+
+bench-run:
+	$(Q)set -e; $(foreach s,$(BENCH_STEPS),$(s);)
+
+fuzz: deps
+	$(Q)set -e; $(foreach s,$(FUZZ_STEPS),$(s);)
+
+install: all
+	$(Q)set -e; $(foreach f,$(INSTALL_FILES),install -D -m $(word 3,$(subst :, ,$(f))) $(word 1,$(subst :, ,$(f))) $(DESTDIR)$(PREFIX)/$(word 2,$(subst :, ,$(f)));)
+
+format:
+	$(Q)find common x86_64 ia64 loader boot-tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,128 @@
+/* charon's parameter block: the one ABI between a loader and the purgatory.
+ *
+ * C-compatible (C99 and C++20), little-endian, naturally aligned, no
+ * padding the compiler chooses on its own. nasm lays the block out from
+ * build/gen/params.inc, which gen_params.cpp prints from this definition,
+ * so no offset is ever typed twice.
+ *
+ * purgatory.ro exports the whole block as `charon_params`, and every field
+ * that kexec-tools' x86_64 loader patches under the name it uses
+ * (sha256_regions, entry64_regs, ...), with the same size. purgatory.bin
+ * gives the block's offset in its header (charon_bin_header below).
+ *
+ * Every field is documented in README.md, section "The parameter block".
+ */
+#ifndef CHARON_PARAMS_H
+#define CHARON_PARAMS_H
+
+#include <stdint.h>
+
+#define CHARON_PARAMS_MAGIC 0x4e524843u /* "CHRN" little-endian */
+#define CHARON_PARAMS_VERSION 1u
+#define CHARON_MAX_REGIONS 16   /* kexec-tools' SHA256_REGIONS */
+#define CHARON_MAX_MAP_RANGES 8
+#define CHARON_BACKUP_DEFAULT_SIZE (640u * 1024u) /* [0, 640 KiB) */
+
+/* How the purgatory leaves. Generic64 is the default because it is what
+ * kexec-tools' x86_64 loader expects: it fills entry64_regs and nothing
+ * else. */
+#define CHARON_HANDOFF_GENERIC64 0u /* load regs64 exactly, CS=0x10, paging on */
+#define CHARON_HANDOFF_LINUX64 1u   /* boot.rst 64-bit: RSI=boot_params, jump kernel_entry */
+#define CHARON_HANDOFF_LINUX32 2u   /* boot.rst 32-bit: ESI=boot_params, paging off */
+#define CHARON_HANDOFF_GENERIC32 3u /* load regs32 exactly, paging off */
+#define CHARON_HANDOFF_COUNT 4u
+
+/* flags */
+#define CHARON_F_SCALAR_ONLY 0x1u /* never use SHA-NI (and never enable SSE) */
+#define CHARON_F_HALT_BEFORE_JUMP 0x2u /* verify and prepare, then halt: a loader self-test */
+
+struct charon_region { /* == kexec-tools' struct sha256_region */
+  uint64_t start;
+  uint64_t len;
+};
+
+struct charon_regs64 { /* == kexec-tools' struct entry64_regs */
+  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rip;
+};
+
+struct charon_regs32 { /* == kexec-tools' struct entry32_regs */
+  uint32_t eax, ebx, ecx, edx, esi, edi, esp, ebp;
+  uint32_t eip;
+};
+
+struct charon_params {
+  /* identity */
+  uint32_t magic;   /* CHARON_PARAMS_MAGIC */
+  uint16_t version; /* CHARON_PARAMS_VERSION */
+  uint16_t size;    /* sizeof(struct charon_params) */
+  uint32_t flags;   /* CHARON_F_* */
+  uint32_t handoff; /* CHARON_HANDOFF_* */
+
+  /* verification: SHA-256 over regions[0..15] in order, zero-length
+   * entries contribute nothing (kexec-tools' rule). */
+  struct charon_region regions[CHARON_MAX_REGIONS]; /* sha256_regions */
+  uint8_t digest[32];                               /* sha256_digest */
+
+  /* crash-dump backup, copied after verification succeeds.
+   * backup_dst == 0 disables it; backup_size == 0 means the default
+   * [0, 640 KiB). */
+  uint64_t backup_dst;  /* backup_start */
+  uint64_t backup_src;  /* backup_src_start */
+  uint64_t backup_size; /* backup_src_size */
+
+  /* handoff register sets for the generic kinds */
+  struct charon_regs64 regs64; /* entry64_regs */
+  struct charon_regs32 regs32; /* entry32_regs */
+
+  int32_t skip_checks; /* skip_checks: nonzero skips verification (kexec-tools' meaning) */
+  uint64_t jump_back_entry; /* jump_back_entry: kept for ABI compatibility, unused */
+  uint64_t cmdline_end;     /* cmdline_end: kept for ABI compatibility, unused */
+
+  /* console */
+  uint32_t serial_baud;     /* serial_baud: 0 leaves the UART's divisor alone */
+  uint16_t serial_base;     /* serial_base: 8250 I/O port, default 0x3f8 */
+  uint16_t debugcon_port;   /* the port console_debugcon writes to, default 0xe9 */
+  uint8_t console_serial;   /* console_serial: nonzero prints on the 8250 */
+  uint8_t console_vga;      /* console_vga: accepted, charon has no VGA console */
+  uint8_t reset_vga;        /* reset_vga: accepted, unused */
+  uint8_t panic_kernel;     /* panic_kernel: this image is a crash kernel */
+  uint8_t console_debugcon; /* nonzero prints on debugcon_port */
+  uint8_t legacy_pic;       /* legacy_pic: accepted, unused */
+  uint8_t reserved0[2];
+
+  /* Linux kinds */
+  uint64_t boot_params;  /* physical address of struct boot_params (RSI/ESI) */
+  uint64_t kernel_entry; /* linux64: load address + 0x200; linux32: load address */
+
+  /* the purgatory's own identity map */
+  uint64_t idmap_limit;  /* map [0, idmap_limit) as well as the ranges below; 0: ranges only */
+  uint64_t scratch_base; /* page-aligned area for page tables; 0: use the built-in one */
+  uint64_t scratch_size; /* bytes; see charon_idmap_bytes_needed() in the loader */
+  struct charon_region map_ranges[CHARON_MAX_MAP_RANGES]; /* e.g. the kernel's init_size range */
+};
+
+/* purgatory.bin begins with this header; every offset is from the start
+ * of the file, which is loaded at any 4 KiB-aligned address below 4 GiB. */
+#define CHARON_BIN_MAGIC 0x4e494243u /* "CBIN" */
+struct charon_bin_header {
+  uint32_t magic;          /* CHARON_BIN_MAGIC */
+  uint32_t version;        /* CHARON_PARAMS_VERSION */
+  uint32_t entry64;        /* 64-bit entry (long mode, image mapped 1:1) */
+  uint32_t entry32;        /* 32-bit entry (protected mode, paging off) */
+  uint32_t params;         /* offset of struct charon_params */
+  uint32_t file_size;      /* bytes of the file */
+  uint32_t mem_size;       /* bytes to reserve from the load address (file + bss) */
+  uint32_t reserved;
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct charon_region) == 16);
+static_assert(sizeof(struct charon_regs64) == 17 * 8);
+static_assert(sizeof(struct charon_regs32) == 9 * 4);
+static_assert(sizeof(struct charon_bin_header) == 32);
+static_assert(sizeof(struct charon_params) % 8 == 0);
+#endif
+
+#endif /* CHARON_PARAMS_H */
