@@ -35,6 +35,7 @@
 /* flags */
 #define CHARON_F_SCALAR_ONLY 0x1u /* never use SHA-NI (and never enable SSE) */
 #define CHARON_F_HALT_BEFORE_JUMP 0x2u /* verify and prepare, then halt: a loader self-test */
+#define CHARON_F_FAULT_TEST 0x4u /* execute ud2 once the IDT is in: proves the exception report */
 
 struct charon_region { /* == kexec-tools' struct sha256_region */
   uint64_t start;
