@@ -1,0 +1,85 @@
+// Identity page tables for the 64-bit handoff: plain C++ over a bounded
+// arena, with the CPU features passed in, so the host tests can build and
+// walk the same tables the purgatory builds.
+//
+// Freestanding-safe: no libc, no heap, no static constructors.
+#pragma once
+#include <charon/params.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace charon::x86 {
+
+// Page-table memory: a bounded bump allocator over a page-aligned area.
+// `phys_base` is the physical address of the area; `virt_base` is where the
+// caller can access it (equal in the purgatory, a host buffer in tests).
+// phys_base must be non-zero, because alloc() reports exhaustion with 0.
+struct TableArena {
+  uint64_t phys_base;
+  uint8_t* virt_base;
+  size_t pages;
+  size_t used;
+
+  uint64_t alloc();  // physical address of a zeroed 4 KiB page, or 0 when exhausted
+  void* to_virt(uint64_t phys) const;  // phys inside the arena -> pointer, else nullptr
+};
+
+// gbpages: 1 GiB leaves allowed (CPUID.80000001h:EDX[26]).
+// la57: build 5-level tables (the handoff runs with CR4.LA57 set).
+struct MapPolicy {
+  bool gbpages;
+  bool la57;
+};
+
+enum class MapStatus { Ok, OutOfTables, Misaligned, BadRange };
+
+// Highest end address map() accepts. An identity-mapped address is also a
+// linear address, and a linear address must be canonical: with 4-level
+// paging bits 63:47 must all equal bit 47, so only [0, 2^47) can map to
+// itself; with 5-level paging [0, 2^56). [intel/vol3]: 4.5.
+constexpr uint64_t idmap_limit(MapPolicy policy) {
+  return uint64_t{1} << (policy.la57 ? 56 : 47);
+}
+
+// Builds tables whose entries are present|writable and supervisor-only,
+// with no NX bit (so EFER.NXE need not be set) and write-back caching.
+// Leaves are 2 MiB, or 1 GiB where policy.gbpages allows and a whole
+// aligned GiB lies inside the range. Present leaves are never split.
+class IdentityMap {
+ public:
+  IdentityMap(TableArena& arena, MapPolicy policy) : arena_(arena), policy_(policy) {}
+
+  // Allocates the root table. Misaligned if the arena is not page-aligned
+  // or phys_base is 0.
+  MapStatus init();
+
+  // Maps [start, end), rounded out to 2 MiB. Idempotent and overlap-safe:
+  // whatever is already present is kept and costs nothing. BadRange if
+  // end <= start or end > idmap_limit(policy). On OutOfTables the tables
+  // stay valid, only incomplete. Calls init() first if it was not called.
+  MapStatus map(uint64_t start, uint64_t end);
+
+  uint64_t root() const { return root_; }  // physical address for CR3, 0 before init()
+
+ private:
+  MapStatus map_pml5(uint64_t addr, uint64_t end);
+  MapStatus map_pml4(uint64_t* pml4, uint64_t addr, uint64_t end);
+  MapStatus map_pdpt(uint64_t* pdpt, uint64_t addr, uint64_t end);
+  void map_pd(uint64_t* pd, uint64_t addr, uint64_t end);
+  uint64_t* next_table(uint64_t& entry, MapStatus& status);
+
+  TableArena& arena_;
+  MapPolicy policy_;
+  uint64_t root_ = 0;
+};
+
+// Exact number of table pages (root included) that init() and then one
+// map(start, start + len) per range, in the given order, would allocate.
+// The loader uses it to size the scratch area. Zero-length ranges and
+// ranges that map() would reject are ignored, as map() allocates nothing
+// for them.
+size_t idmap_pages_needed(const charon_region* ranges, size_t count, MapPolicy policy);
+
+const char* map_status_name(MapStatus status);
+
+}  // namespace charon::x86
