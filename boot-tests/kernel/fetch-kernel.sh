@@ -1,0 +1,54 @@
+#!/bin/sh
+# Fetches Debian's cloud kernel for the real-kernel tests (tier 3).
+# Usage: fetch-kernel.sh OUTDIR
+#
+# Leaves OUTDIR/vmlinuz, OUTDIR/kernel-version and OUTDIR/kexec-config (the
+# config options the scenarios depend on). A no-op when OUTDIR/vmlinuz
+# exists, so `make deps` stays fast. The cloud flavour is the smallest
+# Debian kernel that still has kexec, 8250 console and gzip initrd built in.
+set -eu
+out=${1:?usage: fetch-kernel.sh OUTDIR}
+[ -s "$out/vmlinuz" ] && exit 0
+mkdir -p "$out"
+
+meta=linux-image-cloud-amd64
+# apt-cache only knows packages after `apt-get update`; a fresh machine has
+# empty lists, so fetch them once rather than failing with "no package".
+if ! apt-cache show "$meta" >/dev/null 2>&1; then
+  echo "fetch-kernel: package lists empty, running apt-get update"
+  apt-get update -qq
+fi
+# The metapackage depends on exactly one versioned image package.
+pkg=$(apt-cache depends "$meta" | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+[ -n "$pkg" ] || { echo "fetch-kernel: cannot resolve $meta" >&2; exit 1; }
+echo "fetch-kernel: $meta -> $pkg"
+
+tmp=$(mktemp -d "$out/fetch.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+# apt-get download writes into the current directory; the _apt sandbox user
+# must be able to write there, hence the subshell and chmod.
+chmod 777 "$tmp"
+(cd "$tmp" && apt-get download -qq "$pkg")
+deb=$(ls "$tmp"/*.deb)
+dpkg-deb -x "$deb" "$tmp/x"
+
+vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* | head -n 1)
+config=$(ls "$tmp"/x/boot/config-* | head -n 1)
+version=${vmlinuz##*/vmlinuz-}
+
+# Record the options the tests rely on, and refuse a kernel that cannot run
+# them: without kexec or an initrd, every scenario would fail for a reason
+# that has nothing to do with charon.
+grep -E '^(# )?CONFIG_(KEXEC|KEXEC_FILE|CRASH_DUMP|X86_5LEVEL|SERIAL_8250_CONSOLE|BLK_DEV_INITRD|RD_GZIP)[= ]' \
+  "$config" >"$tmp/kexec-config"
+for opt in KEXEC SERIAL_8250_CONSOLE BLK_DEV_INITRD RD_GZIP; do
+  grep -q "^CONFIG_$opt=y" "$config" ||
+    { echo "fetch-kernel: $pkg lacks CONFIG_$opt=y" >&2; exit 1; }
+done
+
+cp "$tmp/kexec-config" "$out/kexec-config"
+echo "$version" >"$out/kernel-version"
+# vmlinuz last: its presence is what marks the fetch as complete.
+cp "$vmlinuz" "$out/vmlinuz.tmp" && mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+echo "fetch-kernel: $version ->" "$out/vmlinuz"
+sed 's/^/fetch-kernel:   /' "$out/kexec-config"

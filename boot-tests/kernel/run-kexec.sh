@@ -1,0 +1,152 @@
+#!/bin/sh
+# One real-kernel kexec scenario: QEMU boots kernel A, whose /init loads
+# kernel B with the chosen loader and kexecs into it; kernel B reports its
+# cmdline and checks its initrd. Prints one "PASS: name" or "FAIL: name"
+# line (with the end of the serial log on failure); exits 1 on failure.
+#
+# Usage: run-kexec.sh [--loader charon|kexec-tools] [--proto 64|32]
+#          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
+#          [--timeout SECONDS] [--live] [--stamp]
+#   --serial-log  the purgatory prints on ttyS0; its lines must show up
+#   --live        also copy the serial log to stdout as it arrives
+#   --stamp       prefix each log line with the host's time (for the bench)
+# Environment:
+#   KERNEL        bzImage for kernel B (default build/kernel/vmlinuz)
+#   KERNEL_A      bzImage for kernel A (default KERNEL; needs CONFIG_KEXEC)
+#   INITRD        initramfs built by mkinitramfs.sh (default: build it)
+#   CHARON_KEXEC  the loader (default build/loader/charon-kexec)
+#   LOGDIR        where serial logs go (default build/kernel/logs)
+set -u
+here=$(dirname "$0")
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no tmo=150 live=no stamp=no
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --loader) loader=$2; shift ;;
+    --proto) proto=$2; shift ;;
+    --mem) mem=$2; shift ;;
+    --cpu) cpu=$2; shift ;;
+    --serial-log) serial=yes ;;
+    --timeout) tmo=$2; shift ;;
+    --live) live=yes ;;
+    --stamp) stamp=yes ;;
+    *) echo "run-kexec: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# QEMU's "max" CPU has LA57 under TCG, so the paging level is named by
+# +la57 / -la57 and checked in kernel A; other CPU models are just named.
+case "$cpu" in
+  *+la57*) paging=5level want_la57=yes ;;
+  *-la57*) paging=4level want_la57=no ;;
+  *) paging=cpu_$(echo "$cpu" | sed 's/[^A-Za-z0-9]/_/g') want_la57="" ;;
+esac
+name=kexec-$loader-${proto}bit-$mem-$paging
+[ "$serial" = yes ] && name=$name-serial-log
+kernel=${KERNEL:-build/kernel/vmlinuz}
+kernel_a=${KERNEL_A:-$kernel}
+charon=${CHARON_KEXEC:-build/loader/charon-kexec}
+logdir=${LOGDIR:-build/kernel/logs}
+log=$logdir/$name.log
+mkdir -p "$logdir"
+
+fail() {
+  echo "FAIL: $name ($1)"
+  if [ -s "$log" ]; then
+    echo "  last lines of $log:"
+    tr -d '\r' <"$log" | tail -n 30 | sed 's/^/  | /'
+  fi
+  exit 1
+}
+
+# Loader options. kexec-tools' purgatory divides by the baud rate, so it
+# needs one; charon-kexec has a default.
+case "$loader" in
+  charon) opts="" ; purg_re='^charon:' ;;
+  kexec-tools) opts="" ; purg_re="I'm in purgatory" ;;
+  *) echo "run-kexec: --loader charon|kexec-tools" >&2; exit 2 ;;
+esac
+case "$proto" in
+  64) ;;
+  32) opts="$opts --entry-32bit" ;;
+  *) echo "run-kexec: --proto 64|32" >&2; exit 2 ;;
+esac
+if [ "$serial" = yes ]; then
+  opts="$opts --console-serial --serial=0x3f8"
+  [ "$loader" = kexec-tools ] && opts="$opts --serial-baud=115200"
+fi
+case "$mem" in
+  *G) mem_kb=$(( ${mem%G} * 1048576 )) ;;
+  *M) mem_kb=$(( ${mem%M} * 1024 )) ;;
+  *) echo "run-kexec: --mem NNNM|NG" >&2; exit 2 ;;
+esac
+
+[ -s "$kernel" ] || fail "no kernel at $kernel; run 'make deps' (boot-tests/kernel/fetch-kernel.sh build/kernel)"
+[ -s "$kernel_a" ] || fail "no kernel A at $kernel_a"
+if [ -z "${INITRD:-}" ]; then
+  INITRD=build/kernel/initramfs.cpio.gz
+  sh "$here/mkinitramfs.sh" "$INITRD" "$charon" >/dev/null || fail "mkinitramfs.sh failed"
+  if [ "$loader" = charon ] && [ "$(cat "$INITRD.charon")" != yes ]; then
+    fail "charon-kexec is not built: $charon is missing (make $charon)"
+  fi
+fi
+[ -s "$INITRD" ] || fail "no initramfs at $INITRD"
+
+# Kernel A's initrd is the same initramfs plus an uncompressed cpio member
+# with kernel B and kernel B's initrd (the initramfs itself) under /boot.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/charon-kexec.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/boot"
+cp "$kernel" "$tmp/boot/vmlinuz"
+cp "$INITRD" "$tmp/boot/initrd"
+(cd "$tmp" && printf 'boot\nboot/vmlinuz\nboot/initrd\n' | cpio -o -H newc -R 0:0 --quiet) >"$tmp/boot.cpio"
+cat "$INITRD" "$tmp/boot.cpio" >"$tmp/initrd-a"
+
+# A fresh token in kernel B's cmdline proves that B got this run's cmdline.
+# "~" stands for a space inside one word of kernel A's cmdline (see init).
+token=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+bappend="console=ttyS0 panic=-1 charon.stage=b charon.token=$token"
+tilde() { echo "$1" | sed 's/^ *//; s/ /~/g'; }
+aappend="console=ttyS0 panic=-1 charon.stage=a charon.loader=$loader"
+aappend="$aappend charon.opts=$(tilde "$opts") charon.bappend=$(tilde "$bappend")"
+
+start=$(date +%s)
+# -no-reboot turns a panic (panic=-1) or a triple fault into a QEMU exit;
+# poweroff -f at the end of each stage exits it on success.
+qemu() {
+  timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu "$cpu" -m "$mem" -smp 1 \
+    -nodefaults -display none -serial stdio -monitor none -no-reboot \
+    -kernel "$kernel_a" -initrd "$tmp/initrd-a" -append "$aappend" </dev/null
+}
+filter() { if [ "$stamp" = yes ]; then busybox ts '%.s'; else cat; fi; }
+if [ "$live" = yes ]; then
+  qemu | filter | tee "$log"
+else
+  qemu | filter >"$log"
+fi
+secs=$(( $(date +%s) - start ))
+
+clean=$tmp/log
+tr -d '\r' <"$log" >"$clean"
+[ "$stamp" = yes ] && sed -i 's/^[0-9.]* //' "$clean"
+grep -q 'CHARON-A-UP' "$clean" || fail "kernel A did not reach /init after ${secs}s"
+if [ -n "$want_la57" ]; then
+  grep -q "CHARON-A-UP la57=$want_la57" "$clean" ||
+    fail "kernel A's la57 is not '$want_la57', so the $paging entry is not what runs"
+fi
+grep -q 'CHARON-A-LOAD-FAILED' "$clean" && fail "the loader failed in kernel A"
+grep -q 'CHARON-A-EXEC$' "$clean" || fail "kernel A never reached the kexec -e step"
+grep -q 'CHARON-A-EXEC-FAILED' "$clean" && fail "kexec -e returned in kernel A"
+if [ "$serial" = yes ]; then
+  sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q "$purg_re" ||
+    fail "no purgatory line matching \"$purg_re\" on the serial console after kexec -e"
+fi
+sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' || fail "kernel B did not reach /init within ${tmo}s (took ${secs}s)"
+grep -qFx "CHARON-B-OK cmdline=$bappend" "$clean" ||
+  fail "kernel B's cmdline is not '$bappend'"
+grep -q 'CHARON-INITRD-OK' "$clean" || fail "kernel B's initrd payload sha256 does not match"
+# Kernel B must see the RAM that kernel A had (its e820 came from the loader).
+b_kb=$(sed -n 's/.*CHARON-B-MEM .*MemTotal: \([0-9]*\) kB.*/\1/p' "$clean")
+[ -n "$b_kb" ] && [ "$b_kb" -ge $(( mem_kb * 8 / 10 )) ] ||
+  fail "kernel B sees ${b_kb:-no} kB of RAM, expected at least 80% of $mem"
+echo "PASS: $name (${secs}s)"

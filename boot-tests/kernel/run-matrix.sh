@@ -1,0 +1,31 @@
+#!/bin/sh
+# The real-kernel suite of `make check` (tier 3): kernel A kexecs kernel B
+# through charon-kexec and charon's purgatory in each case below, plus one
+# case with Debian's kexec-tools that proves the environment (kernel,
+# initramfs, QEMU): if only that one fails, the problem is not charon.
+# Prints one PASS/FAIL line per case; exits 1 if any failed.
+# Without build/loader/charon-kexec the charon cases FAIL, never skip.
+set -u
+here=$(dirname "$0")
+run() { sh "$here/run-kexec.sh" "$@" || failed=$((failed + 1)); }
+failed=0
+
+# The initramfs is built once here, not in each case.
+if [ -z "${INITRD:-}" ]; then
+  sh "$here/mkinitramfs.sh" build/kernel/initramfs.cpio.gz "${CHARON_KEXEC:-build/loader/charon-kexec}" ||
+    { echo "FAIL: kexec-initramfs-builds"; exit 1; }
+fi
+
+run --loader kexec-tools --proto 64 --mem 512M --cpu max,-la57
+# 64-bit handoff from 4-level paging, low RAM and RAM above 4 GiB.
+run --loader charon --proto 64 --mem 512M --cpu max,-la57
+run --loader charon --proto 64 --mem 6G --cpu max,-la57
+# 32-bit handoff (paging off): every segment must land below 4 GiB.
+run --loader charon --proto 32 --mem 512M --cpu max,-la57
+run --loader charon --proto 32 --mem 6G --cpu max,-la57
+# Entered with LA57 on: relocate_kernel leaves a 5-level page table.
+run --loader charon --proto 64 --mem 512M --cpu max,+la57
+run --loader charon --proto 32 --mem 6G --cpu max,+la57
+# The purgatory's own console: its "charon:" lines reach ttyS0.
+run --loader charon --proto 64 --mem 512M --cpu max,-la57 --serial-log
+[ "$failed" -eq 0 ]

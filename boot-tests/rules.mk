@@ -1,0 +1,1 @@
+-include boot-tests/kernel.mk
