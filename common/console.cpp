@@ -65,7 +65,19 @@ void Console::vprintf(const char* fmt, va_list ap) {
       case 'i': {
         int64_t v = longs ? va_arg(ap, long) : va_arg(ap, int);
         uint64_t mag = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-        if (v < 0) putc('-'), width = width ? width - 1 : 0;
+        if (v < 0) {
+          // The sign goes before zero padding ("-0042") but after space
+          // padding ("  -42"), as in C's printf.
+          if (pad == ' ') {
+            int digits = 1;
+            for (uint64_t m = mag; m >= 10; m /= 10) ++digits;
+            for (int i = digits + 1; i < width; ++i) putc(' ');
+            width = 0;
+          } else if (width) {
+            --width;
+          }
+          putc('-');
+        }
         put_unsigned(mag, 10, false, width, pad);
         break;
       }
