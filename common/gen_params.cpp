@@ -13,7 +13,7 @@ int main() {
   std::printf("%%define CHARON_PARAMS_MAGIC 0x%x\n", CHARON_PARAMS_MAGIC);
   std::printf("%%define CHARON_PARAMS_VERSION %u\n", CHARON_PARAMS_VERSION);
   std::printf("%%define CHARON_BIN_MAGIC 0x%x\n", CHARON_BIN_MAGIC);
-  std::printf("%%define charon_params_size %zu\n", sizeof(charon_params));
+  std::printf("%%define CHARON_PARAMS_BYTES %zu\n", sizeof(charon_params));
   FIELD(charon_params, magic);
   FIELD(charon_params, version);
   FIELD(charon_params, size);
@@ -44,6 +44,7 @@ int main() {
   FIELD(charon_params, scratch_base);
   FIELD(charon_params, scratch_size);
   FIELD(charon_params, map_ranges);
+  FIELD(charon_params, region_digests);
   std::printf("%%define charon_regs64_size %zu\n", sizeof(charon_regs64));
   std::printf("%%define charon_regs32_size %zu\n", sizeof(charon_regs32));
 #define R64(r) OFF(charon_regs64, r)

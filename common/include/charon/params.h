@@ -102,6 +102,11 @@ struct charon_params {
   uint64_t scratch_base; /* page-aligned area for page tables; 0: use the built-in one */
   uint64_t scratch_size; /* bytes; see charon_idmap_bytes_needed() in the loader */
   struct charon_region map_ranges[CHARON_MAX_MAP_RANGES]; /* e.g. the kernel's init_size range */
+
+  /* Optional: SHA-256 of each region alone. Only read after the combined
+   * digest failed, to name the region that differs; an all-zero entry
+   * means "not given". Verification itself is one pass, as above. */
+  uint8_t region_digests[CHARON_MAX_REGIONS][32];
 };
 
 /* purgatory.bin begins with this header; every offset is from the start

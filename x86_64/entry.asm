@@ -1,0 +1,176 @@
+; charon's two entries. Both converge on one state before any C++ runs:
+; 32-bit protected mode with paging off and our own GDT, from which we
+; build bootstrap tables, enter long mode ourselves and call purgatory_main.
+; Nothing the caller left (CR3, CR4 bits, GDT, IDT, RSP, RFLAGS) survives.
+;
+; What must hold on entry (README, "Entry contract"): the whole image
+; (file + bss) is identity-mapped and below 2 GiB; one CPU; and for
+; entry32, EAX holds the address of charon_entry32 itself (a caller that
+; does `jmp eax` satisfies it), because 32-bit code has no RIP-relative
+; addressing and we may not assume a stack to call/pop from.
+%include "params.inc"
+%include "arch.inc"
+
+%define BOOT_TABLE_PAGES 7   ; PML5, PML4, PDPT, 4 PDs: [0, 4 GiB) in 2 MiB pages
+
+extern purgatory_main
+global purgatory_start, charon_entry64, charon_entry32, gdt64, gdt64_end
+global charon_stack_top, charon_boot_tables, charon_entered_la57
+
+section .text.entry progbits alloc exec write align=16
+bits 64
+; ---- 64-bit entry: long mode, any CR3 that maps us 1:1 --------------------
+purgatory_start:
+charon_entry64:
+    cli
+    cld
+    ; Our own pages may be mapped read-only; clear CR0.WP so our writes
+    ; below land. [intel/vol3]: 4.6.1.
+    mov     rax, cr0
+    and     rax, ~CR0_WP
+    mov     cr0, rax
+    ; Remember whether the caller ran 5-level paging: we keep that.
+    mov     rax, cr4
+    and     eax, CR4_LA57
+    mov     [rel charon_entered_la57], eax
+    lea     rax, [rel gdt64]
+    mov     [rel gdt64_ptr + 2], rax
+    lgdt    [rel gdt64_ptr]
+    lea     rbx, [rel charon_entry32]
+    LEAVE_LONG_MODE .in32, farptr
+    ; now 32-bit, paging off, ebx = &charon_entry32
+    jmp     common32
+
+; ---- 32-bit entry: protected mode, paging off, EAX = &charon_entry32 ------
+bits 32
+charon_entry32:
+    cli
+    cld
+    mov     ebx, eax
+    mov     dword [ebx + (charon_entered_la57 - charon_entry32)], 0
+    lea     eax, [ebx + (gdt64 - charon_entry32)]
+    mov     [ebx + (gdt64_ptr + 2 - charon_entry32)], eax
+    mov     dword [ebx + (gdt64_ptr + 6 - charon_entry32)], 0
+    lgdt    [ebx + (gdt64_ptr - charon_entry32)]
+    lea     eax, [ebx + (common32 - charon_entry32)]
+    mov     [ebx + (farptr - charon_entry32)], eax
+    mov     word [ebx + (farptr + 4 - charon_entry32)], SEL_CODE32
+    jmp     far [ebx + (farptr - charon_entry32)]
+
+; ---- the common path: 32-bit, paging off, ebx = &charon_entry32 ----------
+common32:
+    mov     eax, SEL_DATA
+    mov     ds, eax
+    mov     es, eax
+    mov     ss, eax
+    mov     fs, eax
+    mov     gs, eax
+    ; CR4: PAE, plus LA57 if the caller used it; everything else off.
+    mov     eax, CR4_PAE
+    or      eax, [ebx + (charon_entered_la57 - charon_entry32)]
+    mov     cr4, eax
+
+    ; Bootstrap tables: identity-map [0, 4 GiB) with 2 MiB pages, which
+    ; every x86_64 CPU supports. They cover our image and the scratch area
+    ; (both below 4 GiB by contract); purgatory_main then builds the real
+    ; map. edi = table base, found through a PC-relative slot.
+    lea     edi, [ebx + (boot_tables_slot - charon_entry32)]
+    add     edi, [edi]
+    mov     esi, edi                    ; esi = PML5 page
+    xor     eax, eax
+    mov     ecx, BOOT_TABLE_PAGES * 4096 / 4
+    rep stosd
+    mov     edi, esi
+    lea     eax, [esi + 0x1000 + 3]     ; PML5[0] -> PML4, present|write
+    mov     [esi], eax
+    lea     eax, [esi + 0x2000 + 3]     ; PML4[0] -> PDPT
+    mov     [esi + 0x1000], eax
+    xor     ecx, ecx                    ; PDPT[0..3] -> PD0..PD3
+.pdpt:
+    lea     eax, [esi + 0x3000 + 3]
+    mov     edx, ecx
+    shl     edx, 12
+    add     eax, edx
+    mov     [esi + 0x2000 + ecx * 8], eax
+    inc     ecx
+    cmp     ecx, 4
+    jb      .pdpt
+    xor     ecx, ecx                    ; 2048 PDEs: 2 MiB leaves, PS|write|present
+.pd:
+    mov     eax, ecx
+    shl     eax, 21
+    or      eax, 0x83
+    mov     [esi + 0x3000 + ecx * 8], eax
+    mov     dword [esi + 0x3000 + ecx * 8 + 4], 0
+    inc     ecx
+    cmp     ecx, 2048
+    jb      .pd
+    lea     eax, [esi + 0x1000]         ; 4-level root: PML4
+    test    dword [ebx + (charon_entered_la57 - charon_entry32)], CR4_LA57
+    jz      .root
+    mov     eax, esi                    ; 5-level root: PML5
+.root:
+    mov     cr3, eax
+
+    ; Long mode: EFER.LME then CR0.PG; CR0 also drops CD/NW/EM/TS/WP
+    ; whatever the caller had. [intel/vol3]: 10.8.5.
+    mov     ecx, MSR_EFER
+    xor     edx, edx
+    mov     eax, EFER_LME
+    wrmsr
+    mov     eax, CR0_PG | CR0_ET | CR0_PE
+    mov     cr0, eax
+    lea     eax, [ebx + (long64 - charon_entry32)]
+    mov     [ebx + (farptr - charon_entry32)], eax
+    mov     word [ebx + (farptr + 4 - charon_entry32)], SEL_CODE64
+    jmp     far [ebx + (farptr - charon_entry32)]
+
+bits 64
+long64:
+    mov     eax, SEL_DATA
+    mov     ds, eax
+    mov     es, eax
+    mov     ss, eax
+    mov     fs, eax
+    mov     gs, eax
+    ; There is no .bss to clear: C++ state is built with
+    ; -fno-zero-initialized-in-bss, so it lives in .data and the loader's
+    ; copy of the file is its initial value, for .ro and .bin alike.
+    lea     rsp, [rel charon_stack_top]
+    xor     ebp, ebp
+    lea     rdi, [rel charon_params]
+    call    purgatory_main
+.hang:                                  ; purgatory_main never returns
+    cli
+    hlt
+    jmp     .hang
+
+extern charon_params
+
+; ---- data the 32-bit code reaches relative to ebx -------------------------
+align 8
+farptr:             dd 0
+                    dw 0
+align 8
+charon_entered_la57: dd 0
+boot_tables_slot:   dd charon_boot_tables - $
+align 16
+; [intel/vol3]: 3.4.5 segment descriptors. Flat 4 GiB, DPL 0.
+gdt64:
+    dq 0                        ; 0x00 null
+    dq 0x00cf9a000000ffff       ; 0x08 32-bit code (D=1): mode switches
+    dq 0x00af9a000000ffff       ; 0x10 64-bit code (L=1, D=0): __BOOT_CS
+    dq 0x00cf92000000ffff       ; 0x18 data, read/write: __BOOT_DS
+gdt64_end:
+align 8
+    dw 0, 0, 0                  ; so that the base below is 8-byte aligned
+gdt64_ptr:
+    dw gdt64_end - gdt64 - 1
+    dq 0
+
+; ---- memory that is never zeroed: stack and bootstrap tables -------------
+section .noinit nobits alloc write align=4096
+charon_boot_tables: resb BOOT_TABLE_PAGES * 4096
+alignb 16
+charon_stack:       resb 16384
+charon_stack_top:

@@ -1,0 +1,34 @@
+// The purgatory's internal interfaces between its C++ parts and its
+// nasm stubs (entry.asm, handoff.asm, isr_stubs.asm). Not a public header.
+#pragma once
+#include <charon/console.h>
+#include <charon/params.h>
+#include <stdint.h>
+
+namespace charon::x86 {
+
+// The one console of the purgatory, set up from the parameter block.
+extern Console g_console;
+
+// Prints one line and halts this CPU forever, interrupts off.
+[[noreturn]] void halt_with(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+[[noreturn]] void halt_forever();
+
+// Installs an IDT whose 32 exception vectors print a report and halt.
+void idt_install();
+
+}  // namespace charon::x86
+
+extern "C" {
+// entry.asm
+extern uint32_t charon_entered_la57;  // CR4.LA57 bit as the 64-bit entry found it
+extern uint8_t purgatory_start[], charon_stack_top[], charon_boot_tables[];
+// isr_stubs.asm
+extern uint8_t charon_isr_stubs[];
+// handoff.asm
+[[noreturn]] void charon_handoff64(const charon_regs64* regs, uint64_t cr3, uint64_t cr4);
+[[noreturn]] void charon_handoff32(const charon_regs32* regs);
+// C++ entry points called from nasm
+[[noreturn]] void purgatory_main(charon_params* params);
+[[noreturn]] void charon_exception(const uint64_t* frame);
+}

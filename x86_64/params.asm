@@ -1,0 +1,60 @@
+; The parameter block, laid out from params.inc (generated from
+; common/include/charon/params.h), in .data so that loaders patching by
+; symbol find it in a PROGBITS section (kexec-tools refuses .bss).
+;
+; `charon_params` names the whole block. The kexec-tools x86_64 names
+; alias single fields with kexec-tools' sizes, so a loader written for
+; kexec-tools' purgatory patches ours unchanged.
+%include "params.inc"
+
+; FIELD name, offset, size: a global data symbol with its ELF size.
+%macro FIELD 3
+    global %1:data %3
+    %1 equ charon_params + %2
+%endmacro
+
+; AT off: pad with zeros up to `off` bytes into the block.
+%macro AT 1
+    times (%1) - ($ - charon_params) db 0
+%endmacro
+
+section .data.params progbits alloc write noexec align=64
+global charon_params:data CHARON_PARAMS_BYTES
+; Defaults are what kexec-tools' purgatory does when a loader patches only
+; kexec-tools' names: generic64 through entry64_regs (handoff 0), serial
+; base 0x3f8, no console. charon's own defaults: map [0, 4 GiB) and use
+; the built-in scratch area.
+charon_params:
+AT charon_params_magic
+    dd CHARON_PARAMS_MAGIC
+AT charon_params_version
+    dw CHARON_PARAMS_VERSION
+AT charon_params_size
+    dw CHARON_PARAMS_BYTES
+AT charon_params_handoff
+    dd CHARON_HANDOFF_GENERIC64
+AT charon_params_serial_base
+    dw 0x3f8
+AT charon_params_debugcon_port
+    dw 0xe9
+AT charon_params_idmap_limit
+    dq 0x100000000
+AT CHARON_PARAMS_BYTES
+
+FIELD sha256_regions,   charon_params_regions,         charon_params_regions_size
+FIELD sha256_digest,    charon_params_digest,          charon_params_digest_size
+FIELD backup_start,     charon_params_backup_dst,      charon_params_backup_dst_size
+FIELD backup_src_start, charon_params_backup_src,      charon_params_backup_src_size
+FIELD backup_src_size,  charon_params_backup_size,     charon_params_backup_size_size
+FIELD entry64_regs,     charon_params_regs64,          charon_params_regs64_size
+FIELD entry32_regs,     charon_params_regs32,          charon_params_regs32_size
+FIELD skip_checks,      charon_params_skip_checks,     charon_params_skip_checks_size
+FIELD jump_back_entry,  charon_params_jump_back_entry, charon_params_jump_back_entry_size
+FIELD cmdline_end,      charon_params_cmdline_end,     charon_params_cmdline_end_size
+FIELD serial_baud,      charon_params_serial_baud,     charon_params_serial_baud_size
+FIELD serial_base,      charon_params_serial_base,     charon_params_serial_base_size
+FIELD console_serial,   charon_params_console_serial,  charon_params_console_serial_size
+FIELD console_vga,      charon_params_console_vga,     charon_params_console_vga_size
+FIELD reset_vga,        charon_params_reset_vga,       charon_params_reset_vga_size
+FIELD panic_kernel,     charon_params_panic_kernel,    charon_params_panic_kernel_size
+FIELD legacy_pic,       charon_params_legacy_pic,      charon_params_legacy_pic_size

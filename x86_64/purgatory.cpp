@@ -1,0 +1,253 @@
+// purgatory_main: everything between "entered" and "jump", top to bottom.
+// entry.asm has already put us in long mode on bootstrap tables for
+// [0, 4 GiB), with our GDT and stack; nothing of the caller's state is in
+// use. Each section below either succeeds or prints one line and halts.
+#include <charon/cpuid.h>
+#include <charon/mem.h>
+#include <charon/sha256.h>
+#include <charon/x86/cr.h>
+#include <charon/x86/identity_map.h>
+#include <charon/x86/purgatory.h>
+#include <stdarg.h>
+
+namespace charon::x86 {
+
+constinit Console g_console;
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+// Built-in page-table area for loaders that do not reserve one (kexec-tools
+// patches only its own names). 12 pages map [0, 4 GiB) with 2 MiB pages
+// plus a few ranges elsewhere, or up to 512 GiB with 1 GiB pages.
+constexpr size_t kBuiltinScratchPages = 12;
+[[gnu::section(".noinit.scratch")]] alignas(4096) uint8_t g_builtin_scratch[kBuiltinScratchPages * kPage];
+
+void setup_console(const charon_params& p) {
+  g_console.clear();
+  if (p.console_serial) {
+    const uint16_t base = p.serial_base ? p.serial_base : 0x3f8;
+    // baud 0: keep whatever divisor firmware or the old kernel set.
+    Uart8250 uart = p.serial_baud ? Uart8250::init(base, p.serial_baud) : Uart8250{base};
+    g_console.add(uart.sink());
+  }
+  if (p.console_debugcon) g_console.add(DebugCon{p.debugcon_port ? p.debugcon_port : uint16_t{0xe9}}.sink());
+}
+
+const char* handoff_name(uint32_t kind) {
+  switch (kind) {
+    case CHARON_HANDOFF_GENERIC64: return "generic64";
+    case CHARON_HANDOFF_LINUX64: return "linux64";
+    case CHARON_HANDOFF_LINUX32: return "linux32";
+    case CHARON_HANDOFF_GENERIC32: return "generic32";
+  }
+  return "?";
+}
+
+void print_digest(const uint8_t* d) {
+  for (int i = 0; i < 32; ++i) g_console.printf("%02x", d[i]);
+}
+
+// Linux's boot_params fields we read, at boot.rst's offsets.
+constexpr uint64_t kBpExtCmdLinePtr = 0x0c8, kBpCmdLinePtr = 0x228, kBpCmdlineSize = 0x238;
+
+uint64_t cmdline_of(uint64_t boot_params) {
+  const auto* bp = reinterpret_cast<const uint8_t*>(boot_params);
+  uint32_t lo, hi;
+  mem_copy(&lo, bp + kBpCmdLinePtr, 4);
+  mem_copy(&hi, bp + kBpExtCmdLinePtr, 4);
+  return (uint64_t{hi} << 32) | lo;
+}
+
+// ---------------------------------------------------------------------------
+// The identity map: everything we or the next stage will touch.
+uint64_t build_identity_map(const charon_params& p, const CpuFeatures& cpu, bool la57) {
+  TableArena arena{};
+  if (p.scratch_base) {
+    if (p.scratch_base % kPage || p.scratch_size < kPage)
+      halt_with("charon: scratch area 0x%lx+0x%lx is not page-aligned or too small\n",
+                p.scratch_base, p.scratch_size);
+    arena = TableArena{p.scratch_base, reinterpret_cast<uint8_t*>(p.scratch_base),
+                       p.scratch_size / kPage, 0};
+  } else {
+    arena = TableArena{reinterpret_cast<uint64_t>(g_builtin_scratch), g_builtin_scratch,
+                       kBuiltinScratchPages, 0};
+  }
+  const MapPolicy policy{cpu.pdpe1gb, la57};
+  IdentityMap map(arena, policy);
+
+  auto need = [&](const char* what, uint64_t start, uint64_t len) {
+    if (!len) return;
+    const MapStatus st = map.map(start, start + len);
+    if (st == MapStatus::Ok) return;
+    halt_with("charon: cannot identity-map %s 0x%lx+0x%lx: %s (scratch 0x%lx, %lu pages)\n", what,
+              start, len, map_status_name(st), arena.phys_base, arena.pages);
+  };
+  // Our own image: code, data and .noinit lie between these symbols in
+  // every link the loaders do (one contiguous block).
+  const uint64_t lo = reinterpret_cast<uint64_t>(purgatory_start);
+  const uint64_t hi = reinterpret_cast<uint64_t>(g_builtin_scratch) + sizeof(g_builtin_scratch);
+  need("the purgatory", lo < hi ? lo : hi, lo < hi ? hi - lo : lo - hi + kPage);
+  need("the scratch area", arena.phys_base, arena.pages * kPage);
+  if (p.idmap_limit) need("[0, idmap_limit)", 0, p.idmap_limit);
+  for (const charon_region& r : p.regions) need("a region", r.start, r.len);
+  for (const charon_region& r : p.map_ranges) need("a map range", r.start, r.len);
+  if (p.backup_dst) {
+    const uint64_t size = p.backup_size ? p.backup_size : CHARON_BACKUP_DEFAULT_SIZE;
+    need("the backup source", p.backup_src, size);
+    need("the backup destination", p.backup_dst, size);
+  }
+  if (p.boot_params) {
+    need("boot_params", p.boot_params, kPage);
+    const uint64_t cmdline = cmdline_of(p.boot_params);
+    uint32_t cmdline_size;
+    mem_copy(&cmdline_size, reinterpret_cast<const uint8_t*>(p.boot_params) + kBpCmdlineSize, 4);
+    if (cmdline) need("the cmdline", cmdline, cmdline_size ? cmdline_size : kPage);
+  }
+  if (p.handoff == CHARON_HANDOFF_GENERIC64) {
+    need("entry64 rip", p.regs64.rip, 1);
+    if (p.regs64.rsp) need("entry64 rsp", p.regs64.rsp - 1, 1);
+  }
+  return map.root();
+}
+
+// ---------------------------------------------------------------------------
+// SSE, only for SHA-NI. [intel/vol3]: 13.1.3: CR0.EM=0, CR0.MP=1,
+// CR4.OSFXSR=1; OSXMMEXCPT too so that a SIMD fault is a report, not #UD.
+bool enable_sse() {
+  write_cr0(read_cr0().set_em(false).set_ts(false).set_mp(true));
+  write_cr4(read_cr4().set_osfxsr(true).set_osxmmexcpt(true));
+  return true;
+}
+
+void disable_sse() {
+  write_cr4(read_cr4().set_osfxsr(false).set_osxmmexcpt(false));
+  write_cr0(read_cr0().set_mp(false));
+}
+
+// ---------------------------------------------------------------------------
+void verify(const charon_params& p, const CpuFeatures& cpu) {
+  const bool shani = !(p.flags & CHARON_F_SCALAR_ONLY) && sha256_choose(cpu, true) == Sha256Impl::ShaNi;
+  if (shani) enable_sse();
+  const Sha256Impl impl = shani ? Sha256Impl::ShaNi : Sha256Impl::Scalar;
+  uint8_t got[32];
+  sha256_regions(p.regions, CHARON_MAX_REGIONS, impl, got);
+  if (mem_compare(got, p.digest, 32) == 0) {
+    if (shani) disable_sse();
+    g_console.printf("charon: digest ok (%s)\n", shani ? "sha-ni" : "scalar");
+    return;
+  }
+  // Mismatch: find the region that differs, if the loader gave per-region
+  // digests; cost does not matter any more.
+  int bad = -1;
+  uint8_t region_got[32];
+  static constexpr uint8_t kZero[32] = {};
+  for (int i = 0; i < CHARON_MAX_REGIONS && bad < 0; ++i) {
+    if (!p.regions[i].len || mem_compare(p.region_digests[i], kZero, 32) == 0) continue;
+    sha256_regions(&p.regions[i], 1, impl, region_got);
+    if (mem_compare(region_got, p.region_digests[i], 32) != 0) bad = i;
+  }
+  if (shani) disable_sse();
+  if (bad >= 0) {
+    g_console.printf("charon: digest mismatch in region %d (0x%lx+0x%lx): got ", bad,
+                     p.regions[bad].start, p.regions[bad].len);
+    print_digest(region_got);
+    g_console.puts(" want ");
+    print_digest(p.region_digests[bad]);
+  } else {
+    g_console.puts("charon: digest mismatch over all regions: got ");
+    print_digest(got);
+    g_console.puts(" want ");
+    print_digest(p.digest);
+  }
+  halt_with(" - not jumping\n");
+}
+
+void copy_backup(const charon_params& p) {
+  if (!p.backup_dst) return;
+  const uint64_t size = p.backup_size ? p.backup_size : CHARON_BACKUP_DEFAULT_SIZE;
+  mem_move(reinterpret_cast<void*>(p.backup_dst), reinterpret_cast<const void*>(p.backup_src), size);
+  g_console.printf("charon: backup 0x%lx+0x%lx -> 0x%lx\n", p.backup_src, size, p.backup_dst);
+}
+
+}  // namespace
+
+void halt_forever() {
+  for (;;) asm volatile("cli; hlt");
+}
+
+void halt_with(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_console.vprintf(fmt, ap);
+  va_end(ap);
+  halt_forever();
+}
+
+}  // namespace charon::x86
+
+using namespace charon;
+using namespace charon::x86;
+
+extern "C" void purgatory_main(charon_params* params) {
+  const charon_params& p = *params;
+
+  // ---- console and exceptions ---------------------------------------------
+  setup_console(p);
+  idt_install();
+  if (p.flags & CHARON_F_FAULT_TEST) asm volatile("ud2");
+  if (p.magic != CHARON_PARAMS_MAGIC || p.version != CHARON_PARAMS_VERSION ||
+      p.size != sizeof(charon_params))
+    halt_with("charon: parameter block magic/version/size 0x%x/%u/%u, want 0x%x/%u/%lu\n", p.magic,
+              p.version, p.size, CHARON_PARAMS_MAGIC, CHARON_PARAMS_VERSION, sizeof(charon_params));
+  if (p.handoff >= CHARON_HANDOFF_COUNT) halt_with("charon: unknown handoff kind %u\n", p.handoff);
+  const bool la57 = charon_entered_la57 != 0;
+  g_console.printf("charon: purgatory at 0x%lx, handoff %s, %d-level paging\n",
+                   reinterpret_cast<uint64_t>(purgatory_start), handoff_name(p.handoff),
+                   la57 ? 5 : 4);
+
+  // ---- our own identity map ------------------------------------------------
+  // Built before verification: the regions may lie above 4 GiB, beyond
+  // the bootstrap tables, and hashing must read them.
+  const CpuFeatures cpu = CpuFeatures::detect();
+  const uint64_t cr3 = build_identity_map(p, cpu, la57);
+  write_cr3(cr3);
+
+  // ---- verify, then back up low memory -------------------------------------
+  if (!p.skip_checks) verify(p, cpu);
+  copy_backup(p);
+  if (p.flags & CHARON_F_HALT_BEFORE_JUMP) halt_with("charon: verified; halting as asked\n");
+
+  // ---- hand off --------------------------------------------------------------
+  const uint64_t cr4 = Cr4{}.set_pae(true).set_la57(la57).raw();
+  switch (p.handoff) {
+    case CHARON_HANDOFF_LINUX64: {
+      // boot.rst, 64-bit boot protocol: RSI = boot_params, jump to the
+      // 64-bit entry (load address + 0x200); other registers are ours.
+      charon_regs64 r{};
+      r.rsi = p.boot_params;
+      r.rsp = reinterpret_cast<uint64_t>(charon_stack_top);
+      r.rip = p.kernel_entry;
+      g_console.printf("charon: jumping to 0x%lx (linux64, boot_params 0x%lx)\n", r.rip, r.rsi);
+      charon_handoff64(&r, cr3, cr4);
+    }
+    case CHARON_HANDOFF_GENERIC64:
+      g_console.printf("charon: jumping to 0x%lx (generic64)\n", p.regs64.rip);
+      charon_handoff64(&p.regs64, cr3, cr4);
+    case CHARON_HANDOFF_LINUX32: {
+      // boot.rst, 32-bit boot protocol: ESI = boot_params, EBP = EDI =
+      // EBX = 0, paging off, CS 0x10 / DS 0x18 flat.
+      charon_regs32 r{};
+      r.esi = static_cast<uint32_t>(p.boot_params);
+      r.esp = static_cast<uint32_t>(reinterpret_cast<uint64_t>(charon_stack_top));
+      r.eip = static_cast<uint32_t>(p.kernel_entry);
+      if (p.kernel_entry >> 32 || p.boot_params >> 32)
+        halt_with("charon: linux32 needs kernel and boot_params below 4 GiB\n");
+      g_console.printf("charon: jumping to 0x%x (linux32, boot_params 0x%x)\n", r.eip, r.esi);
+      charon_handoff32(&r);
+    }
+    default:
+      g_console.printf("charon: jumping to 0x%x (generic32)\n", p.regs32.eip);
+      charon_handoff32(&p.regs32);
+  }
+}
