@@ -13,6 +13,15 @@
 #include <vector>
 
 namespace charon {
+
+const char* name(Sha256Impl impl) {
+  return impl == Sha256Impl::ShaNi ? "ShaNi" : "Scalar";
+}
+// GoogleTest finds this by argument lookup when it prints a parameter.
+void PrintTo(Sha256Impl impl, std::ostream* os) {
+  *os << name(impl);
+}
+
 namespace {
 
 using Digest = std::vector<uint8_t>;
@@ -164,7 +173,7 @@ TEST_P(Sha256Each, RegionsHashLikeTheirConcatenationAndSkipZeroLengthOnes) {
 
 INSTANTIATE_TEST_SUITE_P(Impl, Sha256Each, ::testing::Values(Sha256Impl::Scalar, Sha256Impl::ShaNi),
                          [](const ::testing::TestParamInfo<Sha256Impl>& info) {
-                           return info.param == Sha256Impl::ShaNi ? "ShaNi" : "Scalar";
+                           return std::string(name(info.param));
                          });
 
 // 1 GiB in uneven chunks, so the bit length needs more than 32 bits and
@@ -173,7 +182,7 @@ INSTANTIATE_TEST_SUITE_P(Impl, Sha256Each, ::testing::Values(Sha256Impl::Scalar,
 // code, which is slower but checks the same thing.
 TEST(Sha256, OneGibStreamMatchesOpenSslOverTheSameChunks) {
   const Sha256Impl impl = cpu_has_shani() ? Sha256Impl::ShaNi : Sha256Impl::Scalar;
-  RecordProperty("impl", impl == Sha256Impl::ShaNi ? "ShaNi" : "Scalar");
+  RecordProperty("impl", name(impl));
   std::mt19937_64 rng(1u << 30);
   std::vector<uint8_t> chunk = random_bytes(rng, (1u << 20) + 4093);
   Sha256 s;
