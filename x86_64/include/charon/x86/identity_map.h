@@ -5,6 +5,7 @@
 // Freestanding-safe: no libc, no heap, no static constructors.
 #pragma once
 #include <charon/params.h>
+#include <charon/x86/paging.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,12 +34,14 @@ struct MapPolicy {
 
 enum class MapStatus { Ok, OutOfTables, Misaligned, BadRange };
 
-// Highest end address map() accepts. An identity-mapped address is also a
-// linear address, and a linear address must be canonical: with 4-level
-// paging bits 63:47 must all equal bit 47, so only [0, 2^47) can map to
-// itself; with 5-level paging [0, 2^56). [intel/vol3]: 4.5.
+// Highest end address map() accepts. An identity-mapped address is both a
+// linear and a physical address. As a linear address it must be canonical:
+// with 4-level paging bits 63:47 equal bit 47, so only [0, 2^47) can map to
+// itself. As a physical address it fits in bits 51:0 (MAXPHYADDR <= 52),
+// which bounds 5-level paging at 2^52 rather than 2^56. [intel/vol3]: 4.1.4
+// (MAXPHYADDR), 4.5.
 constexpr uint64_t idmap_limit(MapPolicy policy) {
-  return uint64_t{1} << (policy.la57 ? 56 : 47);
+  return uint64_t{1} << (policy.la57 ? 52 : 47);
 }
 
 // Builds tables whose entries are present|writable and supervisor-only,
@@ -62,11 +65,14 @@ class IdentityMap {
   uint64_t root() const { return root_; }  // physical address for CR3, 0 before init()
 
  private:
-  MapStatus map_pml5(uint64_t addr, uint64_t end);
-  MapStatus map_pml4(uint64_t* pml4, uint64_t addr, uint64_t end);
-  MapStatus map_pdpt(uint64_t* pdpt, uint64_t addr, uint64_t end);
-  void map_pd(uint64_t* pd, uint64_t addr, uint64_t end);
-  uint64_t* next_table(uint64_t& entry, MapStatus& status);
+  // One function per level, each clamping to the part of [addr, end) that
+  // its entry covers. The tables only ever grow: entries that are already
+  // present are kept as they are.
+  MapStatus map_pml5(Pte* pml5, uint64_t addr, uint64_t end);
+  MapStatus map_pml4(Pte* pml4, uint64_t addr, uint64_t end);
+  MapStatus map_pdpt(Pte* pdpt, uint64_t addr, uint64_t end);
+  void map_pd(Pte* pd, uint64_t addr, uint64_t end);
+  Pte* next_table(Pte& entry);  // the table `entry` points to, allocated if absent
 
   TableArena& arena_;
   MapPolicy policy_;
