@@ -61,7 +61,7 @@ BENCH_STEPS  :=
 FUZZ_STEPS   :=
 INSTALL_FILES :=
 
-.PHONY: all check check-run run bench bench-run fuzz deps install clean format
+.PHONY: all check check-run run run-kernel bench bench-run fuzz deps install clean format
 all:
 
 include common/rules.mk
@@ -102,6 +102,7 @@ DEB_PACKAGES := clang lld nasm gnu-efi qemu-system-x86 ovmf \
 
 deps:
 	$(Q)sh boot-tests/deps.sh $(DEB_PACKAGES)
+	$(Q)sh boot-tests/kernel/fetch-kernel.sh $(B)/kernel
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -109,6 +110,17 @@ check: deps
 
 check-run:
 	$(Q)sh boot-tests/runner.sh $(B)/test-logs $(CHECK_SUITES)
+
+# The main demo: the purgatory entered under QEMU with no OS, its console
+# log and the probe's verdict; then Debian's kernel kexecs itself through
+# charon (make run-kernel alone for that part).
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh boot-tests/harness/demo.sh
+
+run-kernel: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh boot-tests/kernel/demo.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
