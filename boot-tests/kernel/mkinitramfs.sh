@@ -32,8 +32,9 @@ stale=no
 for f in "$0" "$here/init" "$kexec" "$busybox" "$charon"; do
   [ -e "$f" ] && [ "$f" -nt "$out" ] && stale=yes
 done
-# Rebuild when charon-kexec appeared or vanished since the last build.
-has=no; [ -x "$charon" ] && has=yes
+# OUT.charon records which charon-kexec went in ("none" or its checksum),
+# so a different binary, even an older one, triggers a rebuild.
+has=none; [ -x "$charon" ] && has=$(cksum <"$charon")
 [ "$(cat "$out.charon" 2>/dev/null)" = "$has" ] || stale=yes
 [ "$stale" = yes ] || exit 0
 
@@ -66,7 +67,7 @@ for lib in $(ldd "$kexec" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done
-if [ "$has" = yes ]; then
+if [ "$has" != none ]; then
   cp "$charon" "$root/sbin/charon-kexec"
   echo "mkinitramfs: with charon-kexec"
 else

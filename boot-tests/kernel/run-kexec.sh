@@ -6,8 +6,10 @@
 #
 # Usage: run-kexec.sh [--loader charon|kexec-tools] [--proto 64|32]
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
-#          [--timeout SECONDS] [--live] [--stamp]
+#          [--debugcon-log] [--timeout SECONDS] [--live] [--stamp]
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
+#   --debugcon-log  the purgatory prints on port 0xE9 (charon only); QEMU's
+#                 debugcon file must hold its lines
 #   --live        also copy the serial log to stdout as it arrives
 #   --stamp       prefix each log line with the host's time (for the bench)
 # Environment:
@@ -16,9 +18,11 @@
 #   INITRD        initramfs built by mkinitramfs.sh (default: build it)
 #   CHARON_KEXEC  the loader (default build/loader/charon-kexec)
 #   LOGDIR        where serial logs go (default build/kernel/logs)
+#   QEMU_EXTRA    more QEMU options, e.g. "-d int,cpu_reset -D qemu.log"
+#                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no tmo=150 live=no stamp=no
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no tmo=150 live=no stamp=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -26,6 +30,7 @@ while [ $# -gt 0 ]; do
     --mem) mem=$2; shift ;;
     --cpu) cpu=$2; shift ;;
     --serial-log) serial=yes ;;
+    --debugcon-log) debugcon=yes ;;
     --timeout) tmo=$2; shift ;;
     --live) live=yes ;;
     --stamp) stamp=yes ;;
@@ -43,11 +48,13 @@ case "$cpu" in
 esac
 name=kexec-$loader-${proto}bit-$mem-$paging
 [ "$serial" = yes ] && name=$name-serial-log
+[ "$debugcon" = yes ] && name=$name-debugcon-log
 kernel=${KERNEL:-build/kernel/vmlinuz}
 kernel_a=${KERNEL_A:-$kernel}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 logdir=${LOGDIR:-build/kernel/logs}
 log=$logdir/$name.log
+dlog=$logdir/$name.debugcon.log
 mkdir -p "$logdir"
 
 fail() {
@@ -55,6 +62,10 @@ fail() {
   if [ -s "$log" ]; then
     echo "  last lines of $log:"
     tr -d '\r' <"$log" | tail -n 30 | sed 's/^/  | /'
+  fi
+  if [ -s "${tmp:-/nonexistent}/qemu.err" ]; then
+    echo "  QEMU's stderr:"
+    sed 's/^/  | /' "$tmp/qemu.err"
   fi
   exit 1
 }
@@ -75,6 +86,13 @@ if [ "$serial" = yes ]; then
   opts="$opts --console-serial --serial=0x3f8"
   [ "$loader" = kexec-tools ] && opts="$opts --serial-baud=115200"
 fi
+qemu_debugcon=""
+if [ "$debugcon" = yes ]; then
+  [ "$loader" = charon ] || { echo "run-kexec: --debugcon-log needs --loader charon" >&2; exit 2; }
+  opts="$opts --debugcon"
+  qemu_debugcon="-debugcon file:$dlog"
+  rm -f "$dlog"
+fi
 case "$mem" in
   *G) mem_kb=$(( ${mem%G} * 1048576 )) ;;
   *M) mem_kb=$(( ${mem%M} * 1024 )) ;;
@@ -86,7 +104,7 @@ esac
 if [ -z "${INITRD:-}" ]; then
   INITRD=build/kernel/initramfs.cpio.gz
   sh "$here/mkinitramfs.sh" "$INITRD" "$charon" >/dev/null || fail "mkinitramfs.sh failed"
-  if [ "$loader" = charon ] && [ "$(cat "$INITRD.charon")" != yes ]; then
+  if [ "$loader" = charon ] && [ "$(cat "$INITRD.charon")" = none ]; then
     fail "charon-kexec is not built: $charon is missing (make $charon)"
   fi
 fi
@@ -116,7 +134,9 @@ start=$(date +%s)
 qemu() {
   timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu "$cpu" -m "$mem" -smp 1 \
     -nodefaults -display none -serial stdio -monitor none -no-reboot \
-    -kernel "$kernel_a" -initrd "$tmp/initrd-a" -append "$aappend" </dev/null
+    $qemu_debugcon ${QEMU_EXTRA:-} \
+    -kernel "$kernel_a" -initrd "$tmp/initrd-a" -append "$aappend" </dev/null 2>"$tmp/qemu.err"
+  echo $? >"$tmp/rc"
 }
 filter() { if [ "$stamp" = yes ]; then busybox ts '%.s'; else cat; fi; }
 if [ "$live" = yes ]; then
@@ -125,23 +145,34 @@ else
   qemu | filter >"$log"
 fi
 secs=$(( $(date +%s) - start ))
+# How QEMU ended, for the failure messages: timeout(1) exits 124.
+case "$(cat "$tmp/rc")" in
+  0) ended="QEMU exited after ${secs}s" ;;
+  124) ended="QEMU was killed by the ${tmo}s timeout" ;;
+  *) ended="QEMU failed with status $(cat "$tmp/rc") after ${secs}s" ;;
+esac
 
 clean=$tmp/log
 tr -d '\r' <"$log" >"$clean"
 [ "$stamp" = yes ] && sed -i 's/^[0-9.]* //' "$clean"
-grep -q 'CHARON-A-UP' "$clean" || fail "kernel A did not reach /init after ${secs}s"
+grep -q 'CHARON-A-UP' "$clean" || fail "kernel A did not reach /init; $ended"
 if [ -n "$want_la57" ]; then
   grep -q "CHARON-A-UP la57=$want_la57" "$clean" ||
     fail "kernel A's la57 is not '$want_la57', so the $paging entry is not what runs"
 fi
 grep -q 'CHARON-A-LOAD-FAILED' "$clean" && fail "the loader failed in kernel A"
-grep -q 'CHARON-A-EXEC$' "$clean" || fail "kernel A never reached the kexec -e step"
+grep -q 'CHARON-A-EXEC$' "$clean" || fail "kernel A never reached the kexec -e step; $ended"
 grep -q 'CHARON-A-EXEC-FAILED' "$clean" && fail "kexec -e returned in kernel A"
 if [ "$serial" = yes ]; then
   sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q "$purg_re" ||
     fail "no purgatory line matching \"$purg_re\" on the serial console after kexec -e"
 fi
-sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' || fail "kernel B did not reach /init within ${tmo}s (took ${secs}s)"
+if [ "$debugcon" = yes ]; then
+  tr -d '\r' <"$dlog" 2>/dev/null | grep -q '^charon:' ||
+    fail "no purgatory line starting with \"charon:\" in the debugcon log $dlog"
+fi
+sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' || \
+  fail "kernel B did not reach /init after kexec -e; $ended"
 grep -qFx "CHARON-B-OK cmdline=$bappend" "$clean" ||
   fail "kernel B's cmdline is not '$bappend'"
 grep -q 'CHARON-INITRD-OK' "$clean" || fail "kernel B's initrd payload sha256 does not match"

@@ -1,0 +1,51 @@
+#!/bin/sh
+# End-to-end kexec time under QEMU (TCG): from kernel A's CHARON-A-EXEC
+# line, printed just before `-e`, to kernel B's first /init line
+# (CHARON-INIT). That covers the loader's -e, kernel A's shutdown,
+# relocate_kernel, the purgatory (digest check included) and kernel B's whole
+# boot. charon-kexec and Debian's kexec-tools run alternately on the same
+# kernel and initramfs, so drift on the shared machine hits both alike.
+# Serial lines are stamped on the host as they arrive (busybox ts, in
+# microseconds). Usage: bench-kexec.sh [RUNS] (default 5 of each).
+set -u
+here=$(dirname "$0")
+runs=${1:-5}
+export LOGDIR=build/kernel/bench-logs
+charon=${CHARON_KEXEC:-build/loader/charon-kexec}
+sh "$here/mkinitramfs.sh" build/kernel/initramfs.cpio.gz "$charon" >/dev/null || exit 1
+if [ ! -x "$charon" ]; then
+  echo "bench-kexec: $charon is not built (make $charon); no charon figure" >&2
+  exit 1
+fi
+
+# Seconds between the CHARON-A-EXEC stamp and the next CHARON-INIT stamp.
+interval() {
+  tr -d '\r' <"$1" | awk '
+    $2 == "CHARON-A-EXEC" { t0 = $1 }
+    t0 && $2 == "CHARON-INIT" { printf "%.3f\n", $1 - t0; exit }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/charon-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+i=0
+while [ "$i" -lt "$runs" ]; do
+  for loader in kexec-tools charon; do
+    out=$(sh "$here/run-kexec.sh" --loader "$loader" --stamp)
+    log=$LOGDIR/kexec-$loader-64bit-512M-4level.log
+    case "$out" in
+      PASS:*) ;;
+      *) echo "bench-kexec: $loader run failed:"; echo "$out"; exit 1 ;;
+    esac
+    t=$(interval "$log")
+    [ -n "$t" ] || { echo "bench-kexec: no markers in $log"; exit 1; }
+    echo "$t" >>"$tmp/$loader"
+    echo "  kexec $loader run $((i + 1)): ${t} s"
+  done
+  i=$((i + 1))
+done
+kt=$(median <"$tmp/kexec-tools")
+ch=$(median <"$tmp/charon")
+echo "kexec -e to kernel B's init (QEMU TCG, $(cat build/kernel/kernel-version 2>/dev/null), 512M, median of $runs):"
+printf '  %-22s %8s s\n' "kexec-tools" "$kt" "charon-kexec" "$ch"
+awk -v c="$ch" -v k="$kt" 'BEGIN { printf "  charon / kexec-tools   %8.2f\n", c / k }'
