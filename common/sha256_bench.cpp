@@ -6,6 +6,11 @@
 // integer-only figure comes from a child: this binary re-executed with
 // OPENSSL_ia32cap=0:0 (every CPUID.1 and CPUID.7 feature bit cleared,
 // which leaves the plain x86_64 code), reporting back through a pipe.
+//
+// Each ratio compares two figures measured in alternation in one process
+// (SHA-NI with OpenSSL default here, scalar with OpenSSL integer in the
+// child), so a burst of load from elsewhere on a shared machine slows
+// both sides of a ratio, not one.
 #include <charon/cpuid.h>
 #include <charon/sha256.h>
 #include <openssl/evp.h>
@@ -23,7 +28,9 @@ namespace {
 
 constexpr size_t kBytes = size_t{256} << 20;
 constexpr int kRuns = 7;
-constexpr const char* kChildArg = "--openssl-child";
+constexpr const char* kChildArg = "--openssl-integer-child";
+
+using HashFn = void (*)(const uint8_t* p, size_t n, uint8_t out[32]);
 
 double now() {
   timespec t;
@@ -31,24 +38,31 @@ double now() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
-// Median MB/s (10^6 bytes per second) of kRuns hashes of `buf`; every
-// digest must equal the first, so a broken path cannot post a figure.
-template <typename Hash>
-double median_mbps(const std::vector<uint8_t>& buf, Hash hash) {
-  std::vector<double> rates;
-  uint8_t first[32], out[32];
+[[noreturn]] void die(const char* what) {
+  fprintf(stderr, "sha256_bench: %s\n", what);
+  exit(1);
+}
+
+// Median MB/s (10^6 bytes per second) of kRuns hashes of `buf` by each of
+// `a` and `b`, taking turns. Every digest must equal `want`, so a broken
+// path cannot post a figure.
+void median_pair(const std::vector<uint8_t>& buf, const uint8_t want[32], HashFn a, HashFn b,
+                 double* mbps_a, double* mbps_b) {
+  std::vector<double> rates[2];
+  const HashFn fns[2] = {a, b};
   for (int r = 0; r < kRuns; ++r) {
-    const double t0 = now();
-    hash(buf.data(), buf.size(), r == 0 ? first : out);
-    const double t1 = now();
-    if (r && memcmp(first, out, 32) != 0) {
-      fprintf(stderr, "sha256_bench: digest changed between runs\n");
-      exit(1);
+    for (int i = 0; i < 2; ++i) {
+      uint8_t out[32];
+      const double t0 = now();
+      fns[i](buf.data(), buf.size(), out);
+      const double t1 = now();
+      if (memcmp(out, want, 32) != 0) die("a digest differs from OpenSSL's");
+      rates[i].push_back(static_cast<double>(buf.size()) / 1e6 / (t1 - t0));
     }
-    rates.push_back(static_cast<double>(buf.size()) / 1e6 / (t1 - t0));
   }
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
+  for (auto& v : rates) std::sort(v.begin(), v.end());
+  *mbps_a = rates[0][kRuns / 2];
+  *mbps_b = rates[1][kRuns / 2];
 }
 
 void charon_hash(charon::Sha256Impl impl, const uint8_t* p, size_t n, uint8_t out[32]) {
@@ -58,17 +72,22 @@ void charon_hash(charon::Sha256Impl impl, const uint8_t* p, size_t n, uint8_t ou
   charon::sha256_final(s, out);
 }
 
+void charon_scalar(const uint8_t* p, size_t n, uint8_t out[32]) {
+  charon_hash(charon::Sha256Impl::Scalar, p, n, out);
+}
+
+void charon_shani(const uint8_t* p, size_t n, uint8_t out[32]) {
+  charon_hash(charon::Sha256Impl::ShaNi, p, n, out);
+}
+
 void openssl_hash(const uint8_t* p, size_t n, uint8_t out[32]) {
   unsigned len = 0;
-  if (!EVP_Digest(p, n, out, &len, EVP_sha256(), nullptr) || len != 32) {
-    fprintf(stderr, "sha256_bench: EVP_Digest failed\n");
-    exit(1);
-  }
+  if (!EVP_Digest(p, n, out, &len, EVP_sha256(), nullptr) || len != 32) die("EVP_Digest failed");
 }
 
 std::vector<uint8_t> make_buffer() {
   std::vector<uint8_t> buf(kBytes);
-  uint64_t x = 0x9e3779b97f4a7c15ull;  // xorshift64: cheap, not all zeros
+  uint64_t x = 0x9e3779b97f4a7c15ull;  // xorshift64: cheap, and not all zeros
   for (auto& b : buf) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     b = static_cast<uint8_t>(x);
@@ -76,24 +95,25 @@ std::vector<uint8_t> make_buffer() {
   return buf;
 }
 
-// The child: OpenSSL only, figure and digest printed to stdout (the pipe).
+// The child, under OPENSSL_ia32cap=0:0: charon scalar and OpenSSL integer,
+// printed as "SCALAR OPENSSL" MB/s to stdout (the pipe).
 int child_main() {
   const std::vector<uint8_t> buf = make_buffer();
-  uint8_t d[32];
-  openssl_hash(buf.data(), buf.size(), d);
-  printf("%.1f", median_mbps(buf, openssl_hash));
-  for (uint8_t b : d) printf(" %02x", b);
-  printf("\n");
+  uint8_t want[32];
+  openssl_hash(buf.data(), buf.size(), want);
+  double scalar, ossl_int;
+  median_pair(buf, want, charon_scalar, openssl_hash, &scalar, &ossl_int);
+  printf("%.1f %.1f\n", scalar, ossl_int);
   return 0;
 }
 
-// Runs this binary again under OPENSSL_ia32cap=0:0; returns its MB/s and
-// the digest it computed, or -1 if it failed.
-double openssl_integer_only(uint8_t digest[32]) {
+// Runs the child; false if it failed. Its digests were checked against
+// its own OpenSSL, so a wrong integer path would have failed it.
+bool run_integer_child(double* scalar, double* ossl_int) {
   int fd[2];
-  if (pipe(fd) != 0) return -1;
+  if (pipe(fd) != 0) return false;
   const pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0) return false;
   if (pid == 0) {
     dup2(fd[1], STDOUT_FILENO);
     close(fd[0]);
@@ -103,7 +123,7 @@ double openssl_integer_only(uint8_t digest[32]) {
     _exit(127);
   }
   close(fd[1]);
-  char text[256] = {};
+  char text[128] = {};
   size_t got = 0;
   for (ssize_t n;
        got < sizeof text - 1 && (n = read(fd[0], text + got, sizeof text - 1 - got)) > 0;)
@@ -111,18 +131,8 @@ double openssl_integer_only(uint8_t digest[32]) {
   close(fd[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
-  double mbps = -1;
-  int used = 0;
-  if (sscanf(text, "%lf%n", &mbps, &used) != 1) return -1;
-  for (int i = 0; i < 32; ++i) {
-    unsigned v;
-    int more = 0;
-    if (sscanf(text + used, " %2x%n", &v, &more) != 1) return -1;
-    digest[i] = static_cast<uint8_t>(v);
-    used += more;
-  }
-  return mbps;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return false;
+  return sscanf(text, "%lf %lf", scalar, ossl_int) == 2;
 }
 
 void cpu_model(char* out, size_t size) {
@@ -132,16 +142,27 @@ void cpu_model(char* out, size_t size) {
   char line[512];
   while (fgets(line, sizeof line, f)) {
     if (strncmp(line, "model name", 10) != 0) continue;
-    const char* v = strchr(line, ':');
-    if (v) snprintf(out, size, "%s", v + 2 + strspn(v + 2, " "));
+    if (const char* v = strchr(line, ':')) snprintf(out, size, "%s", v + 1 + strspn(v + 1, " \t"));
     out[strcspn(out, "\n")] = 0;
     break;
   }
   fclose(f);
 }
 
-const char* verdict(double ratio, double target) {
-  return ratio >= target ? "met" : "MISSED";
+void row(const char* name, double mbps) {
+  if (mbps > 0)
+    printf("  %-32s %8.0f\n", name, mbps);
+  else
+    printf("  %-32s %8s\n", name, "n/a");
+}
+
+void ratio(const char* name, double num, double den, double target) {
+  if (num > 0 && den > 0) {
+    const double r = num / den;
+    printf("  %-36s %5.3f  target >= %.2f  %s\n", name, r, target, r >= target ? "met" : "MISSED");
+  } else {
+    printf("  %-36s   n/a  target >= %.2f  not measured\n", name, target);
+  }
 }
 
 }  // namespace
@@ -151,65 +172,38 @@ int main(int argc, char** argv) {
 
   const charon::CpuFeatures cpu = charon::CpuFeatures::detect();
   const bool shani = charon::sha256_choose(cpu, true) == charon::Sha256Impl::ShaNi;
-  const std::vector<uint8_t> buf = make_buffer();
 
-  uint8_t want[32], got[32];
-  openssl_hash(buf.data(), buf.size(), want);
-  charon_hash(charon::Sha256Impl::Scalar, buf.data(), buf.size(), got);
-  if (memcmp(want, got, 32) != 0) return fprintf(stderr, "sha256_bench: scalar digest wrong\n"), 1;
-  if (shani) {
-    charon_hash(charon::Sha256Impl::ShaNi, buf.data(), buf.size(), got);
-    if (memcmp(want, got, 32) != 0)
-      return fprintf(stderr, "sha256_bench: SHA-NI digest wrong\n"), 1;
-  }
-
-  const double scalar = median_mbps(buf, [](const uint8_t* p, size_t n, uint8_t* out) {
-    charon_hash(charon::Sha256Impl::Scalar, p, n, out);
-  });
-  const double ni = shani ? median_mbps(buf,
-                                        [](const uint8_t* p, size_t n, uint8_t* out) {
-                                          charon_hash(charon::Sha256Impl::ShaNi, p, n, out);
-                                        })
-                          : 0;
-  const double ossl = median_mbps(buf, openssl_hash);
-  uint8_t child_digest[32];
-  const double ossl_int = openssl_integer_only(child_digest);
-  if (ossl_int > 0 && memcmp(child_digest, want, 32) != 0)
-    return fprintf(stderr, "sha256_bench: integer-only OpenSSL digest differs\n"), 1;
+  double ni = 0, ossl = 0;
+  {
+    const std::vector<uint8_t> buf = make_buffer();
+    uint8_t want[32];
+    openssl_hash(buf.data(), buf.size(), want);
+    if (shani) {
+      median_pair(buf, want, charon_shani, openssl_hash, &ni, &ossl);
+    } else {
+      double unused;
+      median_pair(buf, want, charon_scalar, openssl_hash, &unused, &ossl);
+    }
+  }  // the buffer is freed before the child makes its own
+  double scalar = 0, ossl_int = 0;
+  if (!run_integer_child(&scalar, &ossl_int)) die("the OPENSSL_ia32cap=0:0 child failed");
 
   char model[256], date[64];
   cpu_model(model, sizeof model);
   const time_t t = time(nullptr);
   strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&t));
 
-  printf("SHA-256 over %zu MiB, median of %d runs\n", kBytes >> 20, kRuns);
-  printf("CPU: %s (sha_ni %s)\nDate: %s\n\n", model, cpu.sha ? "yes" : "no", date);
-  printf("  %-34s %10s\n", "implementation", "MB/s");
-  printf("  %-34s %10.0f\n", "charon scalar", scalar);
-  if (shani)
-    printf("  %-34s %10.0f\n", "charon SHA-NI", ni);
-  else
-    printf("  %-34s %10s\n", "charon SHA-NI", "no SHA-NI");
-  printf("  %-34s %10.0f\n", "OpenSSL default (EVP)", ossl);
-  if (ossl_int > 0)
-    printf("  %-34s %10.0f\n", "OpenSSL integer (ia32cap=0:0)", ossl_int);
-  else
-    printf("  %-34s %10s\n", "OpenSSL integer (ia32cap=0:0)", "failed");
+  printf("SHA-256 over one %zu MiB buffer, MB/s = 10^6 bytes/s, median of %d runs\n", kBytes >> 20,
+         kRuns);
+  printf("CPU: %s (SHA-NI %s)\nDate: %s\n\n", model, shani ? "yes" : "no", date);
+  row("charon scalar", scalar);
+  row("charon SHA-NI", ni);
+  row("OpenSSL default (EVP)", ossl);
+  row("OpenSSL integer (ia32cap=0:0)", ossl_int);
   printf("\n");
-
   // A missed target is reported, not fatal: figures wobble on a shared
-  // machine, and `make bench` should still run the other steps.
-  if (shani) {
-    const double r = ni / ossl;
-    printf("  charon SHA-NI / OpenSSL default  %5.3f  target >= 0.95  %s\n", r, verdict(r, 0.95));
-  } else {
-    printf("  charon SHA-NI / OpenSSL default    -    target >= 0.95  not measured (no SHA-NI)\n");
-  }
-  if (ossl_int > 0) {
-    const double r = scalar / ossl_int;
-    printf("  charon scalar / OpenSSL integer  %5.3f  target >= 0.90  %s\n", r, verdict(r, 0.90));
-  } else {
-    printf("  charon scalar / OpenSSL integer    -    target >= 0.90  not measured\n");
-  }
+  // machine, and `make bench` should still run its other steps.
+  ratio("charon SHA-NI / OpenSSL default", ni, ossl, 0.95);
+  ratio("charon scalar / OpenSSL integer", scalar, ossl_int, 0.90);
   return 0;
 }
