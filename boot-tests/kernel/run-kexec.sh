@@ -175,6 +175,12 @@ sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' || \
   fail "kernel B did not reach /init after kexec -e; $ended"
 grep -qFx "CHARON-B-OK cmdline=$bappend" "$clean" ||
   fail "kernel B's cmdline is not '$bappend'"
+# Kernel B chooses its paging depth itself; the same kernel on the same CPU
+# must come out as kernel A did, whatever state the purgatory handed over.
+if [ -n "$want_la57" ]; then
+  grep -q "CHARON-B-MEM la57=$want_la57" "$clean" ||
+    fail "kernel B's la57 is not '$want_la57' as kernel A's was"
+fi
 grep -q 'CHARON-INITRD-OK' "$clean" || fail "kernel B's initrd payload sha256 does not match"
 # Kernel B must see the RAM that kernel A had (its e820 came from the loader).
 b_kb=$(sed -n 's/.*CHARON-B-MEM .*MemTotal: \([0-9]*\) kB.*/\1/p' "$clean")

@@ -16,6 +16,7 @@ if [ -z "${INITRD:-}" ]; then
     { echo "FAIL: kexec-initramfs-builds"; exit 1; }
 fi
 
+echo "kernel: $(cat build/kernel/kernel-version 2>/dev/null || echo "${KERNEL:-none}") $(tr '\n' ' ' <build/kernel/kexec-config 2>/dev/null)"
 run --loader kexec-tools --proto 64 --mem 512M --cpu max,-la57
 # 64-bit handoff from 4-level paging, low RAM and RAM above 4 GiB.
 run --loader charon --proto 64 --mem 512M --cpu max,-la57
