@@ -401,5 +401,24 @@ TEST(IdentityMapTest, PagesNeededEqualsPagesUsedAndMapsExactlyTheRangesOverRando
   }
 }
 
+// The loader sizes the scratch area before it knows the CPU and before the
+// purgatory picks its order of map() calls, so it asks for 2 MiB leaves and
+// 5 levels. That count must not depend on order and must bound the others.
+TEST(IdentityMapTest, PagesNeededWithTwoMiBFiveLevelBoundsEveryPolicyAndOrder) {
+  std::mt19937_64 rng(0x6c6f61646572);
+  for (int iter = 0; iter < 1000; ++iter) {
+    std::vector<charon_region> ranges(rng() % 9);
+    for (charon_region& r : ranges) r = random_range(rng, iter % 2 ? k4Level2M : k5Level2M);
+    std::vector<charon_region> shuffled = ranges;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    const size_t bound = idmap_pages_needed(ranges.data(), ranges.size(), k5Level2M);
+    ASSERT_EQ(idmap_pages_needed(shuffled.data(), shuffled.size(), k5Level2M), bound);
+    for (MapPolicy p : {k4Level1G, k4Level2M, k5Level1G}) {
+      ASSERT_LE(idmap_pages_needed(ranges.data(), ranges.size(), p), bound) << iter;
+      ASSERT_LE(idmap_pages_needed(shuffled.data(), shuffled.size(), p), bound) << iter;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace charon::x86

@@ -81,9 +81,13 @@ class IdentityMap {
 
 // Exact number of table pages (root included) that init() and then one
 // map(start, start + len) per range, in the given order, would allocate.
-// The loader uses it to size the scratch area. Zero-length ranges and
-// ranges that map() would reject are ignored, as map() allocates nothing
-// for them.
+// Zero-length ranges and ranges that map() would reject are ignored, as
+// map() allocates nothing for them.
+// With 1 GiB pages the count depends on order (a GiB mapped whole first
+// never gets a page directory). With {gbpages=false, la57=true} it does not,
+// and it bounds the count for every policy and order over the same ranges,
+// so a loader that knows neither the CPU nor the call order sizes the
+// scratch area with that policy.
 size_t idmap_pages_needed(const charon_region* ranges, size_t count, MapPolicy policy);
 
 const char* map_status_name(MapStatus status);
