@@ -32,8 +32,8 @@ chmod 777 "$tmp"
 deb=$(ls "$tmp"/*.deb)
 dpkg-deb -x "$deb" "$tmp/x"
 
-vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* | head -n 1)
-config=$(ls "$tmp"/x/boot/config-* | head -n 1)
+vmlinuz=$(find "$tmp/x/boot" -name 'vmlinuz-*' | head -n 1)
+config=$(find "$tmp/x/boot" -name 'config-*' | head -n 1)
 version=${vmlinuz##*/vmlinuz-}
 
 # Record the options the tests rely on, and refuse a kernel that cannot run

@@ -30,7 +30,7 @@ fi
 stale=no
 [ -s "$out" ] || stale=yes
 for f in "$0" "$here/init" "$kexec" "$busybox" "$charon"; do
-  [ -e "$f" ] && [ "$f" -nt "$out" ] && stale=yes
+  [ -e "$f" ] && [ -e "$out" ] && [ -n "$(find -L "$f" -newer "$out")" ] && stale=yes
 done
 # OUT.charon records which charon-kexec went in ("none" or its checksum),
 # so a different binary, even an older one, triggers a rebuild.

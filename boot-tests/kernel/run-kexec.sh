@@ -131,6 +131,8 @@ aappend="$aappend charon.opts=$(tilde "$opts") charon.bappend=$(tilde "$bappend"
 start=$(date +%s)
 # -no-reboot turns a panic (panic=-1) or a triple fault into a QEMU exit;
 # poweroff -f at the end of each stage exits it on success.
+# $qemu_debugcon and $QEMU_EXTRA hold several words, or none.
+# shellcheck disable=SC2086
 qemu() {
   timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu "$cpu" -m "$mem" -smp 1 \
     -nodefaults -display none -serial stdio -monitor none -no-reboot \
@@ -184,6 +186,7 @@ fi
 grep -q 'CHARON-INITRD-OK' "$clean" || fail "kernel B's initrd payload sha256 does not match"
 # Kernel B must see the RAM that kernel A had (its e820 came from the loader).
 b_kb=$(sed -n 's/.*CHARON-B-MEM .*MemTotal: \([0-9]*\) kB.*/\1/p' "$clean")
-[ -n "$b_kb" ] && [ "$b_kb" -ge $(( mem_kb * 8 / 10 )) ] ||
+if [ -z "$b_kb" ] || [ "$b_kb" -lt $(( mem_kb * 8 / 10 )) ]; then
   fail "kernel B sees ${b_kb:-no} kB of RAM, expected at least 80% of $mem"
+fi
 echo "PASS: $name (${secs}s)"
