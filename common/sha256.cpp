@@ -1,6 +1,6 @@
 // SHA-256, FIPS 180-4 section 6.2: the streaming layer and the scalar
 // block function. Built with -mgeneral-regs-only for baseline x86-64 (no
-// BMI2, no SSE): the purgatory verifies before it knows what the CPU has.
+// BMI2, no SSE): it must run on any x86_64, and before SSE is enabled.
 #include <charon/mem.h>
 #include <charon/sha256.h>
 
