@@ -1,1 +1,2 @@
 -include boot-tests/kernel.mk
+-include boot-tests/protocol.mk

@@ -1,0 +1,191 @@
+// The protocol-test harness: a multiboot kernel that sets the scene (low
+// memory, zero page, probe descriptor, the purgatory's parameter block)
+// and enters the purgatory from the state named on its command line. The
+// probe, entered by the purgatory, gives the verdict; the harness itself
+// only ever exits QEMU on a set-up error.
+#include <charon/console.h>
+#include <charon/cpuid.h>
+#include <charon/io.h>
+#include <charon/mem.h>
+
+#include "options.h"
+#include "plan.h"
+#include "purgonly_tables.h"
+#include "world.h"
+
+harness::EntryPlan entry_plan;
+
+namespace harness {
+namespace {
+
+constexpr uint32_t kExitHarnessError = 0x12;  // QEMU status 37
+// [intel/vol3] 2.5: CR4.PAE (5), PGE (7), PCIDE (17), SMEP (20), SMAP (21), LA57 (12).
+constexpr uint64_t kCr4Pae = 1u << 5, kCr4Pge = 1u << 7, kCr4La57 = 1u << 12;
+constexpr uint64_t kCr4Pcide = 1u << 17, kCr4Smep = 1u << 20, kCr4Smap = 1u << 21;
+
+charon::Console g_con;
+
+[[noreturn]] void die(const char* what, uint64_t value) {
+  g_con.printf("harness: error: %s (0x%lx)\n", what, value);
+  charon::io::out32(probe::kDebugExitPort, kExitHarnessError);
+  for (;;) asm volatile("cli; hlt");
+}
+
+// Copies the multiboot command line (info flags bit 2, field at +16)
+// before low memory is overwritten: QEMU keeps it below 1 MiB.
+void read_cmdline(uint32_t mbi, char* out, int max) {
+  const uint32_t* info = reinterpret_cast<const uint32_t*>(uintptr_t{mbi});
+  out[0] = 0;
+  if (!mbi || !(info[0] & (1u << 2))) return;
+  const char* s = reinterpret_cast<const char*>(uintptr_t{info[4]});
+  int i = 0;
+  for (; s[i] && i < max - 1; ++i) out[i] = s[i];
+  out[i] = 0;
+}
+
+void mask_8259s() {  // IF=1 entries must not see an interrupt arrive
+  charon::io::out8(0x21, 0xff);
+  charon::io::out8(0xa1, 0xff);
+}
+
+void fill_garbage(charon_regs64& r, uint64_t seed) {
+  uint64_t* g = &r.rax;
+  for (int i = 0; i < 17; ++i) g[i] = probe::pattern_word(seed ^ 0x9a9a, i) | 0x8000000000000001ull;
+  r.rsp = 0xdeadbeefdeadbeefull;  // no stack: the purgatory must not use ours
+}
+
+void plan_purgatory_entry(const Options& o, const World& w, const charon::CpuFeatures& cpu) {
+  EntryPlan& p = entry_plan;
+  fill_garbage(p.regs, w.seed);
+  p.transit_cr3 = reinterpret_cast<uint64_t>(harness_pml4);
+  p.transit_cr4 = kCr4Pae;
+  p.target_cr3 = p.transit_cr3;
+  p.target = o.purg + w.purg->entry64;
+  p.mode = Mode::Lm64;
+  switch (o.entry) {
+    case Entry::Pm32:
+      p.mode = Mode::Pm32;
+      p.target = o.purg + w.purg->entry32;
+      p.flags = kSetDf;
+      break;
+    case Entry::Lm64Ident:
+    case Entry::No1g:
+      break;
+    case Entry::Lm64PurgOnly:
+      p.target_cr3 =
+          build_purgonly_tables(o.purg, w.purg->mem_size, reinterpret_cast<uint64_t>(switch_stub));
+      if (!p.target_cr3) die("purgonly table pool exhausted", w.purg->mem_size);
+      break;
+    case Entry::Lm64La57:
+      if (!cpu.la57) die("lm64-la57 needs CPUID.(7,0):ECX[16] (QEMU -cpu max,+la57)", 0);
+      p.transit_cr3 = p.target_cr3 = reinterpret_cast<uint64_t>(harness_pml5);
+      p.transit_cr4 = kCr4Pae | kCr4La57;
+      break;
+    case Entry::Lm64Hostile: {
+      const auto l7 = charon::cpuid(7, 0);
+      const bool pcid = (charon::cpuid(1).ecx >> 17) & 1;
+      const bool smep = (l7.ebx >> 7) & 1, smap = (l7.ebx >> 20) & 1;
+      if (!pcid || !smep || !smap) die("lm64-hostile needs PCID, SMEP and SMAP (QEMU -cpu max)", 0);
+      p.extra_cr4 = kCr4Pge | kCr4Pcide | kCr4Smep | kCr4Smap;
+      p.flags = kSetDf | kSetIf | kGarbageIdtr | kGarbageGdtr;
+      break;
+    }
+    case Entry::Direct:
+      break;
+  }
+}
+
+// The reference handoff for the probe's self-test: what a correct
+// purgatory would do, optionally broken in one named way.
+void plan_direct_entry(const Options& o, World& w) {
+  EntryPlan& p = entry_plan;
+  probe::Descriptor& d = *w.desc;
+  const bool wide = o.kind == CHARON_HANDOFF_LINUX64 || o.kind == CHARON_HANDOFF_GENERIC64;
+  const uint64_t stack = reinterpret_cast<uint64_t>(stack_top) - 64;
+  p.mode = wide ? Mode::Direct64 : Mode::Direct32;
+  p.transit_cr3 = reinterpret_cast<uint64_t>(harness_pml4);
+  p.transit_cr4 = kCr4Pae;
+  charon::mem_fill(&p.regs, 0, sizeof p.regs);
+  if (o.kind == CHARON_HANDOFF_GENERIC64) {
+    p.regs = d.regs64;
+  } else if (o.kind == CHARON_HANDOFF_GENERIC32) {
+    const uint32_t* r32 = &d.regs32.eax;
+    for (int i = 0; i < 8; ++i) (&p.regs.rax)[i] = r32[i];
+  } else {
+    p.regs.rsi = probe::kBootParamsAddr;
+    p.regs.rsp = stack;
+    d.stack_lo = stack - 4096;
+    d.stack_hi = stack;
+  }
+  p.target = wide ? (o.kind == CHARON_HANDOFF_GENERIC64 ? d.regs64.rip : probe::kProbeAddr + 0x200)
+                  : (o.kind == CHARON_HANDOFF_GENERIC32 ? d.regs32.eip : probe::kProbeAddr);
+  // The reference runs on the harness's own tables, not in a scratch area.
+  d.cr3_lo = p.transit_cr3;
+  d.cr3_hi = p.transit_cr3 + 4096;
+  switch (o.brk) {
+    case Break::None:
+      break;
+    case Break::Df:
+      p.flags |= kSetDf;
+      break;
+    case Break::Rsi:
+      p.regs.rsi += 8;
+      break;
+    case Break::Reg:
+      p.regs.rbx ^= 1;
+      break;
+    case Break::Backup:
+      return;  // no backup copy below
+    case Break::Idmap:
+      add_range(d, 5ull << 30, 4096, "above-4g");  // the harness maps only [0, 4 GiB)
+      break;
+  }
+  const volatile uint8_t* low = reinterpret_cast<const volatile uint8_t*>(uintptr_t{0});
+  uint8_t* dst = reinterpret_cast<uint8_t*>(probe::kBackupDst);
+  for (uint64_t i = 0; i < probe::kLowMemSize; ++i) dst[i] = low[i];
+}
+
+}  // namespace
+}  // namespace harness
+
+extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
+  using namespace harness;
+  charon::DebugCon dc{0xe9};
+  g_con.add(dc.sink());
+  char cmdline[512];
+  read_cmdline(mbi, cmdline, sizeof cmdline);
+  g_con.printf("harness: cmdline \"%s\"\n", cmdline);
+  const Options o = parse_options(cmdline);
+  if (o.error) die(o.error, 0);
+
+  World w{&o, seed_for(o.case_name), nullptr, nullptr,
+          reinterpret_cast<probe::Descriptor*>(probe::kDescriptorAddr)};
+  w.probe = reinterpret_cast<const probe::ProbeInfo*>(probe::kProbeAddr + probe::kInfoOffset);
+  if (w.probe->magic != probe::kInfoMagic) die("no probe at 0x1000000 (magic)", w.probe->magic);
+  if (o.entry != Entry::Direct) {
+    w.purg = reinterpret_cast<const charon_bin_header*>(o.purg);
+    if (w.purg->magic != CHARON_BIN_MAGIC) die("no purgatory.bin at purg= (magic)", w.purg->magic);
+  }
+  const charon::CpuFeatures cpu = charon::CpuFeatures::detect();
+  if (o.entry == Entry::No1g && cpu.pdpe1gb) die("no1g needs a CPU without pdpe1gb", 0);
+
+  mask_8259s();
+  write_low_memory(w.seed);
+  write_descriptor(w, o.entry == Entry::Lm64La57, cpu.pdpe1gb);
+  write_boot_params(w);
+  if (o.entry == Entry::Direct) {
+    plan_direct_entry(o, w);
+  } else {
+    charon_params* p = write_params(w);
+    if (o.corrupt >= 0) {
+      const charon_region& r = p->regions[o.corrupt];
+      if (!r.len) die("corrupt= names an empty region", o.corrupt);
+      volatile uint8_t* byte = reinterpret_cast<volatile uint8_t*>(r.start + r.len / 2);
+      *byte = static_cast<uint8_t>(*byte ^ 0x5a);
+      g_con.printf("harness: corrupted region %d at 0x%lx\n", o.corrupt, r.start + r.len / 2);
+    }
+    plan_purgatory_entry(o, w, cpu);
+  }
+  g_con.printf("harness: entering 0x%lx\n", entry_plan.target);
+  harness_enter();
+}

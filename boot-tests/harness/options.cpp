@@ -1,0 +1,114 @@
+#include "options.h"
+
+#include <charon/params.h>
+
+namespace harness {
+namespace {
+
+bool word_is(const char* v, const char* end, const char* want) {
+  while (v < end && *want && *v == *want) ++v, ++want;
+  return v == end && !*want;
+}
+
+bool parse_number(const char* v, const char* end, uint64_t* out) {
+  uint64_t n = 0;
+  const bool hex = end - v > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+  if (hex) v += 2;
+  if (v == end) return false;
+  for (; v < end; ++v) {
+    const char c = *v;
+    unsigned d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (hex && c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (hex && c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return false;
+    n = n * (hex ? 16 : 10) + d;
+  }
+  *out = n;
+  return true;
+}
+
+struct Name {
+  const char* text;
+  int value;
+};
+
+template <int N>
+bool lookup(const Name (&names)[N], const char* v, const char* end, int* out) {
+  for (const Name& n : names)
+    if (word_is(v, end, n.text)) return *out = n.value, true;
+  return false;
+}
+
+constexpr Name kEntries[] = {
+    {"pm32", int(Entry::Pm32)},
+    {"lm64-ident", int(Entry::Lm64Ident)},
+    {"lm64-purgonly", int(Entry::Lm64PurgOnly)},
+    {"lm64-la57", int(Entry::Lm64La57)},
+    {"lm64-hostile", int(Entry::Lm64Hostile)},
+    {"no1g", int(Entry::No1g)},
+    {"direct", int(Entry::Direct)},
+};
+constexpr Name kKinds[] = {
+    {"generic64", CHARON_HANDOFF_GENERIC64},
+    {"linux64", CHARON_HANDOFF_LINUX64},
+    {"linux32", CHARON_HANDOFF_LINUX32},
+    {"generic32", CHARON_HANDOFF_GENERIC32},
+};
+constexpr Name kBreaks[] = {
+    {"df", int(Break::Df)},         {"rsi", int(Break::Rsi)},     {"reg", int(Break::Reg)},
+    {"backup", int(Break::Backup)}, {"idmap", int(Break::Idmap)},
+};
+
+}  // namespace
+
+Options parse_options(const char* p) {
+  Options o;
+  while (*p) {
+    while (*p == ' ') ++p;
+    const char* key = p;
+    while (*p && *p != ' ' && *p != '=') ++p;
+    if (*p != '=') {  // a bare word: QEMU puts the kernel's file name first
+      while (*p && *p != ' ') ++p;
+      continue;
+    }
+    const char* key_end = p++;
+    const char* v = p;
+    while (*p && *p != ' ') ++p;
+    int e = 0;
+    uint64_t n = 0;
+    bool ok = true;
+    if (word_is(key, key_end, "case")) {
+      int i = 0;
+      for (const char* c = v; c < p && i < int(sizeof o.case_name) - 1;) o.case_name[i++] = *c++;
+      o.case_name[i] = 0;
+    } else if (word_is(key, key_end, "entry")) {
+      ok = lookup(kEntries, v, p, &e), o.entry = Entry(e);
+    } else if (word_is(key, key_end, "kind")) {
+      ok = lookup(kKinds, v, p, &e), o.kind = uint32_t(e);
+    } else if (word_is(key, key_end, "break")) {
+      ok = lookup(kBreaks, v, p, &e), o.brk = Break(e);
+    } else if (word_is(key, key_end, "purg")) {
+      ok = parse_number(v, p, &o.purg);
+    } else if (word_is(key, key_end, "corrupt")) {
+      ok = parse_number(v, p, &n) && n < CHARON_MAX_REGIONS, o.corrupt = int(n);
+    } else if (word_is(key, key_end, "fault")) {
+      ok = parse_number(v, p, &n), o.fault = n != 0;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      o.error = key;
+      return o;
+    }
+  }
+  if (o.entry != Entry::Direct && (o.purg == 0 || (o.purg & 0xfff) || o.purg >= (1ull << 31)))
+    o.error = "purg= (a 4 KiB-aligned address below 2 GiB)";
+  return o;
+}
+
+}  // namespace harness

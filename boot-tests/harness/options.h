@@ -1,0 +1,35 @@
+// The harness's options, from the multiboot command line
+// (`-append "case=NAME entry=pm32 kind=linux64 purg=0x800000 ..."`).
+#pragma once
+#include <stdint.h>
+
+namespace harness {
+
+// The state the purgatory is entered from (see README, "Protocol tests").
+enum class Entry {
+  Pm32,          // 32-bit protected mode, paging off, garbage GPRs, DF=1
+  Lm64Ident,     // 64-bit on the harness's 4-level identity map
+  Lm64PurgOnly,  // 64-bit on tables mapping only the purgatory and the switch stub
+  Lm64La57,      // 64-bit on 5-level tables
+  Lm64Hostile,   // 64-bit, IF=1, DF=1, PGE|PCIDE|SMEP|SMAP, garbage IDTR/GDTR/RSP
+  No1g,          // like Lm64Ident, on a CPU without 1 GiB pages
+  Direct,        // probe self-test: no purgatory, the harness hands off itself
+};
+
+// A deliberately wrong reference handoff (Direct only): proves the probe fails.
+enum class Break { None, Df, Rsi, Reg, Backup, Idmap };
+
+struct Options {
+  char case_name[48] = "unnamed";
+  Entry entry = Entry::Lm64Ident;
+  uint32_t kind = 1;   // CHARON_HANDOFF_*
+  uint64_t purg = 0;   // purgatory.bin load address (not with Direct)
+  int corrupt = -1;    // flip a byte in this region after the digest
+  bool fault = false;  // CHARON_F_FAULT_TEST
+  Break brk = Break::None;
+  const char* error = nullptr;  // set when the line did not parse
+};
+
+Options parse_options(const char* cmdline);
+
+}  // namespace harness

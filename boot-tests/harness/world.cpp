@@ -1,0 +1,140 @@
+#include "world.h"
+
+#include <charon/mem.h>
+#include <charon/sha256.h>
+
+namespace harness {
+
+using namespace probe;
+
+uint64_t seed_for(const char* name) {  // FNV-1a: each case its own pattern
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (; *name; ++name) h = (h ^ static_cast<uint8_t>(*name)) * 0x100000001b3ull;
+  return h;
+}
+
+void write_low_memory(uint64_t seed) {
+  // Physical 0 is a null pointer to the compiler; volatile keeps the
+  // stores as written.
+  volatile uint64_t* low = reinterpret_cast<volatile uint64_t*>(uintptr_t{0});
+  for (uint64_t i = 0; i < kLowMemSize / 8; ++i) low[i] = pattern_word(seed, i);
+}
+
+void write_boot_params(const World& w) {
+  build_boot_params(reinterpret_cast<uint8_t*>(kBootParamsAddr), w.seed,
+                    static_cast<uint32_t>(kCmdlineAddr));
+  char* line = reinterpret_cast<char*>(kCmdlineAddr);
+  int i = 0;
+  for (; w.desc->cmdline[i]; ++i) line[i] = w.desc->cmdline[i];
+  line[i] = 0;
+}
+
+void add_range(Descriptor& d, uint64_t start, uint64_t len, const char* name) {
+  if (d.nranges >= kMaxRanges) return;
+  Range& r = d.ranges[d.nranges++];
+  r.start = start;
+  r.len = len;
+  int i = 0;
+  for (; name[i] && i < 15; ++i) r.name[i] = name[i];
+  r.name[i] = 0;
+}
+
+namespace {
+
+uint64_t cmdline_len(const Descriptor& d) {
+  uint64_t n = 0;
+  while (d.cmdline[n]) ++n;
+  return n + 1;
+}
+
+void copy_str(char* dst, const char* src, int max) {
+  int i = 0;
+  for (; src[i] && i < max - 1; ++i) dst[i] = src[i];
+  dst[i] = 0;
+}
+
+}  // namespace
+
+void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
+  Descriptor& d = *w.desc;
+  charon::mem_fill(&d, 0, sizeof d);
+  d.magic = kDescriptorMagic;
+  d.handoff = w.opt->kind;
+  copy_str(d.case_name, w.opt->case_name, sizeof d.case_name);
+  d.expect_la57 = expect_la57;
+  d.allow_1g = allow_1g;
+  d.pattern_seed = w.seed;
+  d.boot_params = kBootParamsAddr;
+  d.backup_dst = kBackupDst;
+  d.backup_size = kLowMemSize;
+  d.cr3_lo = kScratchAddr;
+  d.cr3_hi = kScratchAddr + kScratchSize;
+  if (w.purg) {
+    d.stack_lo = w.opt->purg;
+    d.stack_hi = w.opt->purg + w.purg->mem_size;
+  }
+  // Generic kinds: every register a distinct value nobody would pick.
+  uint64_t* r64 = &d.regs64.rax;
+  uint32_t* r32 = &d.regs32.eax;
+  for (int i = 0; i < 16; ++i) r64[i] = pattern_word(w.seed ^ 0x6e6e, i);
+  for (int i = 0; i < 8; ++i) r32[i] = static_cast<uint32_t>(pattern_word(w.seed ^ 0x3232, i));
+  d.regs64.rsp = kGenericStackAddr;
+  d.regs64.rip = kProbeAddr + w.probe->entry64;
+  d.regs32.esp = static_cast<uint32_t>(kGenericStackAddr);
+  d.regs32.eip = static_cast<uint32_t>(kProbeAddr + w.probe->entry32);
+  copy_str(d.cmdline, "console=ttyS0 charon.probe=", kCmdlineMax);
+  int n = 0;
+  while (d.cmdline[n]) ++n;
+  copy_str(d.cmdline + n, w.opt->case_name, kCmdlineMax - n);
+
+  // What a 64-bit payload needs mapped 1:1 (contract: [0, idmap_limit),
+  // the regions, boot_params and its cmdline, map_ranges, backup dst, the
+  // purgatory image, scratch, and for generic64 the rip and rsp pages).
+  add_range(d, kProbeAddr, w.probe->mem_size, "probe");
+  add_range(d, kBootParamsAddr, 4096, "boot-params");
+  add_range(d, kCmdlineAddr, cmdline_len(d), "cmdline");
+  add_range(d, kDescriptorAddr, sizeof d, "descriptor");
+  add_range(d, kBackupDst, kLowMemSize, "backup-dst");
+  if (w.purg) {
+    add_range(d, w.opt->purg, w.purg->mem_size, "purgatory");
+    add_range(d, kScratchAddr, kScratchSize, "scratch");
+  }
+  if (d.handoff == CHARON_HANDOFF_GENERIC64)
+    add_range(d, kGenericStackAddr & ~0xfffull, 4096, "rsp-page");
+}
+
+charon_params* write_params(const World& w) {
+  const Descriptor& d = *w.desc;
+  auto* p = reinterpret_cast<charon_params*>(w.opt->purg + w.purg->params);
+  charon::mem_fill(p, 0, sizeof *p);
+  p->magic = CHARON_PARAMS_MAGIC;
+  p->version = CHARON_PARAMS_VERSION;
+  p->size = sizeof *p;
+  p->flags = w.opt->fault ? CHARON_F_FAULT_TEST : 0;
+  p->handoff = w.opt->kind;
+  p->regions[0] = {kProbeAddr, w.probe->file_size};
+  p->regions[1] = {kBootParamsAddr, 4096};
+  p->regions[2] = {kCmdlineAddr, cmdline_len(d)};
+  charon::sha256_regions(p->regions, CHARON_MAX_REGIONS, charon::Sha256Impl::Scalar, p->digest);
+  p->backup_dst = kBackupDst;  // backup_src = backup_size = 0: [0, 640 KiB)
+  p->regs64 = d.regs64;
+  p->regs32 = d.regs32;
+  p->console_debugcon = 1;
+  p->debugcon_port = 0xe9;
+  p->console_serial = 1;
+  p->serial_base = 0x3f8;
+  p->serial_baud = 115200;
+  p->boot_params = kBootParamsAddr;
+  p->kernel_entry =
+      kProbeAddr + (d.handoff == CHARON_HANDOFF_LINUX32 ? w.probe->entry32 : w.probe->entry64);
+  p->idmap_limit = 0;
+  p->scratch_base = kScratchAddr;
+  p->scratch_size = kScratchSize;
+  // The payload's whole footprint (its "init_size") and the descriptor
+  // are not digest regions; only map_ranges brings them into the map.
+  p->map_ranges[0] = {kProbeAddr, w.probe->mem_size};
+  p->map_ranges[1] = {kDescriptorAddr, sizeof d};
+  return p;
+}
+
+}  // namespace harness

@@ -1,0 +1,29 @@
+// What the harness puts in memory before the handoff: the low-memory
+// pattern, the zero page and cmdline, the probe's descriptor, and the
+// purgatory's parameter block.
+#pragma once
+#include <charon/params.h>
+
+#include "descriptor.h"
+#include "options.h"
+
+namespace harness {
+
+struct World {
+  const Options* opt;
+  uint64_t seed;
+  const probe::ProbeInfo* probe;
+  const charon_bin_header* purg;  // null for Entry::Direct
+  probe::Descriptor* desc;
+};
+
+uint64_t seed_for(const char* case_name);
+void write_low_memory(uint64_t seed);
+void write_boot_params(const World& w);
+// Expected registers, cmdline and the ranges every 64-bit handoff must map.
+void write_descriptor(World& w, bool expect_la57, bool allow_1g);
+void add_range(probe::Descriptor& d, uint64_t start, uint64_t len, const char* name);
+// The purgatory's block; returns it so the caller can corrupt a region.
+charon_params* write_params(const World& w);
+
+}  // namespace harness

@@ -1,0 +1,102 @@
+// The contract between the protocol-test harness and the probe payload.
+//
+// The harness writes one Descriptor at kDescriptorAddr before it enters the
+// purgatory; the probe reads it after the handoff and checks the state it
+// was handed against it. Both sides also derive the low-memory pattern and
+// the boot_params page from the same functions below, so the probe never
+// trusts a copy that the purgatory could have touched.
+#pragma once
+#include <charon/params.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace probe {
+
+// Fixed physical addresses. Everything sits in the first 64 MiB, away from
+// the harness (1 MiB) and from every purgatory load address the runner
+// uses, and below the 1 GiB of RAM that the runner gives QEMU.
+inline constexpr uint64_t kProbeAddr = 0x01000000;         // like a bzImage's pref_address
+inline constexpr uint64_t kDescriptorAddr = 0x00e00000;    // this struct
+inline constexpr uint64_t kBootParamsAddr = 0x00d00000;    // one page
+inline constexpr uint64_t kCmdlineAddr = 0x00d01800;       // a page of its own
+inline constexpr uint64_t kGenericStackAddr = 0x00c00ff0;  // regs64.rsp/regs32.esp
+inline constexpr uint64_t kBackupDst = 0x02000000;
+inline constexpr uint64_t kScratchAddr = 0x02400000;
+inline constexpr uint64_t kScratchSize = 64 * 1024;
+inline constexpr uint64_t kLowMemSize = CHARON_BACKUP_DEFAULT_SIZE;
+
+// isa-debug-exit on port 0xf4: QEMU exits with status (value << 1) | 1.
+inline constexpr uint16_t kDebugExitPort = 0xf4;
+inline constexpr uint32_t kExitPass = 0x10;  // status 33
+inline constexpr uint32_t kExitFail = 0x11;  // status 35
+
+// The probe image starts with a jump over this block (like a bzImage's
+// setup header), so the harness learns the image's size without a side
+// channel.
+inline constexpr uint32_t kInfoOffset = 0x10;
+inline constexpr uint32_t kInfoMagic = 0x31425250;  // "PRB1"
+struct ProbeInfo {
+  uint32_t magic;
+  uint32_t file_size;  // bytes hashed as region 0
+  uint32_t mem_size;   // file + bss: the "init_size" the purgatory must map
+  uint32_t entry32;    // offset of the 32-bit entry (0)
+  uint32_t entry64;    // offset of the 64-bit entry (0x200, boot.rst)
+};
+
+struct Range {
+  uint64_t start;
+  uint64_t len;
+  char name[16];
+};
+
+inline constexpr uint32_t kDescriptorMagic = 0x44425250;  // "PRBD"
+inline constexpr int kMaxRanges = 32;
+inline constexpr int kCmdlineMax = 96;
+
+struct Descriptor {
+  uint32_t magic;
+  uint32_t handoff;  // CHARON_HANDOFF_* the probe expects to have been entered with
+  char case_name[48];
+  uint32_t expect_la57;  // 64-bit kinds: 5-level paging expected
+  uint32_t allow_1g;     // 1 GiB leaves allowed (CPUID.80000001h:EDX[26])
+  uint64_t pattern_seed;
+  uint64_t boot_params;  // expected RSI/ESI
+  uint64_t backup_dst;   // where [0, 640 KiB) must have been copied
+  uint64_t backup_size;
+  uint64_t cr3_lo, cr3_hi;      // the handed-over CR3 must lie in [lo, hi)
+  uint64_t stack_lo, stack_hi;  // linux kinds: RSP/ESP must lie in (lo, hi]
+  charon_regs64 regs64;         // generic64: every register, exactly
+  charon_regs32 regs32;         // generic32: every register, exactly
+  char cmdline[kCmdlineMax];    // the string boot_params.cmd_line_ptr points to
+  uint32_t nranges;
+  uint32_t reserved;
+  Range ranges[kMaxRanges];  // 64-bit kinds: each must be identity-mapped
+};
+
+// splitmix64: cheap, and every 8-byte word of low memory differs.
+constexpr uint64_t pattern_word(uint64_t seed, uint64_t index) {
+  uint64_t z = seed + (index + 1) * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// boot.rst offsets inside the zero page that the probe checks by name.
+inline constexpr size_t kHdrSOffset = 0x202;        // setup_header.header = "HdrS"
+inline constexpr size_t kCmdLinePtrOffset = 0x228;  // setup_header.cmd_line_ptr
+inline constexpr uint32_t kHdrSMagic = 0x53726448;
+
+// The expected boot_params page: pattern bytes, then the two fields the
+// protocol defines, so any stray write by the purgatory shows.
+inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline) {
+  for (size_t i = 0; i < 4096 / 8; ++i) {
+    const uint64_t w = pattern_word(seed ^ 0xb007b007ull, i);
+    for (int b = 0; b < 8; ++b) page[i * 8 + b] = static_cast<uint8_t>(w >> (8 * b));
+  }
+  for (int b = 0; b < 4; ++b) {
+    page[kHdrSOffset + b] = static_cast<uint8_t>(kHdrSMagic >> (8 * b));
+    page[kCmdLinePtrOffset + b] = static_cast<uint8_t>(cmdline >> (8 * b));
+  }
+}
+
+}  // namespace probe

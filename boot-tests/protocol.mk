@@ -1,0 +1,45 @@
+# boot-tests/protocol.mk: tier 2, the purgatory's protocol under QEMU with
+# no OS. A multiboot harness enters the purgatory from each entry state; a
+# probe payload, entered by the purgatory, checks the handoff.
+
+PROBE_ELF := $(B)/boot-tests/probe.elf
+PROBE_BIN := $(B)/boot-tests/probe.bin
+HARNESS_ELF := $(B)/boot-tests/harness.elf
+HARNESS_BIN := $(B)/boot-tests/harness.bin
+
+PROBE_OBJS := $(patsubst %,$(B)/fs/boot-tests/probe/%.o,entry checks_cpu checks_mem pagewalk probe)
+HARNESS_OBJS := $(patsubst %,$(B)/fs/boot-tests/harness/%.o,entry enter main options world purgonly_tables)
+
+# The probe and harness share descriptor.h; their asm includes saved.inc,
+# enter.inc and the generated params.inc.
+$(PROBE_OBJS) $(HARNESS_OBJS): FS_CXXFLAGS += -Iboot-tests/probe
+$(PROBE_OBJS): NASMFLAGS += -Iboot-tests/probe/
+$(HARNESS_OBJS): NASMFLAGS += -Iboot-tests/harness/
+$(filter %/entry.o %/enter.o,$(PROBE_OBJS) $(HARNESS_OBJS)): $(GEN_PARAMS_INC)
+
+PROTO_LDFLAGS := -nostdlib -static --no-pie --gc-sections -z max-page-size=4096 --build-id=none
+
+# The probe needs only the console and memory primitives; the harness also
+# hashes the regions.
+PROBE_COMMON := $(B)/fs/common/console.o $(B)/fs/common/uart8250.o $(B)/fs/common/mem.o $(COMMON_FS_SHIM)
+
+$(PROBE_ELF): $(PROBE_OBJS) $(PROBE_COMMON) linker/probe.ld
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(LD_FS) $(PROTO_LDFLAGS) -T linker/probe.ld -e probe_entry64 -u probe_entry32 \
+	  $(PROBE_OBJS) $(PROBE_COMMON) -o $@
+
+$(HARNESS_ELF): $(HARNESS_OBJS) $(COMMON_FS_OBJS) $(COMMON_FS_SHIM) linker/harness.ld
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(LD_FS) $(PROTO_LDFLAGS) -T linker/harness.ld $(HARNESS_OBJS) $(COMMON_FS_OBJS) \
+	  $(COMMON_FS_SHIM) -o $@
+
+# Flat images: the probe is loaded raw at its fixed address, the harness
+# is a multiboot "a.out kludge" image (QEMU's loader refuses 64-bit ELF).
+$(B)/boot-tests/%.bin: $(B)/boot-tests/%.elf
+	@echo "  OBJCOPY $@"
+	$(Q)llvm-objcopy -O binary $< $@
+
+ALL_TARGETS += $(PROBE_BIN) $(HARNESS_BIN)
+CHECK_SUITES += script:sh boot-tests/harness/run-protocol.sh
