@@ -1,0 +1,319 @@
+// charon-kexec: kexec-tools' options for the x86_64 bzImage loader, with
+// charon's purgatory. One failure, one message, one non-zero exit; nothing
+// is loaded unless every step before kexec_load succeeded.
+#include <charon/loader/cli.h>
+#include <charon/loader/sysinfo.h>
+#include <getopt.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace charon::loader {
+
+namespace {
+
+constexpr const char* kVersion = "charon-kexec 0.1 (charon_params version 1, boot protocol 2.10+)";
+constexpr uint64_t kMaxInputBytes = 2ull << 30;
+
+void usage(FILE* f) {
+  std::fputs(
+      "Usage: charon-kexec [OPTION]... -l KERNEL   load KERNEL for a later -e\n"
+      "       charon-kexec [OPTION]... -p KERNEL   load KERNEL to run on a crash\n"
+      "       charon-kexec -e                      boot the loaded kernel now\n"
+      "       charon-kexec -u [-p]                 unload (the crash kernel with -p)\n"
+      "\n"
+      "  -l, --load             load a bzImage through charon's purgatory\n"
+      "  -p, --load-panic       load into the crashkernel= reservation (KEXEC_ON_CRASH)\n"
+      "  -e, --exec             sync, then reboot into the loaded kernel\n"
+      "  -u, --unload           unload the loaded image\n"
+      "      --initrd=FILE      initial ramdisk (also --ramdisk)\n"
+      "      --append=STRING    kernel command line (also --command-line)\n"
+      "      --reuse-cmdline    start from /proc/cmdline, without BOOT_IMAGE=\n"
+      "      --entry-32bit      enter the kernel by the 32-bit protocol (paging off, all\n"
+      "                         segments below 4 GiB); default is the 64-bit entry\n"
+      "      --console-serial   purgatory messages on the 8250 serial port\n"
+      "      --serial=PORT      its I/O port: 0x3f8 or ttyS0..ttyS3 (default ttyS0)\n"
+      "      --serial-baud=N    set its divisor for N baud (9600..115200); default: keep\n"
+      "      --debugcon         purgatory messages on the 0xe9 debug port (QEMU)\n"
+      "      --purgatory=PATH   use this purgatory.ro instead of the built-in one\n"
+      "      --dry-run          print the layout and digest; load nothing (no root needed)\n"
+      "      --halt-before-jump the purgatory verifies and prepares, then halts (self-test)\n"
+      "      --sysroot=DIR      read /proc and /sys under DIR (for tests)\n"
+      "  -h, --help             this text\n"
+      "  -v, --version          the version\n",
+      f);
+}
+
+enum Opt {
+  kOptInitrd = 256,
+  kOptAppend,
+  kOptReuse,
+  kOptEntry32,
+  kOptConsoleSerial,
+  kOptConsoleVga,
+  kOptSerial,
+  kOptBaud,
+  kOptDebugcon,
+  kOptPurgatory,
+  kOptDryRun,
+  kOptSysroot,
+  kOptHalt,
+};
+
+Result<std::vector<uint8_t>> read_input(const std::string& path, const char* what) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return fail("%s %s: cannot open: %s", what, path.c_str(), std::strerror(errno));
+  const std::streamoff size = f.tellg();
+  if (size < 0) return fail("%s %s: cannot read", what, path.c_str());
+  if (static_cast<uint64_t>(size) > kMaxInputBytes)
+    return fail("%s %s: %lld bytes is larger than the 2 GiB this loader takes", what, path.c_str(),
+                static_cast<long long>(size));
+  std::vector<uint8_t> data(static_cast<size_t>(size));
+  f.seekg(0);
+  if (size && !f.read(reinterpret_cast<char*>(data.data()), size))
+    return fail("%s %s: read failed", what, path.c_str());
+  return data;
+}
+
+std::optional<uint16_t> parse_serial(const std::string& s) {
+  // kexec-tools' names, and the legacy COM port addresses.
+  static constexpr struct {
+    const char* name;
+    uint16_t port;
+  } kTty[] = {{"ttyS0", 0x3f8}, {"ttyS1", 0x2f8}, {"ttyS2", 0x3e8}, {"ttyS3", 0x2e8}};
+  for (const auto& t : kTty)
+    if (s == t.name) return t.port;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long v = std::strtoul(s.c_str() + 2, &end, 16);
+    if (errno == 0 && *end == '\0' && v > 0 && v < 0x10000 - 8) return static_cast<uint16_t>(v);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void print_layout(FILE* out, const KexecImage& img) {
+  std::fprintf(out, "%-3s  %-34s  %-37s  %-10s  %s\n", "seg", "source", "destination", "size",
+               "what");
+  size_t i = 0;
+  for (const Segment& s : img.segments) {
+    std::fprintf(out, "%-3zu  %-34.34s  0x%016llx-0x%016llx  0x%08llx  %s", i++, s.source.c_str(),
+                 static_cast<unsigned long long>(s.mem),
+                 static_cast<unsigned long long>(s.mem + s.memsz - 1),
+                 static_cast<unsigned long long>(s.memsz), s.what.c_str());
+    if (s.data.size() != s.memsz)
+      std::fprintf(out, " (0x%llx bytes from the file, rest zero)",
+                   static_cast<unsigned long long>(s.data.size()));
+    std::fputc('\n', out);
+  }
+  const charon_params& p = img.params;
+  std::fprintf(out, "entry: 0x%016llx (purgatory_start)\n",
+               static_cast<unsigned long long>(img.entry));
+  std::fprintf(out, "handoff: %s, kernel entry 0x%llx, boot_params 0x%llx\n",
+               p.handoff == CHARON_HANDOFF_LINUX32 ? "linux32 (paging off)" : "linux64",
+               static_cast<unsigned long long>(p.kernel_entry),
+               static_cast<unsigned long long>(p.boot_params));
+  std::fprintf(out, "identity map: [0, 0x%llx) and the kernel's init_size range\n",
+               static_cast<unsigned long long>(p.idmap_limit));
+  std::fputs("sha256:", out);
+  for (uint8_t b : p.digest) std::fprintf(out, "%02x", b);
+  std::fputs(" over", out);
+  for (const charon_region& r : p.regions)
+    if (r.len)
+      std::fprintf(out, " [0x%llx+0x%llx]", static_cast<unsigned long long>(r.start),
+                   static_cast<unsigned long long>(r.len));
+  std::fputc('\n', out);
+}
+
+int run_cli(int argc, char** argv, const CliEnv& env) {
+  static const option kLong[] = {
+      {"load", no_argument, nullptr, 'l'},
+      {"load-panic", no_argument, nullptr, 'p'},
+      {"exec", no_argument, nullptr, 'e'},
+      {"unload", no_argument, nullptr, 'u'},
+      {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'v'},
+      {"initrd", required_argument, nullptr, kOptInitrd},
+      {"ramdisk", required_argument, nullptr, kOptInitrd},
+      {"append", required_argument, nullptr, kOptAppend},
+      {"command-line", required_argument, nullptr, kOptAppend},
+      {"reuse-cmdline", no_argument, nullptr, kOptReuse},
+      {"entry-32bit", no_argument, nullptr, kOptEntry32},
+      {"console-serial", no_argument, nullptr, kOptConsoleSerial},
+      {"console-vga", no_argument, nullptr, kOptConsoleVga},
+      {"serial", required_argument, nullptr, kOptSerial},
+      {"serial-baud", required_argument, nullptr, kOptBaud},
+      {"debugcon", no_argument, nullptr, kOptDebugcon},
+      {"purgatory", required_argument, nullptr, kOptPurgatory},
+      {"dry-run", no_argument, nullptr, kOptDryRun},
+      {"sysroot", required_argument, nullptr, kOptSysroot},
+      {"halt-before-jump", no_argument, nullptr, kOptHalt},
+      {nullptr, 0, nullptr, 0},
+  };
+  auto err = [&](const std::string& msg) {
+    std::fprintf(env.err, "charon-kexec: %s\n", msg.c_str());
+    return 1;
+  };
+  auto usage_err = [&](const std::string& msg) {
+    std::fprintf(env.err, "charon-kexec: %s\nTry 'charon-kexec --help'.\n", msg.c_str());
+    return 2;
+  };
+
+  bool load = false, panic = false, exec = false, unload = false, dry_run = false, reuse = false;
+  std::optional<std::string> initrd_path, append, purgatory_path;
+  std::string root = env.root;
+  LoadRequest req;
+  optind = 0;  // GNU getopt: rescan from scratch (run_cli may run more than once)
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "lpeuhv", kLong, nullptr)) != -1) {
+    switch (c) {
+      case 'l':
+        load = true;
+        break;
+      case 'p':
+        panic = true;
+        break;
+      case 'e':
+        exec = true;
+        break;
+      case 'u':
+        unload = true;
+        break;
+      case 'h':
+        usage(env.out);
+        return 0;
+      case 'v':
+        std::fprintf(env.out, "%s\n", kVersion);
+        return 0;
+      case kOptInitrd:
+        initrd_path = optarg;
+        break;
+      case kOptAppend:
+        append = optarg;
+        break;
+      case kOptReuse:
+        reuse = true;
+        break;
+      case kOptEntry32:
+        req.mode = EntryMode::k32;
+        break;
+      case kOptConsoleSerial:
+        req.console.serial = true;
+        break;
+      case kOptConsoleVga:
+        break;  // accepted for kexec-tools scripts; charon has no VGA console
+      case kOptSerial: {
+        auto port = parse_serial(optarg);
+        if (!port)
+          return usage_err(
+              strf("--serial=%s: expected ttyS0..ttyS3 or a hex port like 0x3f8", optarg));
+        req.console.serial_base = *port;
+        break;
+      }
+      case kOptBaud: {
+        char* end = nullptr;
+        const unsigned long v = std::strtoul(optarg, &end, 10);
+        // The divisor is 115200 / baud, so only divisors of 115200 are exact.
+        if (*optarg == '\0' || *end || v < 9600 || v > 115200 || 115200 % v)
+          return usage_err(
+              strf("--serial-baud=%s: expected a divisor of 115200 from 9600 to 115200", optarg));
+        req.console.serial_baud = static_cast<uint32_t>(v);
+        break;
+      }
+      case kOptDebugcon:
+        req.console.debugcon = true;
+        break;
+      case kOptPurgatory:
+        purgatory_path = optarg;
+        break;
+      case kOptDryRun:
+        dry_run = true;
+        break;
+      case kOptSysroot:
+        root = optarg;
+        break;
+      case kOptHalt:
+        req.extra_flags |= CHARON_F_HALT_BEFORE_JUMP;
+        break;
+      case '?':
+      default:
+        if (optopt) return usage_err(strf("option -%c is unknown or lacks its argument", optopt));
+        return usage_err(strf("option %s is unknown or lacks its argument", argv[optind - 1]));
+    }
+  }
+  std::vector<std::string> rest(argv + optind, argv + argc);
+  // A kernel with no -l, as in "charon-kexec KERNEL --dry-run", is a load.
+  if (!rest.empty() && !exec && !unload && !panic) load = true;
+  const int modes = (load || panic ? 1 : 0) + (exec ? 1 : 0) + (unload ? 1 : 0);
+  if (unload && panic && !load && !exec) {
+    // -u -p: unload the crash image.
+  } else if (modes != 1) {
+    return usage_err("give exactly one of -l KERNEL, -p KERNEL, -e, -u");
+  }
+  if (load && panic) return usage_err("-l and -p exclude each other");
+
+  if (unload) {
+    if (!rest.empty()) return usage_err("-u takes no file");
+    if (dry_run) return 0;
+    auto st = kexec_unload(*env.sys, panic, root);
+    return st ? 0 : err(st.error());
+  }
+  if (exec) {
+    if (!rest.empty()) return usage_err("-e takes no file");
+    if (dry_run) return 0;
+    auto st = kexec_execute(*env.sys, root);
+    return err(st.error());  // only returns on failure
+  }
+
+  if (rest.size() != 1)
+    return usage_err(rest.empty() ? "no kernel given" : "more than one kernel given");
+  req.kernel_name = rest[0];
+  req.on_crash = panic;
+  auto kernel = read_input(rest[0], "kernel");
+  if (!kernel) return err(kernel.error());
+  req.kernel = std::move(*kernel);
+  if (initrd_path) {
+    auto initrd = read_input(*initrd_path, "initrd");
+    if (!initrd) return err(initrd.error());
+    if (initrd->empty()) return err("initrd " + *initrd_path + ": file is empty");
+    req.initrd = std::move(*initrd);
+    req.initrd_name = *initrd_path;
+  }
+  if (reuse) {
+    auto proc = read_text_file(root + "/proc/cmdline");
+    if (!proc) return err("--reuse-cmdline: cannot read /proc/cmdline");
+    req.cmdline = reuse_cmdline(*proc);
+  }
+  if (append) {
+    if (!req.cmdline.empty() && !append->empty()) req.cmdline += ' ';
+    req.cmdline += *append;
+  }
+  if (purgatory_path) {
+    auto purg = read_input(*purgatory_path, "purgatory");
+    if (!purg) return err(purg.error());
+    req.purgatory = std::move(*purg);
+    req.purgatory_name = *purgatory_path;
+  } else {
+    if (env.builtin_purgatory.empty()) return err("no built-in purgatory; give --purgatory=PATH");
+    req.purgatory.assign(env.builtin_purgatory.begin(), env.builtin_purgatory.end());
+    req.purgatory_name = "built-in purgatory.ro";
+  }
+
+  auto sys = read_system_info(root);
+  if (!sys) return err(sys.error());
+  auto img = build_kexec_image(req, *sys);
+  if (!img) return err(img.error());
+  if (dry_run) {
+    print_layout(env.out, *img);
+    return 0;
+  }
+  auto st = kexec_load_image(*env.sys, *img, panic, root);
+  if (!st) return err(st.error());
+  return 0;
+}
+
+}  // namespace charon::loader

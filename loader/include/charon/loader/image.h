@@ -1,0 +1,68 @@
+// A complete kexec image: the segments kexec_load(2) takes, the entry
+// point, and the parameter block patched into the purgatory. Built from
+// the input files and a SystemInfo, with no system call, so --dry-run,
+// the tests and the fuzzers all see the exact image a load would use.
+#pragma once
+#include <charon/loader/bzimage.h>
+#include <charon/loader/placement.h>
+#include <charon/loader/result.h>
+#include <charon/loader/sysinfo.h>
+#include <charon/params.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace charon::loader {
+
+struct ConsoleOptions {
+  bool serial = false;
+  uint16_t serial_base = 0x3f8;
+  uint32_t serial_baud = 0;  // 0: leave the UART's divisor as the old kernel set it
+  bool debugcon = false;
+  uint16_t debugcon_port = 0xe9;
+};
+
+struct LoadRequest {
+  std::vector<uint8_t> kernel;
+  std::string kernel_name;
+  std::optional<std::vector<uint8_t>> initrd;
+  std::string initrd_name;
+  std::string cmdline;
+  std::vector<uint8_t> purgatory;
+  std::string purgatory_name;
+  EntryMode mode = EntryMode::k64;
+  bool on_crash = false;  // place in the crash reservation, load with KEXEC_ON_CRASH
+  ConsoleOptions console;
+  uint32_t extra_flags = 0;  // CHARON_F_*, e.g. halt before the jump
+};
+
+struct Segment {
+  std::string source;  // file name (with offset) or "generated"
+  std::string what;    // kernel, initrd, boot_params, purgatory, page tables
+  std::vector<uint8_t> data;
+  uint64_t mem = 0;    // page-aligned
+  uint64_t memsz = 0;  // page-aligned, >= data.size(); the rest is zero-filled
+};
+
+struct KexecImage {
+  std::vector<Segment> segments;  // in ascending address order
+  uint64_t entry = 0;             // purgatory_start
+  charon_params params{};
+  BzImage kernel{};
+  Plan plan{};
+};
+
+// Bytes of page tables the purgatory needs to map `ranges` (worst case:
+// 4 KiB-granular tables for LA57 without 1 GiB pages), plus its slack.
+uint64_t scratch_bytes_for(const std::vector<Range>& ranges);
+
+Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& sys);
+
+// The e820 table a crash kernel sees: non-RAM entries unchanged, RAM
+// limited to the crash reservation and the first 640 KiB.
+std::vector<MemRange> crash_e820(const MemoryMap& map);
+
+}  // namespace charon::loader

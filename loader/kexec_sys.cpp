@@ -1,0 +1,122 @@
+// kexec_load(2) and reboot(2) for real, and the messages for their errors
+// (kernel/kexec.c, kernel/kexec_core.c, security/lockdown/lockdown.c).
+#include <charon/loader/kexec_sys.h>
+#include <charon/loader/sysinfo.h>
+#include <linux/reboot.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace charon::loader {
+
+namespace {
+
+class LinuxKexecSys final : public KexecSys {
+ public:
+  int kexec_load(uint64_t entry, std::span<const kexec_segment_abi> segs,
+                 unsigned long flags) override {
+    const long r = syscall(SYS_kexec_load, static_cast<unsigned long>(entry),
+                           static_cast<unsigned long>(segs.size()), segs.data(), flags);
+    return r == 0 ? 0 : errno;
+  }
+  int reboot_kexec() override {
+    const long r = syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+                           LINUX_REBOOT_CMD_KEXEC, nullptr);
+    return r == 0 ? 0 : errno;
+  }
+  void sync() override { ::sync(); }
+};
+
+bool locked_down(const std::string& lockdown) {
+  // The active level is the bracketed one: "none [integrity] confidentiality".
+  return lockdown.find("[integrity]") != std::string::npos ||
+         lockdown.find("[confidentiality]") != std::string::npos;
+}
+
+}  // namespace
+
+std::unique_ptr<KexecSys> make_linux_kexec_sys() {
+  return std::make_unique<LinuxKexecSys>();
+}
+
+std::string explain_kexec_error(int err, const std::string& lockdown, bool on_crash) {
+  switch (err) {
+    case EPERM:
+      if (locked_down(lockdown)) {
+        const size_t a = lockdown.find('['), b = lockdown.find(']', a);
+        return "the running kernel is in lockdown mode (" + lockdown.substr(a + 1, b - a - 1) +
+               "): lockdown forbids kexec_load, which cannot check a signature";
+      }
+      return "permission denied (EPERM): kexec needs root with CAP_SYS_BOOT, and "
+             "/proc/sys/kernel/kexec_load_disabled must be 0";
+    case ENOSYS:
+      return "the running kernel has no kexec support (ENOSYS: built without CONFIG_KEXEC)";
+    case EBUSY:
+      return "kexec is busy (EBUSY): another load is in progress, or the loaded crash image is in "
+             "use; try again, or unload with -u first";
+    case EINVAL:
+      return on_crash ? "the kernel rejected the crash image (EINVAL): segments must lie inside "
+                        "the crashkernel= reservation"
+                      : "the kernel rejected the segment list (EINVAL): segments misaligned, "
+                        "overlapping, or outside RAM";
+    case EADDRNOTAVAIL:
+      return "the kernel rejected a segment address (EADDRNOTAVAIL): it lies outside the "
+             "memory the kernel allows for this image";
+    case ENOMEM:
+      return "not enough memory for the image (ENOMEM): the kernel could not allocate pages "
+             "for the segments";
+    case EACCES:
+      return "access denied (EACCES): a security module forbids kexec";
+    default:
+      return std::string("kexec failed: ") + std::strerror(err);
+  }
+}
+
+Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
+                        const std::string& root) {
+  if (img.segments.size() > KEXEC_SEGMENT_MAX)
+    return fail("%zu segments; kexec_load takes at most %zu", img.segments.size(),
+                KEXEC_SEGMENT_MAX);
+  std::vector<kexec_segment_abi> segs;
+  for (const Segment& s : img.segments) {
+    if (s.mem % kPage || s.memsz % kPage || s.data.size() > s.memsz)
+      return fail("internal error: segment %s at 0x%llx is not page-aligned", s.what.c_str(),
+                  static_cast<unsigned long long>(s.mem));
+    segs.push_back({s.data.empty() ? nullptr : s.data.data(), s.data.size(),
+                    reinterpret_cast<const void*>(static_cast<uintptr_t>(s.mem)), s.memsz});
+  }
+  const unsigned long flags = KEXEC_ARCH_X86_64 | (on_crash ? KEXEC_ON_CRASH : 0);
+  if (int err = sys.kexec_load(img.entry, segs, flags)) {
+    const std::string lockdown =
+        read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
+    return Error{"kexec_load: " + explain_kexec_error(err, lockdown, on_crash)};
+  }
+  return Status::Ok();
+}
+
+Status kexec_unload(KexecSys& sys, bool on_crash, const std::string& root) {
+  // kernel/kexec.c: nr_segments == 0 unloads the image of that kind.
+  const unsigned long flags = KEXEC_ARCH_X86_64 | (on_crash ? KEXEC_ON_CRASH : 0);
+  if (int err = sys.kexec_load(0, {}, flags)) {
+    const std::string lockdown =
+        read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
+    return Error{"unload: " + explain_kexec_error(err, lockdown, on_crash)};
+  }
+  return Status::Ok();
+}
+
+Status kexec_execute(KexecSys& sys, const std::string& root) {
+  // kernel_kexec() answers EINVAL when nothing is loaded; say so plainly.
+  if (auto loaded = read_text_file(root + "/sys/kernel/kexec_loaded");
+      loaded && !loaded->empty() && (*loaded)[0] == '0')
+    return fail("-e: no kexec image is loaded; load one with -l first");
+  sys.sync();
+  const int err = sys.reboot_kexec();
+  if (err == EINVAL) return fail("-e: no kexec image is loaded; load one with -l first");
+  const std::string lockdown = read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
+  return Error{"-e: reboot(LINUX_REBOOT_CMD_KEXEC): " + explain_kexec_error(err, lockdown, false)};
+}
+
+}  // namespace charon::loader
