@@ -1,0 +1,81 @@
+// Helpers shared by the loader's unit tests: files, temporary sysroots,
+// and memory maps.
+#pragma once
+#include <charon/loader/memmap.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace charon::loader::testing {
+
+inline std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  EXPECT_TRUE(f.good()) << "cannot open " << path;
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+}
+
+inline void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& b) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream f(p, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// A fresh directory under the system temp dir, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "charon-loader-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// /proc/iomem text for a machine with `ram_below_4g` bytes of RAM from
+// 1 MiB on (below the 3 GiB PCI hole) and `ram_above_4g` from 4 GiB on, as
+// QEMU's pc machine lays out memory.
+inline std::string qemu_iomem(uint64_t ram_below_4g, uint64_t ram_above_4g,
+                              const std::string& crash = "") {
+  char buf[256];
+  std::string s =
+      "00000000-00000fff : Reserved\n"
+      "00001000-0009fbff : System RAM\n"
+      "0009fc00-000fffff : Reserved\n"
+      "  000f0000-000fffff : System ROM\n";
+  std::snprintf(buf, sizeof(buf), "00100000-%08llx : System RAM\n",
+                static_cast<unsigned long long>(0x100000 + ram_below_4g - 1));
+  s += buf;
+  s += "  01000000-01ffffff : Kernel code\n";
+  s += crash;
+  s += "c0000000-febfffff : PCI Bus 0000:00\n"
+       "fec00000-fec003ff : IOAPIC 0\n"
+       "feffc000-feffffff : Reserved\n";
+  if (ram_above_4g) {
+    std::snprintf(buf, sizeof(buf), "100000000-%llx : System RAM\n",
+                  static_cast<unsigned long long>(0x100000000ull + ram_above_4g - 1));
+    s += buf;
+  }
+  return s;
+}
+
+inline MemoryMap qemu_map(uint64_t below, uint64_t above, const std::string& crash = "") {
+  auto m = parse_iomem(qemu_iomem(below, above, crash));
+  EXPECT_TRUE(m.ok()) << m.error();
+  return m.ok() ? *m : MemoryMap{};
+}
+
+}  // namespace charon::loader::testing
