@@ -121,12 +121,23 @@ enter_direct64:
         jmp     [entry_plan + P_TARGET]
 
 bits 32
-; ---- Pm32: 32-bit protected mode, paging off, the plan's garbage GPRs.
+; ---- Pm32: 32-bit protected mode, paging off, the plan's garbage GPRs
+; except EAX = the entry address: 32-bit code has no RIP-relative
+; addressing and no stack to call/pop with, so purgatory.bin's entry32
+; takes its own address in EAX (x86_64/entry.asm).
 enter_pm32:
+        mov     ebx, [R(rbx)]
+        mov     ecx, [R(rcx)]
+        mov     edx, [R(rdx)]
+        mov     esi, [R(rsi)]
+        mov     edi, [R(rdi)]
+        mov     ebp, [R(rbp)]
+        mov     esp, [R(rsp)]
+        mov     eax, [entry_plan + P_TARGET]
         test    dword [entry_plan + P_FLAGS], F_SET_DF
         jz      .df_ok
         std
-.df_ok: jmp     load32_and_go
+.df_ok: jmp     eax
 
 ; ---- Direct32: a reference 32-bit handoff (boot.rst: 0x10 flat code,
 ; 0x18 flat data) straight to the probe.

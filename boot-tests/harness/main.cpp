@@ -85,8 +85,14 @@ void plan_purgatory_entry(const Options& o, const World& w, const charon::CpuFea
       const auto l7 = charon::cpuid(7, 0);
       const bool pcid = (charon::cpuid(1).ecx >> 17) & 1;
       const bool smep = (l7.ebx >> 7) & 1, smap = (l7.ebx >> 20) & 1;
-      if (!pcid || !smep || !smap) die("lm64-hostile needs PCID, SMEP and SMAP (QEMU -cpu max)", 0);
-      p.extra_cr4 = kCr4Pge | kCr4Pcide | kCr4Smep | kCr4Smap;
+      if (!smep || !smap) die("lm64-hostile needs SMEP and SMAP (QEMU -cpu max)", l7.ebx);
+      p.extra_cr4 = kCr4Pge | kCr4Smep | kCr4Smap;
+      // QEMU's TCG has no PCID (QEMU 7.2 drops it with a warning); set
+      // PCIDE wherever the CPU has it.
+      if (pcid)
+        p.extra_cr4 |= kCr4Pcide;
+      else
+        g_con.printf("harness: note: CPU without PCID, CR4.PCIDE stays clear\n");
       p.flags = kSetDf | kSetIf | kGarbageIdtr | kGarbageGdtr;
       break;
     }
@@ -177,6 +183,9 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
     plan_direct_entry(o, w);
   } else {
     charon_params* p = write_params(w);
+    g_con.printf("harness: digest ");  // the runner matches it to the purgatory's "want"
+    for (uint8_t b : p->digest) g_con.printf("%02x", b);
+    g_con.printf("\n");
     if (o.corrupt >= 0) {
       const charon_region& r = p->regions[o.corrupt];
       if (!r.len) die("corrupt= names an empty region", o.corrupt);

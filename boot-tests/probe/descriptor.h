@@ -81,22 +81,39 @@ constexpr uint64_t pattern_word(uint64_t seed, uint64_t index) {
   return z ^ (z >> 31);
 }
 
-// boot.rst offsets inside the zero page that the probe checks by name.
-inline constexpr size_t kHdrSOffset = 0x202;        // setup_header.header = "HdrS"
-inline constexpr size_t kCmdLinePtrOffset = 0x228;  // setup_header.cmd_line_ptr
+// boot.rst offsets inside the zero page (struct boot_params) that the
+// harness fills like a bootloader would.
+inline constexpr size_t kEdidInfoOffset = 0x140;     // edid_info[128]: the canary
+inline constexpr size_t kBootFlagOffset = 0x1fe;     // setup_header.boot_flag = 0xaa55
+inline constexpr size_t kHdrSOffset = 0x202;         // setup_header.header = "HdrS"
+inline constexpr size_t kVersionOffset = 0x206;      // setup_header.version
+inline constexpr size_t kLoaderTypeOffset = 0x210;   // setup_header.type_of_loader
+inline constexpr size_t kLoadFlagsOffset = 0x211;    // setup_header.loadflags
+inline constexpr size_t kCmdLinePtrOffset = 0x228;   // setup_header.cmd_line_ptr
+inline constexpr size_t kCmdlineSizeOffset = 0x238;  // setup_header.cmdline_size
 inline constexpr uint32_t kHdrSMagic = 0x53726448;
 
-// The expected boot_params page: pattern bytes, then the two fields the
-// protocol defines, so any stray write by the purgatory shows.
+// The expected zero page: zero where a loader leaves it zero (so the
+// purgatory reads ext_cmd_line_ptr = 0 and so on), the setup_header
+// fields a loader writes, and a seeded pattern in edid_info, a field no
+// purgatory has a reason to write, so stray writes show.
 inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline) {
-  for (size_t i = 0; i < 4096 / 8; ++i) {
+  auto put = [page](size_t off, uint32_t v, int bytes) {
+    for (int b = 0; b < bytes; ++b) page[off + b] = static_cast<uint8_t>(v >> (8 * b));
+  };
+  for (size_t i = 0; i < 4096; ++i) page[i] = 0;
+  for (size_t i = 0; i < 128 / 8; ++i) {
     const uint64_t w = pattern_word(seed ^ 0xb007b007ull, i);
-    for (int b = 0; b < 8; ++b) page[i * 8 + b] = static_cast<uint8_t>(w >> (8 * b));
+    for (int b = 0; b < 8; ++b)
+      page[kEdidInfoOffset + i * 8 + b] = static_cast<uint8_t>(w >> (8 * b));
   }
-  for (int b = 0; b < 4; ++b) {
-    page[kHdrSOffset + b] = static_cast<uint8_t>(kHdrSMagic >> (8 * b));
-    page[kCmdLinePtrOffset + b] = static_cast<uint8_t>(cmdline >> (8 * b));
-  }
+  put(kBootFlagOffset, 0xaa55, 2);
+  put(kHdrSOffset, kHdrSMagic, 4);
+  put(kVersionOffset, 0x020f, 2);   // boot protocol 2.15
+  put(kLoaderTypeOffset, 0xff, 1);  // "undefined" loader
+  put(kLoadFlagsOffset, 0x01, 1);   // LOADED_HIGH
+  put(kCmdLinePtrOffset, cmdline, 4);
+  put(kCmdlineSizeOffset, kCmdlineMax - 1, 4);
 }
 
 }  // namespace probe

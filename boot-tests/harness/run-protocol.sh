@@ -1,0 +1,154 @@
+#!/bin/sh
+# Tier 2 of `make check`: the purgatory's protocol under QEMU, no OS.
+#
+# The multiboot harness enters build/x86_64/purgatory.bin from each entry
+# state; the purgatory verifies, backs up low memory and hands off to the
+# probe payload, which checks every item of the handoff contract. Prints
+# one "PASS: <case>" or "FAIL: <case>" per case (the probe's own per-item
+# FAIL lines are forwarded indented, so they are not counted) and exits
+# non-zero if any case failed. Logs: build/test-logs/protocol/<case>.log.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+LOGDIR=${PROTOCOL_LOGDIR:-${B:-build}/test-logs/protocol}
+mkdir -p "$LOGDIR"
+. boot-tests/harness/qemu.sh
+failed=0
+
+pass() { echo "PASS: $1"; }
+fail() {
+  echo "FAIL: $1 ($2; see $LOGDIR/$1.log)"
+  failed=$((failed + 1))
+  grep -E '^(FAIL: |charon: |harness: (error|note))' "$LOG" 2>/dev/null | head -12 | sed 's/^/    | /'
+}
+
+for f in "$PROTO_HARNESS" "$PROTO_PROBE" "$PROTO_PURGATORY"; do
+  if [ ! -f "$f" ]; then
+    echo "FAIL: protocol-artifacts-built ($f missing: run make first)"
+    exit 1
+  fi
+done
+
+# Load addresses, all 4 KiB-aligned below 1 GiB and none 2 MiB-aligned
+# twice in a row: a position-dependent purgatory fails somewhere.
+ADDRS="0x00800000 0x0a5b3000 0x04000000 0x12345000 0x20000000 0x3000f000 0x00203000"
+addr_at() { echo "$ADDRS" | tr ' ' '\n' | sed -n "$(( $1 % 7 + 1 ))p"; }
+
+# Which QEMU CPU each entry state needs.
+cpu_for() {
+  case $1 in
+    lm64-la57) echo "max,+la57" ;;           # CPUID.(7,0):ECX[16]
+    no1g) echo "qemu64" ;;                   # no pdpe1gb, no SHA-NI
+    *) echo "max" ;;
+  esac
+}
+
+# expect_verdict CASE CPU PURG WANT_RC APPEND [ITEM]: one boot that must end
+# in the probe's verdict (33 pass, 35 fail); for 35, ITEM names the probe
+# item whose FAIL line must be there.
+expect_verdict() {
+  name=$1 cpu=$2 purg=$3 want=$4 append=$5 item=${6:-}
+  LOG=$LOGDIR/$name.log
+  proto_boot "$LOG" "$cpu" "$purg" "case=$name $append"
+  proto_wait
+  if [ "$RC" -ne "$want" ]; then
+    fail "$name" "$(proto_why "$RC"), want: $(proto_why "$want")"
+  elif [ "$want" -eq 33 ] && ! grep -q "^PROBE-VERDICT: $name PASS" "$LOG"; then
+    fail "$name" "exit status 33 without the probe's PASS verdict"
+  elif [ -n "$item" ] && ! grep -q "^FAIL: $name $item " "$LOG"; then
+    fail "$name" "the probe failed, but not on item $item"
+  else
+    pass "$name"
+  fi
+}
+
+# expect_halt CASE CPU PURG PATTERN APPEND: the purgatory must print a line
+# matching PATTERN and then stop: the probe never runs. The log is polled;
+# QEMU is stopped one second after the line appears (the purgatory halts
+# forever by contract) or at the timeout.
+expect_halt() {
+  name=$1 cpu=$2 purg=$3 pattern=$4 append=$5
+  LOG=$LOGDIR/$name.log
+  proto_boot "$LOG" "$cpu" "$purg" "case=$name $append"
+  i=0
+  while [ "$i" -lt $((PROTO_TIMEOUT * 5)) ] && kill -0 "$QEMU_PID" 2>/dev/null; do
+    if grep -qE "$pattern" "$LOG.raw"; then sleep 1; break; fi
+    sleep 0.2
+    i=$((i + 1))
+  done
+  kill "$QEMU_PID" 2>/dev/null
+  proto_wait
+  line=$(grep -E "$pattern" "$LOG" | head -1)
+  if [ -z "$line" ]; then
+    fail "$name" "no line matching '$pattern'; $(proto_why "$RC")"
+  elif grep -q '^PROBE' "$LOG" || [ "$RC" -eq 33 ] || [ "$RC" -eq 35 ]; then
+    fail "$name" "the probe ran after: $line"
+  else
+    HALT_LINE=$line
+    return 0
+  fi
+  return 1
+}
+
+# ---- every entry state x every handoff kind must pass every probe item
+n=0
+for entry in pm32 lm64-ident lm64-purgonly lm64-la57 lm64-hostile no1g; do
+  for kind in linux64 linux32 generic64 generic32; do
+    expect_verdict "$entry-to-$kind-meets-contract" "$(cpu_for "$entry")" "$(addr_at "$n")" 33 \
+      "entry=$entry kind=$kind"
+    n=$((n + 1))
+  done
+done
+
+# ---- a wrong digest halts with the report, whichever region is bad
+r=0
+for entry in lm64-ident pm32 lm64-purgonly; do
+  name=digest-mismatch-in-region-$r-halts-before-payload
+  if expect_halt "$name" max "$(addr_at "$r")" '^charon: digest mismatch' \
+    "entry=$entry kind=linux64 corrupt=$r"; then
+    # The line carries both digests; "want" is the one the harness computed.
+    want=$(sed -n 's/^harness: digest //p' "$LOG")
+    if ! echo "$HALT_LINE" | grep -qi "$want"; then
+      fail "$name" "the line lacks the expected digest $want"
+    elif [ "$(echo "$HALT_LINE" | grep -oiE '[0-9a-f]{64}' | sort -u | wc -l)" -ne 2 ]; then
+      fail "$name" "the line does not carry two different digests"
+    elif ! echo "$HALT_LINE" | grep -qE "region[ =:#]*$r([^0-9]|$)"; then
+      fail "$name" "the line names no region index $r"
+    else
+      pass "$name"
+    fi
+  fi
+  r=$((r + 1))
+done
+
+# ---- CHARON_F_FAULT_TEST: ud2 once the IDT is in, reported as #UD
+for entry in lm64-ident pm32 lm64-purgonly; do
+  name=fault-test-from-$entry-reports-vector-6-and-halts
+  if expect_halt "$name" max "$(addr_at "$n")" '^charon: exception vector (6|0x6)([^0-9a-fx]|$)' \
+    "entry=$entry kind=linux64 fault=1"; then
+    if echo "$HALT_LINE" | grep -qiE 'error.*rip.*cr2'; then
+      pass "$name"
+    else
+      fail "$name" "the report lacks the error code, RIP or CR2: $HALT_LINE"
+    fi
+  fi
+  n=$((n + 1))
+done
+
+# ---- the probe itself: passes a correct reference handoff (the harness
+# plays the purgatory) and fails each deliberately wrong one
+for kind in linux64 linux32 generic64 generic32; do
+  expect_verdict "probe-accepts-reference-$kind-handoff" max - 33 "entry=direct kind=$kind"
+done
+expect_verdict probe-fails-handoff-with-df-set max - 35 "entry=direct kind=linux64 break=df" df-clear
+expect_verdict probe-fails-linux32-with-wrong-esi max - 35 "entry=direct kind=linux32 break=rsi" \
+  esi-is-boot-params
+expect_verdict probe-fails-generic64-with-one-wrong-register max - 35 \
+  "entry=direct kind=generic64 break=reg" rbx-is-regs64
+expect_verdict probe-fails-generic32-with-one-wrong-register max - 35 \
+  "entry=direct kind=generic32 break=reg" ebx-is-regs32
+expect_verdict probe-fails-without-backup-copy max - 35 "entry=direct kind=linux64 break=backup" \
+  backup-holds-low-memory
+expect_verdict probe-fails-on-an-unmapped-range max - 35 "entry=direct kind=generic64 break=idmap" \
+  idmap-above-4g
+
+[ "$failed" -eq 0 ]
