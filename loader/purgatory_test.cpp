@@ -1,0 +1,161 @@
+// charon's real purgatory.ro, as kexec-tools would see it.
+#include <charon/loader/purgatory.h>
+#include <charon/sha256.h>
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "testdata/test_util.h"
+
+namespace charon::loader {
+namespace {
+
+std::vector<uint8_t> real() {
+  return testing::read_bytes(CHARON_REAL_PURGATORY);
+}
+
+// The names and sizes kexec-tools' x86_64 loader patches or reads with
+// elf_rel_set_symbol/elf_rel_get_symbol (kexec/kexec.c,
+// kexec/arch/x86_64/kexec-x86_64.c arch_update_purgatory,
+// kexec-bzImage64.c; types from purgatory/*.c and struct
+// arch_options_t), and the charon_params field each must alias.
+struct KexecToolsName {
+  const char* name;
+  size_t size;
+  size_t field_offset;
+};
+constexpr KexecToolsName kNames[] = {
+    {"sha256_regions", 16 * 16, offsetof(charon_params, regions)},
+    {"sha256_digest", 32, offsetof(charon_params, digest)},
+    {"skip_checks", sizeof(int), offsetof(charon_params, skip_checks)},
+    {"entry64_regs", 17 * 8, offsetof(charon_params, regs64)},
+    {"entry32_regs", 9 * 4, offsetof(charon_params, regs32)},
+    {"backup_start", sizeof(unsigned long), offsetof(charon_params, backup_dst)},
+    {"backup_src_start", sizeof(unsigned long), offsetof(charon_params, backup_src)},
+    {"backup_src_size", sizeof(unsigned long), offsetof(charon_params, backup_size)},
+    {"panic_kernel", 1, offsetof(charon_params, panic_kernel)},
+    {"console_serial", 1, offsetof(charon_params, console_serial)},
+    {"console_vga", 1, offsetof(charon_params, console_vga)},
+    {"reset_vga", 1, offsetof(charon_params, reset_vga)},
+    {"legacy_pic", 1, offsetof(charon_params, legacy_pic)},
+    {"serial_base", 2, offsetof(charon_params, serial_base)},
+    {"serial_baud", 4, offsetof(charon_params, serial_baud)},
+    {"cmdline_end", sizeof(unsigned long), offsetof(charon_params, cmdline_end)},
+    {"jump_back_entry", sizeof(unsigned long), offsetof(charon_params, jump_back_entry)},
+};
+
+TEST(KexecToolsCompat, EveryKexecToolsNamePatchesItsCharonParamsField) {
+  auto e = RelocatableElf::parse(real());
+  ASSERT_TRUE(e.ok()) << e.error();
+  ASSERT_TRUE(e->relocate(0x7f000000).ok());
+  uint8_t seed = 1;
+  for (const KexecToolsName& n : kNames) {
+    SCOPED_TRACE(n.name);
+    // A distinct pattern per name, patched only through the kexec-tools
+    // name, with kexec-tools' size check and its refusal of bss.
+    std::vector<uint8_t> pattern(n.size);
+    for (size_t i = 0; i < n.size; ++i) pattern[i] = static_cast<uint8_t>(seed * 31 + i * 7 + 1);
+    ++seed;
+    auto st = e->set_symbol(n.name, pattern.data(), pattern.size());
+    ASSERT_TRUE(st.ok()) << st.error();
+    // Read the whole block back and find the bytes in the field.
+    charon_params p;
+    ASSERT_TRUE(e->get_symbol(kParamsSymbol, &p, sizeof(p)).ok());
+    EXPECT_EQ(
+        std::memcmp(reinterpret_cast<const uint8_t*>(&p) + n.field_offset, pattern.data(), n.size),
+        0)
+        << n.name << " does not alias charon_params at offset " << n.field_offset;
+    auto where = e->find_symbol(n.name);
+    ASSERT_TRUE(where.ok());
+    EXPECT_FALSE(where->in_nobits);
+    EXPECT_EQ(where->address, e->find_symbol(kParamsSymbol)->address + n.field_offset);
+  }
+  // The block's identity was not touched by any of them.
+  auto p = read_params(*e);
+  EXPECT_TRUE(p.ok()) << p.error();
+}
+
+TEST(KexecToolsCompat, WrongSizeForAKexecToolsNameIsRefused) {
+  auto e = RelocatableElf::parse(real());
+  ASSERT_TRUE(e.ok());
+  uint32_t v = 0;  // serial_base is a uint16_t in kexec-tools
+  auto st = e->set_symbol("serial_base", &v, sizeof(v));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("has size 2, not 4"), std::string::npos) << st.error();
+}
+
+TEST(KexecToolsCompat, PurgatoryStartIsAGlobalSymbolInsideTheImage) {
+  auto e = RelocatableElf::parse(real());
+  ASSERT_TRUE(e.ok());
+  ASSERT_TRUE(e->relocate(0x7f000000).ok());
+  auto s = e->find_symbol(kEntrySymbol);
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_GE(s->address, 0x7f000000u);
+  EXPECT_LT(s->address, 0x7f000000u + e->mem_size());
+}
+
+TEST(Purgatory, RealImageRelocatesAnywhereBelow2GAndKeepsItsIdentity) {
+  auto e = RelocatableElf::parse(real());
+  ASSERT_TRUE(e.ok()) << e.error();
+  EXPECT_LE(e->max_align(), 4096u);
+  for (uint64_t base : {0x100000ull, 0x40000000ull, 0x7ff00000ull}) {
+    ASSERT_TRUE(e->relocate(base).ok()) << base;
+    auto p = read_params(*e);
+    ASSERT_TRUE(p.ok()) << p.error();
+    EXPECT_EQ(p->serial_base, 0x3f8);
+  }
+}
+
+TEST(Purgatory, ParamsWithWrongMagicVersionOrSizeAreRefused) {
+  auto e = RelocatableElf::parse(real());
+  ASSERT_TRUE(e.ok());
+  auto p = read_params(*e);
+  ASSERT_TRUE(p.ok());
+  charon_params bad = *p;
+  bad.magic ^= 1;
+  EXPECT_NE(check_params_identity(bad).error().find("magic"), std::string::npos);
+  EXPECT_FALSE(write_params(*e, bad).ok());
+  bad = *p;
+  bad.version = 2;
+  EXPECT_NE(check_params_identity(bad).error().find("version 2"), std::string::npos);
+  bad = *p;
+  bad.size = 8;
+  EXPECT_NE(check_params_identity(bad).error().find("size field is 8"), std::string::npos);
+  // And a purgatory whose block says so is refused on reading.
+  charon_params raw;
+  ASSERT_TRUE(e->get_symbol(kParamsSymbol, &raw, sizeof(raw)).ok());
+  raw.magic = 0xdeadbeef;
+  ASSERT_TRUE(e->set_symbol(kParamsSymbol, &raw, sizeof(raw)).ok());
+  EXPECT_FALSE(read_params(*e).ok());
+}
+
+TEST(Digest, RegionsInOrderAndDigestOfTheirConcatenation) {
+  std::vector<uint8_t> a(5000, 0x11), b(3, 0x22), c(70000, 0x33);
+  charon_params p{};
+  const DigestInput in[] = {{0x1000000, a}, {0x2000, b}, {0x100000000, c}};
+  ASSERT_TRUE(fill_digest(in, p).ok());
+  EXPECT_EQ(p.regions[0].start, 0x1000000u);
+  EXPECT_EQ(p.regions[0].len, 5000u);
+  EXPECT_EQ(p.regions[2].start, 0x100000000u);
+  EXPECT_EQ(p.regions[3].len, 0u);
+  std::vector<uint8_t> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  all.insert(all.end(), c.begin(), c.end());
+  Sha256 s;
+  sha256_init(s, Sha256Impl::Scalar);
+  sha256_update(s, all.data(), all.size());
+  uint8_t want[32];
+  sha256_final(s, want);
+  EXPECT_EQ(std::memcmp(p.digest, want, 32), 0);
+}
+
+TEST(Digest, MoreRegionsThanTheBlockHoldsIsAnError) {
+  std::vector<uint8_t> a(1);
+  std::vector<DigestInput> in(17, DigestInput{0, a});
+  charon_params p{};
+  EXPECT_FALSE(fill_digest(in, p).ok());
+}
+
+}  // namespace
+}  // namespace charon::loader
