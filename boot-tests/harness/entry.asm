@@ -89,7 +89,7 @@ gdt_ptr:
 ; may be on). Never 1 GiB pages: the no1g CPU lacks them. harness_pml5
 ; puts the same PML4 under a fifth level for the LA57 entry.
 align 4096
-global harness_pml5, harness_pml4
+global harness_pml5, harness_pml4, harness_pdpt
 harness_pml5:
         dq      harness_pml4 + 3
         times 511 dq 0

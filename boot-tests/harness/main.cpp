@@ -145,6 +145,15 @@ void plan_direct_entry(const Options& o, World& w) {
     case Break::Idmap:
       add_range(d, 5ull << 30, 4096, "above-4g");  // the harness maps only [0, 4 GiB)
       break;
+    case Break::Cr4:
+      p.extra_cr4 = kCr4Pge;  // boot.rst asks for nothing but PAE
+      break;
+    case Break::Gb1:
+      // [3 GiB, 4 GiB) as one 1 GiB leaf (the runner gives this case a CPU
+      // with pdpe1gb), judged as if the CPU had none.
+      harness_pdpt[3] = (3ull << 30) | 0x83;
+      d.allow_1g = 0;
+      break;
   }
   const volatile uint8_t* low = reinterpret_cast<const volatile uint8_t*>(uintptr_t{0});
   uint8_t* dst = reinterpret_cast<uint8_t*>(probe::kBackupDst);

@@ -61,7 +61,8 @@ constexpr Name kKinds[] = {
 };
 constexpr Name kBreaks[] = {
     {"df", int(Break::Df)},         {"rsi", int(Break::Rsi)},     {"reg", int(Break::Reg)},
-    {"backup", int(Break::Backup)}, {"idmap", int(Break::Idmap)},
+    {"backup", int(Break::Backup)}, {"idmap", int(Break::Idmap)}, {"cr4", int(Break::Cr4)},
+    {"gb1", int(Break::Gb1)},
 };
 
 }  // namespace

@@ -17,7 +17,7 @@ enum class Entry {
 };
 
 // A deliberately wrong reference handoff (Direct only): proves the probe fails.
-enum class Break { None, Df, Rsi, Reg, Backup, Idmap };
+enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1 };
 
 struct Options {
   char case_name[48] = "unnamed";

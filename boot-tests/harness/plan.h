@@ -49,5 +49,6 @@ extern "C" [[noreturn]] void harness_enter();  // enter.asm: follows entry_plan
 // The harness's own tables (entry.asm): [0, 4 GiB) in 2 MiB pages.
 extern "C" uint64_t harness_pml4[512];
 extern "C" uint64_t harness_pml5[512];
+extern "C" uint64_t harness_pdpt[512];
 extern "C" char switch_stub[];  // the page holding `mov cr3, rdx; jmp rax`
 extern "C" char stack_top[];    // the top of the harness's stack

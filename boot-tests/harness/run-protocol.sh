@@ -99,6 +99,17 @@ for entry in pm32 lm64-ident lm64-purgonly lm64-la57 lm64-hostile no1g; do
   done
 done
 
+# ---- console_serial mirrors the debugcon lines on the 8250 at 0x3f8
+name=serial-console-carries-the-purgatory-log
+LOG=$LOGDIR/lm64-ident-to-linux64-meets-contract.log
+grep '^charon: ' "$LOG" > "$LOGDIR/$name.want"
+tr -d '\r' < "$LOG.serial" | grep '^charon: ' > "$LOGDIR/$name.got"
+if [ -s "$LOGDIR/$name.want" ] && cmp -s "$LOGDIR/$name.want" "$LOGDIR/$name.got"; then
+  pass "$name"
+else
+  fail "$name" "serial lines differ from debugcon: diff $LOGDIR/$name.want $LOGDIR/$name.got"
+fi
+
 # ---- a wrong digest halts with the report, whichever region is bad
 r=0
 for entry in lm64-ident pm32 lm64-purgonly; do
@@ -148,6 +159,9 @@ expect_verdict probe-fails-generic32-with-one-wrong-register max - 35 \
   "entry=direct kind=generic32 break=reg" ebx-is-regs32
 expect_verdict probe-fails-without-backup-copy max - 35 "entry=direct kind=linux64 break=backup" \
   backup-holds-low-memory
+expect_verdict probe-fails-with-cr4-pge-set max - 35 "entry=direct kind=linux64 break=cr4" cr4-is-pae
+expect_verdict probe-fails-on-a-1g-leaf-without-pdpe1gb max - 35 \
+  "entry=direct kind=linux64 break=gb1" no-1g-leaves-without-pdpe1gb
 expect_verdict probe-fails-on-an-unmapped-range max - 35 "entry=direct kind=generic64 break=idmap" \
   idmap-above-4g
 
