@@ -98,7 +98,9 @@ void sha256_blocks_scalar(uint32_t state[8], const uint8_t* p, size_t nblocks) {
       round(c, d, f, g, h, a, b, bc, kK[t + 6] + w[t + 6]);
       round(b, c, e, f, g, h, a, bc, kK[t + 7] + w[t + 7]);
     }
-#pragma clang loop unroll(full)
+    // Rounds 16-63 as three passes of sixteen: half the code of a full
+    // unroll (the purgatory's size budget) for about 4% of the speed.
+#pragma clang loop unroll_count(2)
     for (unsigned t = 16; t < 64; t += 8) {
       round(a, b, d, e, f, g, h, bc, kK[t + 0] + schedule(w, t + 0));
       round(h, a, c, d, e, f, g, bc, kK[t + 1] + schedule(w, t + 1));
