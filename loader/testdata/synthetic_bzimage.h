@@ -36,7 +36,7 @@ inline std::vector<uint8_t> make_bzimage(const BzSpec& s) {
                                       : (s.payload_bytes + 15) / 16;
   h.vid_mode = 0xffff;
   h.boot_flag = kBootFlag;
-  h.jump = 0x66eb;  // "jmp short" over the header: byte 0x201 is its length
+  h.jump = 0x6aeb;  // "jmp short" over the header: byte 0x201 is its length
   h.header = s.magic;
   h.version = s.version;
   h.loadflags = s.loadflags;
