@@ -34,6 +34,7 @@ proto_boot() {
 # (the debugcon output without carriage returns).
 proto_wait() {
   wait "$QEMU_PID"
+  # shellcheck disable=SC2034 # read by the scripts that source this one
   RC=$?
   tr -d '\r' < "$log.raw" > "$log"
 }
