@@ -250,14 +250,18 @@ kexec_fake_sal_rendez:
 .Lrendez_physical:
 	mov b6=in0
 	adds gp=0,in1
+	adds r9=15,r0		// the spurious vector ([ia64/vol2] 5.8.3.2)
 	;;
 .Lrendez_wait:
 	mov r8=cr.ivr
 	;;
 	srlz.d
-	;;
-	mov cr.eoi=r0
+	// A spurious read puts nothing in service, so it gets no EOI; every
+	// real vector, the wakeup one included, is ended ([ia64/vol2] 5.8.3.4).
+	cmp.eq p8,p9=r8,r9
 	cmp.eq p6,p7=r8,in2
+	;;
+(p9)	mov cr.eoi=r0
 	;;
 	srlz.d
 (p7)	br.cond.sptk.few .Lrendez_wait

@@ -82,4 +82,13 @@ Bundle split_bundle(const uint8_t* bytes) {
   return b;
 }
 
+void set_slot(uint8_t* bytes, unsigned slot, uint64_t value) {
+  unsigned __int128 v = 0;
+  for (int i = 15; i >= 0; --i) v = (v << 8) | bytes[i];
+  const unsigned shift = 5 + 41 * slot;
+  v &= ~(static_cast<unsigned __int128>(kSlotMask) << shift);
+  v |= static_cast<unsigned __int128>(value & kSlotMask) << shift;
+  for (int i = 0; i < 16; ++i) bytes[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
 }  // namespace charon::ia64

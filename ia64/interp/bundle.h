@@ -38,4 +38,10 @@ inline constexpr unsigned kBundleBytes = 16;
 // slot 1 in 46-86, slot 2 in 87-127.
 Bundle split_bundle(const uint8_t* bytes);
 
+// Overwrites one slot in place; tests use it to break real code on purpose.
+void set_slot(uint8_t* bytes, unsigned slot, uint64_t value);
+
+// nop.m and nop.i with immediate 0 share this encoding (M48, I18).
+inline constexpr uint64_t kNopMI = uint64_t{1} << 27;
+
 }  // namespace charon::ia64

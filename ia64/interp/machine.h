@@ -65,6 +65,7 @@ class Machine {
   // State the caller sets up before run().
   void set_gr(unsigned n, uint64_t v) { gr_[n] = v; }
   void set_br(unsigned n, uint64_t v) { br_[n] = v; }
+  void set_pr(unsigned n, bool v) { pr_[n] = n == 0 || v; }
   void set_ar(unsigned n, uint64_t v) { ar_[n] = v; }
   void set_psr(uint64_t v) { psr_ = v; }
   void set_ip(uint64_t v) {
