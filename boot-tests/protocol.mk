@@ -23,23 +23,24 @@ PROTO_LDFLAGS := -nostdlib -static --no-pie --gc-sections -z max-page-size=4096 
 # hashes the regions.
 PROBE_COMMON := $(B)/fs/common/console.o $(B)/fs/common/uart8250.o $(B)/fs/common/mem.o $(COMMON_FS_SHIM)
 
-$(PROBE_ELF): $(PROBE_OBJS) $(PROBE_COMMON) linker/probe.ld
+PROBE_LINK = $(LD_FS) $(PROTO_LDFLAGS) -T linker/probe.ld -e probe_entry64 -u probe_entry32 \
+  $(PROBE_OBJS) $(PROBE_COMMON)
+HARNESS_LINK = $(LD_FS) $(PROTO_LDFLAGS) -T linker/harness.ld $(HARNESS_OBJS) $(COMMON_FS_OBJS) \
+  $(COMMON_FS_SHIM)
+
+# The .bin files are what QEMU loads: the probe raw at its fixed address,
+# the harness as a multiboot "a.out kludge" image (QEMU's multiboot loader
+# refuses 64-bit ELF). lld writes them itself; the .elf files are for gdb
+# and objdump.
+$(PROBE_ELF) $(PROBE_BIN): $(PROBE_OBJS) $(PROBE_COMMON) linker/probe.ld
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(LD_FS) $(PROTO_LDFLAGS) -T linker/probe.ld -e probe_entry64 -u probe_entry32 \
-	  $(PROBE_OBJS) $(PROBE_COMMON) -o $@
+	$(Q)$(PROBE_LINK) $(if $(filter %.bin,$@),--oformat binary) -o $@
 
-$(HARNESS_ELF): $(HARNESS_OBJS) $(COMMON_FS_OBJS) $(COMMON_FS_SHIM) linker/harness.ld
+$(HARNESS_ELF) $(HARNESS_BIN): $(HARNESS_OBJS) $(COMMON_FS_OBJS) $(COMMON_FS_SHIM) linker/harness.ld
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(LD_FS) $(PROTO_LDFLAGS) -T linker/harness.ld $(HARNESS_OBJS) $(COMMON_FS_OBJS) \
-	  $(COMMON_FS_SHIM) -o $@
+	$(Q)$(HARNESS_LINK) $(if $(filter %.bin,$@),--oformat binary) -o $@
 
-# Flat images: the probe is loaded raw at its fixed address, the harness
-# is a multiboot "a.out kludge" image (QEMU's loader refuses 64-bit ELF).
-$(B)/boot-tests/%.bin: $(B)/boot-tests/%.elf
-	@echo "  OBJCOPY $@"
-	$(Q)llvm-objcopy -O binary $< $@
-
-ALL_TARGETS += $(PROBE_BIN) $(HARNESS_BIN)
+ALL_TARGETS += $(PROBE_BIN) $(HARNESS_BIN) $(PROBE_ELF) $(HARNESS_ELF)
 CHECK_SUITES += script:sh boot-tests/harness/run-protocol.sh
