@@ -20,8 +20,6 @@ charon_handoff64:
     lea     rdi, [rel saved64]              ; caller's copy may sit on the
     mov     ecx, charon_regs64_size / 8     ; stack we are about to abandon
     rep movsq
-    push    2                               ; IF=0, DF=0, AC=0, ...
-    popfq
     mov     rax, CR0_PG | CR0_ET | CR0_PE
     mov     cr0, rax
     mov     cr4, r10                        ; same LA57 as now: it cannot
@@ -37,6 +35,9 @@ charon_handoff64:
     mov     ss, eax
     mov     fs, eax
     mov     gs, eax
+    ; RFLAGS last: from here on only MOVs, which leave the flags alone.
+    push    2                               ; IF=0, DF=0, AC=0, ...
+    popfq
     mov     rax, [rel saved64 + charon_regs64_rax]
     mov     rbx, [rel saved64 + charon_regs64_rbx]
     mov     rcx, [rel saved64 + charon_regs64_rcx]
@@ -67,8 +68,6 @@ charon_handoff32:
     rep movsd
     mov     eax, [rel saved32 + charon_regs32_eip]
     mov     [rel final_jump + 1], eax       ; patch `jmp 0x10:eip` below
-    push    2
-    popfq
     lea     rax, [rel gdt32]
     mov     [rel gdt32_ptr + 2], eax
     lidt    [rel null_idt]
@@ -88,6 +87,10 @@ charon_handoff32:
     mov     ss, eax
     mov     fs, eax
     mov     gs, eax
+    ; EFLAGS last, on our own stack (still below 4 GiB and identity-
+    ; placed); only MOVs and the far jump follow.
+    push    2
+    popfd
 %define R(r) [ebx + (saved32 + charon_regs32_ %+ r - charon_handoff32)]
     mov     eax, R(eax)
     mov     ecx, R(ecx)
