@@ -73,4 +73,5 @@ $(IA64_TEST_BIN): $(IA64_HOST_OBJS)
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $^ $(GTEST_LIBS) -o $@
 
 ALL_TARGETS += $(IA64_CONTROL_ELF) $(IA64_B)/control.bin $(IA64_GEN_FILES) $(IA64_TEST_BIN)
-CHECK_SUITES += gtest:$(IA64_TEST_BIN) script:ia64/toolchain_check.sh
+CHECK_SUITES += gtest:$(IA64_TEST_BIN) 'script:sh ia64/toolchain_check.sh' \
+  'script:sh ia64/linker_check.sh $(IA64_B)/linker-check'

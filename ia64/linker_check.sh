@@ -1,0 +1,50 @@
+#!/bin/sh
+# Proves that linker/ia64-control.ld refuses a control block that breaks
+# its layout rules: code past 4096 bytes, a misaligned entry point, data.
+# Usage: linker_check.sh WORKDIR (from the top of the tree).
+set -u
+work=$1
+mkdir -p "$work"
+as=${IA64_AS:-ia64-linux-gnu-as}
+ld=${IA64_LD:-ia64-linux-gnu-ld}
+
+# Writes a block with the three routines; $1 = nop bundles in the first,
+# $2 = extra alignment padding before the second, $3 = a data word or not.
+block() {
+  {
+    printf '\t.text\n\t.align 32\n'
+    for s in relocate_new_kernel kexec_fake_sal_rendez ia64_dump_cpu_regs; do
+      printf '\t.global %s\n\t.global %s_end\n' "$s" "$s"
+    done
+    printf 'relocate_new_kernel:\n'
+    i=0; while [ "$i" -lt "$1" ]; do printf '\t{ .mii\n\tnop.m 0\n\tnop.i 0\n\tnop.i 0\n\t}\n'; i=$((i+1)); done
+    printf '\tbr.ret.sptk.many b0\n;;\nrelocate_new_kernel_end:\n\t.align 32\n'
+    [ "$2" -gt 0 ] && printf '\t{ .mii\n\tnop.m 0\n\tnop.i 0\n\tnop.i 0\n\t}\n'
+    printf 'kexec_fake_sal_rendez:\n\tbr.ret.sptk.many b0\n;;\nkexec_fake_sal_rendez_end:\n\t.align 32\n'
+    printf 'ia64_dump_cpu_regs:\n\tbr.ret.sptk.many b0\n;;\nia64_dump_cpu_regs_end:\n'
+    [ "$3" = data ] && printf '\t.data\n\t.quad 1\n'
+  } > "$work/block.s"
+  "$as" -o "$work/block.o" "$work/block.s" 2>"$work/as.log" || { echo "assembler failed:"; cat "$work/as.log"; return 2; }
+  "$ld" -nostdlib -static -T linker/ia64-control.ld -o "$work/block.elf" "$work/block.o" >"$work/ld.log" 2>&1
+}
+
+# name, expected substring ("" = must link), then block() arguments.
+check() {
+  name=$1; want=$2; shift 2
+  block "$@"; rc=$?
+  if [ -z "$want" ]; then
+    [ "$rc" -eq 0 ] && echo "PASS: $name" || { echo "FAIL: $name"; cat "$work/ld.log"; }
+  elif [ "$rc" -eq 1 ] && grep -q "$want" "$work/ld.log"; then
+    echo "PASS: $name"
+  else
+    echo "FAIL: $name (rc $rc)"; cat "$work/ld.log"
+  fi
+}
+
+check "a small code-only block links" "" 4 0 none
+check "code larger than 4096 bytes is refused by the linker script" \
+  "larger than 4096 bytes" 260 0 none
+check "an entry point off its 32-byte alignment is refused by the linker script" \
+  "kexec_fake_sal_rendez is not 32-byte aligned" 4 1 none
+check "data in the control block is refused by the linker script" \
+  "no data" 4 0 data
