@@ -1,0 +1,229 @@
+// charon-kexec's command line over a fake system: every error gets one
+// message and a non-zero status, and nothing reaches kexec_load.
+#include <charon/loader/cli.h>
+#include <gtest/gtest.h>
+
+#include "testdata/fake_kexec_sys.h"
+#include "testdata/synthetic_bzimage.h"
+#include "testdata/test_util.h"
+
+namespace charon::loader {
+namespace {
+
+constexpr uint64_t kM = 1ull << 20;
+
+struct CliRun {
+  int status;
+  std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = tmp_.path() / "root";
+    testing::write_file(root_ / "proc/iomem", testing::qemu_iomem(3072 * kM - kM, 3072 * kM));
+    testing::write_file(root_ / "proc/cmdline",
+                        "BOOT_IMAGE=/vmlinuz-6.1 root=/dev/vda1 ro quiet\n");
+    kernel_ = (tmp_.path() / "bzImage").string();
+    testing::write_bytes(kernel_, testing::make_bzimage({}));
+    initrd_ = (tmp_.path() / "initrd").string();
+    testing::write_bytes(initrd_, std::vector<uint8_t>(100000, 7));
+    purgatory_ = testing::read_bytes(CHARON_REAL_PURGATORY);
+  }
+
+  CliRun run(std::vector<std::string> args) {
+    args.insert(args.begin(), "charon-kexec");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    char *out = nullptr, *err = nullptr;
+    size_t outn = 0, errn = 0;
+    FILE* fo = open_memstream(&out, &outn);
+    FILE* fe = open_memstream(&err, &errn);
+    const CliEnv env{&sys_, root_.string(), purgatory_, fo, fe};
+    CliRun r;
+    r.status = run_cli(static_cast<int>(args.size()), argv.data(), env);
+    std::fclose(fo);
+    std::fclose(fe);
+    r.out.assign(out, outn);
+    r.err.assign(err, errn);
+    std::free(out);
+    std::free(err);
+    return r;
+  }
+
+  // A failure: non-zero, exactly one line on stderr containing `text`,
+  // and kexec_load never called.
+  void expect_refused(const CliRun& r, const std::string& text) {
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
+  testing::TempDir tmp_;
+  std::filesystem::path root_;
+  std::string kernel_, initrd_;
+  std::vector<uint8_t> purgatory_;
+  testing::FakeKexecSys sys_;
+};
+
+TEST_F(Cli, DryRunPrintsTheLayoutAndDigestAndLoadsNothing) {
+  CliRun r = run({"-l", kernel_, "--initrd=" + initrd_, "--append=console=ttyS0", "--dry-run"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(sys_.calls.empty());
+  for (const char* what : {"kernel", "initrd", "boot_params + cmdline", "purgatory",
+                           "page-table scratch", "sha256:", "entry: 0x", "linux64"})
+    EXPECT_NE(r.out.find(what), std::string::npos) << what << "\n" << r.out;
+}
+
+TEST_F(Cli, LoadCallsKexecLoadOnceWithTheBuiltImage) {
+  CliRun r = run({"-l", kernel_, "--initrd=" + initrd_, "--append=console=ttyS0"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(sys_.loads.size(), 1u);
+  EXPECT_EQ(sys_.loads[0].segs.size(), 5u);
+  EXPECT_EQ(sys_.loads[0].flags, 62ul << 16);
+}
+
+TEST_F(Cli, ReuseCmdlineDropsBootImageAndAppendsAfterIt) {
+  CliRun r = run({"-l", kernel_, "--reuse-cmdline", "--append=console=ttyS0", "--dry-run"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The command line's length shows in the boot_params segment's bytes.
+  const std::string want = "root=/dev/vda1 ro quiet console=ttyS0";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "(0x%zx bytes", 4096 + want.size() + 1);
+  EXPECT_NE(r.out.find(buf), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, NoPrivilegeIsOneClearErrorAfterOneAttempt) {
+  sys_.load_errno = EPERM;
+  CliRun r = run({"-l", kernel_});
+  expect_refused(r, "CAP_SYS_BOOT");
+  EXPECT_EQ(sys_.loads.size(), 1u);
+}
+
+TEST_F(Cli, LockdownIsNamed) {
+  sys_.load_errno = EPERM;
+  testing::write_file(root_ / "sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+  expect_refused(run({"-l", kernel_}), "lockdown forbids kexec_load");
+}
+
+TEST_F(Cli, NoKexecSupportIsNamed) {
+  sys_.load_errno = ENOSYS;
+  expect_refused(run({"-l", kernel_}), "CONFIG_KEXEC");
+}
+
+TEST_F(Cli, MissingKernel) {
+  expect_refused(run({"-l", (tmp_.path() / "nope").string()}), "cannot open");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, TruncatedKernel) {
+  auto k = testing::make_bzimage({});
+  k.resize(k.size() / 2);
+  testing::write_bytes(kernel_, k);
+  expect_refused(run({"-l", kernel_}), "truncated");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, NotAKernel) {
+  testing::write_bytes(kernel_, std::vector<uint8_t>(100000, 0x90));
+  expect_refused(run({"-l", kernel_}), "not a bzImage");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, KernelTooOld) {
+  testing::BzSpec s;
+  s.version = 0x0208;
+  testing::write_bytes(kernel_, testing::make_bzimage(s));
+  expect_refused(run({"-l", kernel_}), "2.08 is too old");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, KernelNotRelocatable) {
+  testing::BzSpec s;
+  s.relocatable = 0;
+  testing::write_bytes(kernel_, testing::make_bzimage(s));
+  expect_refused(run({"-l", kernel_}), "relocatable_kernel is 0");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, MissingOrEmptyInitrd) {
+  expect_refused(run({"-l", kernel_, "--initrd=" + (tmp_.path() / "nope").string()}), "initrd");
+  testing::write_bytes(initrd_, {});
+  expect_refused(run({"-l", kernel_, "--initrd=" + initrd_}), "empty");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, Entry32WhenTheKernelMustSitAbove4G) {
+  // 12 MiB of RAM below 4 GiB, 3 GiB above: a 64-bit load fits, a 32-bit
+  // one cannot.
+  testing::write_file(root_ / "proc/iomem", testing::qemu_iomem(12 * kM, 3072 * kM));
+  EXPECT_EQ(run({"-l", kernel_, "--dry-run"}).status, 0);
+  expect_refused(run({"-l", kernel_, "--entry-32bit"}), "below 4 GiB");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, Entry32WhenTheInitrdMustSitAbove4G) {
+  testing::write_file(root_ / "proc/iomem", testing::qemu_iomem(40 * kM, 3072 * kM));
+  testing::write_bytes(initrd_, std::vector<uint8_t>(30 * kM, 1));
+  EXPECT_EQ(run({"-l", kernel_, "--initrd=" + initrd_, "--dry-run"}).status, 0);
+  expect_refused(run({"-l", kernel_, "--initrd=" + initrd_, "--entry-32bit"}),
+                 "cannot take it above 4 GiB");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, SegmentsThatDoNotFit) {
+  testing::write_file(root_ / "proc/iomem", testing::qemu_iomem(8 * kM, 0));
+  expect_refused(run({"-l", kernel_}), "segments do not fit");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, CrashLoadWithoutReservation) {
+  expect_refused(run({"-p", kernel_}), "crashkernel=");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, CrashLoadUsesKexecOnCrash) {
+  testing::write_file(
+      root_ / "proc/iomem",
+      testing::qemu_iomem(3072 * kM - kM, 0, "  20000000-2fffffff : Crash kernel\n"));
+  CliRun r = run({"-p", kernel_});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(sys_.loads.at(0).flags, (62ul << 16) | 1);
+}
+
+TEST_F(Cli, UnloadAndExecute) {
+  EXPECT_EQ(run({"-u"}).status, 0);
+  ASSERT_EQ(sys_.loads.size(), 1u);
+  EXPECT_TRUE(sys_.loads[0].segs.empty());
+  sys_.reboot_errno = EINVAL;
+  expect_refused(run({"-e"}), "no kexec image is loaded");
+}
+
+TEST_F(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(run({}).status, 2);
+  EXPECT_EQ(run({"-l", kernel_, "-e"}).status, 2);
+  EXPECT_EQ(run({"-l", kernel_, "--serial=ttyS9"}).status, 2);
+  EXPECT_EQ(run({"-l", kernel_, "--serial-baud=1234"}).status, 2);
+  EXPECT_EQ(run({"-l", kernel_, "--bogus"}).status, 2);
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, SerialOptionsFollowKexecTools) {
+  CliRun r = run({"-l", kernel_, "--console-serial", "--serial=ttyS1", "--serial-baud=57600"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  CliRun r2 = run({"-l", kernel_, "--serial=0x2e8", "--debugcon", "--dry-run"});
+  EXPECT_EQ(r2.status, 0) << r2.err;
+}
+
+TEST_F(Cli, HelpAndVersion) {
+  CliRun h = run({"--help"});
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("--entry-32bit"), std::string::npos);
+  CliRun v = run({"--version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_NE(v.out.find("charon-kexec"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace charon::loader

@@ -1,0 +1,34 @@
+// A KexecSys that records what it was asked and fails as told.
+#pragma once
+#include <charon/loader/kexec_sys.h>
+
+#include <vector>
+
+namespace charon::loader::testing {
+
+class FakeKexecSys final : public KexecSys {
+ public:
+  struct LoadCall {
+    uint64_t entry;
+    std::vector<kexec_segment_abi> segs;
+    unsigned long flags;
+  };
+  int load_errno = 0;
+  int reboot_errno = EINVAL;
+  std::vector<LoadCall> loads;
+  std::vector<std::string> calls;  // "load", "sync", "reboot" in order
+
+  int kexec_load(uint64_t entry, std::span<const kexec_segment_abi> segs,
+                 unsigned long flags) override {
+    calls.push_back("load");
+    loads.push_back({entry, {segs.begin(), segs.end()}, flags});
+    return load_errno;
+  }
+  int reboot_kexec() override {
+    calls.push_back("reboot");
+    return reboot_errno;
+  }
+  void sync() override { calls.push_back("sync"); }
+};
+
+}  // namespace charon::loader::testing
