@@ -1,0 +1,112 @@
+#!/bin/sh
+# The built, static charon-kexec on bad inputs: each case needs a non-zero
+# status and a message naming the problem. Runs from the repository root
+# (make check). Prints PASS:/FAIL: lines; exits non-zero on any failure.
+#
+# The no-privilege case runs the binary as nobody (setpriv), so the real
+# kernel answers EPERM before it reads anything; no case ever loads.
+set -u
+bin=${CHARON_KEXEC:-build/loader/charon-kexec}
+mkbz=${MKBZIMAGE:-build/host/loader/mkbzimage}
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+chmod 755 "$t"
+failed=0
+
+# A fake system: QEMU-like memory, 3 GiB below the PCI hole and 3 GiB above.
+mkroot() { # DIR IOMEM_TEXT
+  mkdir -p "$1/proc"
+  printf '%b' "$2" > "$1/proc/iomem"
+  echo "BOOT_IMAGE=/vmlinuz root=/dev/vda ro" > "$1/proc/cmdline"
+}
+low='00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n0009fc00-000fffff : Reserved\n'
+mkroot "$t/big" "${low}00100000-bfffffff : System RAM\nc0000000-febfffff : PCI Bus 0000:00\n100000000-1bfffffff : System RAM\n"
+mkroot "$t/highonly" "${low}00100000-00bfffff : System RAM\n100000000-1bfffffff : System RAM\n"
+mkroot "$t/tiny" "${low}00100000-008fffff : System RAM\n"
+
+"$mkbz" "$t/good"
+"$mkbz" "$t/truncated" truncate=100000
+"$mkbz" "$t/old" version=0x0209
+"$mkbz" "$t/norelo" relocatable=0
+"$mkbz" "$t/no64" xloadflags=0
+head -c 300000 /dev/zero > "$t/zeros"
+: > "$t/empty"
+head -c 100000 /dev/urandom > "$t/initrd"
+
+# expect NAME WANT_TEXT CMD...: the command fails and says WANT_TEXT.
+expect() {
+  name=$1 want=$2; shift 2
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -qF -- "$want"; then
+    echo "PASS: $name"
+  else
+    echo "FAIL: $name (status $rc, wanted \"$want\", got: $out)"; failed=1
+  fi
+}
+# ok NAME WANT_TEXT CMD...: the command succeeds and prints WANT_TEXT.
+ok() {
+  name=$1 want=$2; shift 2
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -eq 0 ] && printf '%s' "$out" | grep -qF -- "$want"; then
+    echo "PASS: $name"
+  else
+    echo "FAIL: $name (status $rc, wanted \"$want\", got: $out)"; failed=1
+  fi
+}
+
+r="--sysroot=$t/big"
+# Static: no program interpreter, so it runs in an initramfs without libc.
+if (readelf -lW "$bin" 2>/dev/null || llvm-readelf -lW "$bin") | grep -q 'LOAD' &&
+   ! (readelf -lW "$bin" 2>/dev/null || llvm-readelf -lW "$bin") | grep -q 'INTERP'; then
+  echo "PASS: cli_binary_is_static"
+else
+  echo "FAIL: cli_binary_is_static"; failed=1
+fi
+ok cli_help_lists_options "--entry-32bit" "$bin" --help
+ok cli_version "charon-kexec" "$bin" --version
+ok cli_dry_run_prints_layout_and_digest "sha256:" "$bin" -l "$t/good" --initrd="$t/initrd" --append=quiet --dry-run "$r"
+ok cli_dry_run_64bit_kernel_above_4g "0x00000001" "$bin" -l "$t/good" --dry-run "$r"
+expect cli_missing_kernel "cannot open" "$bin" -l "$t/nonexistent" --dry-run "$r"
+expect cli_truncated_kernel "truncated" "$bin" -l "$t/truncated" --dry-run "$r"
+expect cli_not_a_kernel "not a bzImage" "$bin" -l "$t/zeros" --dry-run "$r"
+expect cli_empty_kernel "too short" "$bin" -l "$t/empty" --dry-run "$r"
+expect cli_kernel_too_old "2.09 is too old" "$bin" -l "$t/old" --dry-run "$r"
+expect cli_kernel_not_relocatable "relocatable_kernel is 0" "$bin" -l "$t/norelo" --dry-run "$r"
+expect cli_kernel_without_64bit_entry "XLF_KERNEL_64" "$bin" -l "$t/no64" --dry-run "$r"
+expect cli_missing_initrd "cannot open" "$bin" -l "$t/good" --initrd="$t/nonexistent" --dry-run "$r"
+expect cli_empty_initrd "empty" "$bin" -l "$t/good" --initrd="$t/empty" --dry-run "$r"
+expect cli_entry32_kernel_must_sit_above_4g "below 4 GiB" "$bin" -l "$t/good" --entry-32bit --dry-run "--sysroot=$t/highonly"
+ok cli_same_kernel_loads_64bit_above_4g "linux64" "$bin" -l "$t/good" --dry-run "--sysroot=$t/highonly"
+expect cli_segments_do_not_fit "segments do not fit" "$bin" -l "$t/good" --dry-run "--sysroot=$t/tiny"
+expect cli_crash_without_reservation "crashkernel=" "$bin" -p "$t/good" --dry-run "$r"
+expect cli_bad_purgatory "not an ELF" "$bin" -l "$t/good" --purgatory="$t/zeros" --dry-run "$r"
+expect cli_usage_error "Try 'charon-kexec --help'" "$bin" --bogus
+expect cli_bad_serial "--serial=ttyS7" "$bin" -l "$t/good" --serial=ttyS7 --dry-run "$r"
+
+# Real kernel answers, as nobody, so that nothing can load: a kernel with
+# kexec (it has /proc/sys/kernel/kexec_load_disabled) answers EPERM, one
+# without answers ENOSYS. Each gets its own message. With a fake lockdown
+# file, EPERM is explained as lockdown instead.
+cp "$bin" "$t/charon-kexec"; chmod 755 "$t/charon-kexec"
+chmod 644 "$t/good"
+mkdir -p "$t/big/sys/kernel/security"
+chmod -R a+rX "$t/big"
+if command -v setpriv >/dev/null 2>&1; then
+  nobody="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all"
+  ok cli_dry_run_needs_no_privilege "sha256:" $nobody "$t/charon-kexec" -l "$t/good" --dry-run "$r"
+  if [ -e /proc/sys/kernel/kexec_load_disabled ]; then
+    expect cli_no_privilege "CAP_SYS_BOOT" $nobody "$t/charon-kexec" -l "$t/good" "$r"
+    expect cli_no_privilege_unload "CAP_SYS_BOOT" $nobody "$t/charon-kexec" -u "$r"
+    echo "none [integrity] confidentiality" > "$t/big/sys/kernel/security/lockdown"
+    chmod -R a+rX "$t/big"
+    expect cli_lockdown "lockdown forbids kexec_load" $nobody "$t/charon-kexec" -l "$t/good" "$r"
+    echo "SKIP: cli_no_kexec_support (this kernel has kexec; loader_test covers ENOSYS)"
+  else
+    expect cli_no_kexec_support "no kexec support" $nobody "$t/charon-kexec" -l "$t/good" "$r"
+    expect cli_no_kexec_support_unload "no kexec support" $nobody "$t/charon-kexec" -u "$r"
+    echo "SKIP: cli_no_privilege, cli_lockdown (this kernel has no kexec, so it answers ENOSYS first; loader_test covers EPERM and lockdown)"
+  fi
+else
+  echo "SKIP: real-kernel error cases (no setpriv)"
+fi
+exit $failed
