@@ -144,7 +144,7 @@ Result<RelocateCall> relocate_call(const ControlPlan& plan, const Placement& whe
   RelocateCall call;
   call.entry = where.code + plan.code_info.entries[0].offset;
   // The memory stack grows down from its top; the backing store grows up
-  // from its base ([ia64/vol2] 6.1).
+  // from its base ([ia64/vol2] Register Stack Engine).
   call.args = {handoff.head,
                handoff.start,
                handoff.boot_param,

@@ -16,7 +16,7 @@ namespace charon::ia64 {
 // Linux's KEXEC_CONTROL_PAGE_SIZE reserves 8 KiB for each stack.
 inline constexpr uint64_t kDefaultStackSize = 8192;
 // A stack must at least hold one full frame of the 96 stacked registers
-// with its NaT collection words ([ia64/vol2] 6.1): 98 words, under 1 KiB.
+// with its NaT collection words ([ia64/vol2] Register Stack Engine): 98 words, under 1 KiB.
 inline constexpr uint64_t kMinStackSize = 1024;
 // sp is kept 16-byte aligned (Itanium Software Conventions, 8.4); the
 // backing store takes whole 8-byte slots. 16 serves both.

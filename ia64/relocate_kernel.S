@@ -40,7 +40,7 @@ relocate_new_kernel:
 	;;
 	// Region bits off: the physical address of this code. Enforced lazy
 	// mode, so that the RSE touches no memory on its own while the
-	// backing store moves ([ia64/vol2] 6.4).
+	// backing store moves ([ia64/vol2] Register Stack Engine, RSE modes).
 	dep r2=0,r2,61,3
 	mov ar.rsc=0
 	;;
@@ -250,14 +250,14 @@ kexec_fake_sal_rendez:
 .Lrendez_physical:
 	mov b6=in0
 	adds gp=0,in1
-	adds r9=15,r0		// the spurious vector ([ia64/vol2] 5.8.3.2)
+	adds r9=15,r0		// the spurious vector ([ia64/vol2] cr.ivr)
 	;;
 .Lrendez_wait:
 	mov r8=cr.ivr
 	;;
 	srlz.d
 	// A spurious read puts nothing in service, so it gets no EOI; every
-	// real vector, the wakeup one included, is ended ([ia64/vol2] 5.8.3.4).
+	// real vector, the wakeup one included, is ended ([ia64/vol2] cr.eoi).
 	cmp.eq p8,p9=r8,r9
 	cmp.eq p6,p7=r8,in2
 	;;

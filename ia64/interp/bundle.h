@@ -1,6 +1,6 @@
 // IA-64 instruction bundles: 128 bits, a 5-bit template and three 41-bit
-// slots ([ia64/vol1] 3.3, Figure 3-16; template table [ia64/vol3] 4.1,
-// Table 4-3, the same as [ia64/vol1] Table 3-10).
+// slots ([ia64/vol1] Instruction Encoding Overview; the template field
+// encoding table in [ia64/vol3] 4.1).
 #pragma once
 
 #include <array>

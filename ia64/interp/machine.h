@@ -17,8 +17,8 @@
 
 namespace charon::ia64 {
 
-// Application and control register numbers ([ia64/vol1] 3.1.8,
-// [ia64/vol2] 3.3).
+// Application and control register numbers ([ia64/vol1] Application
+// Register State, [ia64/vol2] Control Registers).
 namespace ar {
 inline constexpr unsigned kRsc = 16, kBsp = 17, kBspstore = 18, kRnat = 19, kUnat = 36, kFpsr = 40,
                           kPfs = 64, kLc = 65, kEc = 66;
@@ -77,7 +77,7 @@ class Machine {
     sol_ = sol;
   }
   // Vectors that reads of cr.ivr return in turn; then the spurious
-  // vector 15 ([ia64/vol2] 5.8.3.2).
+  // vector 15 ([ia64/vol2] External Interrupt Vector Register).
   void queue_interrupt(uint8_t vector) { ivr_queue_.push_back(vector); }
 
   // Runs until ip reaches stop_ip at a bundle boundary, a fault, or the
