@@ -148,18 +148,20 @@ void verify(const charon_params& p, const CpuFeatures& cpu) {
     if (mem_compare(region_got, p.region_digests[i], 32) != 0) bad = i;
   }
   if (shani) disable_sse();
+  // One line: the region (when it can be named), then the digest over all.
   if (bad >= 0) {
     g_console.printf("charon: digest mismatch in region %d (0x%lx+0x%lx): got ", bad,
                      p.regions[bad].start, p.regions[bad].len);
     print_digest(region_got);
     g_console.puts(" want ");
     print_digest(p.region_digests[bad]);
+    g_console.puts("; all regions: got ");
   } else {
     g_console.puts("charon: digest mismatch over all regions: got ");
-    print_digest(got);
-    g_console.puts(" want ");
-    print_digest(p.digest);
   }
+  print_digest(got);
+  g_console.puts(" want ");
+  print_digest(p.digest);
   halt_with(" - not jumping\n");
 }
 

@@ -121,8 +121,9 @@ for entry in lm64-ident pm32 lm64-purgonly; do
     want=$(sed -n 's/^harness: digest //p' "$LOG")
     if ! echo "$HALT_LINE" | grep -qi "$want"; then
       fail "$name" "the line lacks the expected digest $want"
-    elif [ "$(echo "$HALT_LINE" | grep -oiE '[0-9a-f]{64}' | sort -u | wc -l)" -ne 2 ]; then
-      fail "$name" "the line does not carry two different digests"
+    elif [ "$(echo "$HALT_LINE" | grep -oiE '[0-9a-f]{64}' | sort -u | wc -l)" -ne 4 ]; then
+      # region got/want, then all-regions got/want: four different digests
+      fail "$name" "the line does not carry the region's and the whole digests, got and want"
     elif ! echo "$HALT_LINE" | grep -qE "region[ =:#]*$r([^0-9]|$)"; then
       fail "$name" "the line names no region index $r"
     else

@@ -116,6 +116,10 @@ charon_params* write_params(const World& w) {
   p->regions[1] = {kBootParamsAddr, 4096};
   p->regions[2] = {kCmdlineAddr, cmdline_len(d)};
   charon::sha256_regions(p->regions, CHARON_MAX_REGIONS, charon::Sha256Impl::Scalar, p->digest);
+  // Per-region digests, as charon-kexec gives them: they let the
+  // purgatory name the region that differs after a mismatch.
+  for (int i = 0; i < 3; ++i)
+    charon::sha256_regions(&p->regions[i], 1, charon::Sha256Impl::Scalar, p->region_digests[i]);
   p->backup_dst = kBackupDst;  // backup_src = backup_size = 0: [0, 640 KiB)
   p->regs64 = d.regs64;
   p->regs32 = d.regs32;

@@ -1,0 +1,19 @@
+#!/bin/sh
+# `make bench`: the purgatory's size, measured from the linked flat image.
+# Code and data are what a loader copies; .noinit (stack, bootstrap page
+# tables, built-in page-table scratch, IDT) is reserved but never stored.
+set -eu
+elf=$1
+sec() { llvm-size -A "$elf" | awk -v s="$1" '$1 == s { print $2 }'; }
+sym() { llvm-nm -S "$elf" | awk -v s="$1" '$4 ~ s { print strtonum("0x" $2) }' | head -1; }
+hdr=$(sec .bin_header); text=$(sec .text); ro=$(sec .rodata); data=$(sec .data); noinit=$(sec .noinit)
+total=$((hdr + text + ro + data))
+printf '\nPurgatory size (%s)\n' "$elf"
+printf '  %-34s %7d bytes\n' "text (with the 32-byte bin header)" $((hdr + text)) \
+  "rodata" "$ro" "data (parameter block 0x4e8 incl.)" "$data"
+printf '  %-34s %7d bytes = %.1f KiB   target <= 12 KiB: %s\n' "text+rodata+data" "$total" \
+  "$(echo "$total / 1024" | bc -l)" "$([ "$total" -le 12288 ] && echo met || echo MISSED)"
+printf '  %-34s %7d bytes\n' "kexec-tools purgatory.ro, for scale" $((15800 + 8400))
+printf '  %-34s %7d bytes (never in the file):\n' ".noinit" "$noinit"
+printf '    %-32s %7d\n' "stack" 16384 "bootstrap page tables" $((7 * 4096)) \
+  "built-in page-table scratch" $((12 * 4096)) "IDT" 512
