@@ -279,126 +279,18 @@ kexec_fake_sal_rendez_end:
 	.global ia64_dump_cpu_regs
 	.proc ia64_dump_cpu_regs
 ia64_dump_cpu_regs:
-	st8 [r32]=r0,8
+	// r32 advances one word per store, so every store ends its group.
+	.irp reg, r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31
+	st8 [r32]=\reg,8
 	;;
-	st8 [r32]=r1,8
-	;;
-	st8 [r32]=r2,8
-	;;
-	st8 [r32]=r3,8
-	;;
-	st8 [r32]=r4,8
-	;;
-	st8 [r32]=r5,8
-	;;
-	st8 [r32]=r6,8
-	;;
-	st8 [r32]=r7,8
-	;;
-	st8 [r32]=r8,8
-	;;
-	st8 [r32]=r9,8
-	;;
-	st8 [r32]=r10,8
-	;;
-	st8 [r32]=r11,8
-	;;
-	st8 [r32]=r12,8
-	;;
-	st8 [r32]=r13,8
-	;;
-	st8 [r32]=r14,8
-	;;
-	st8 [r32]=r15,8
-	;;
-	st8 [r32]=r16,8
-	;;
-	st8 [r32]=r17,8
-	;;
-	st8 [r32]=r18,8
-	;;
-	st8 [r32]=r19,8
-	;;
-	st8 [r32]=r20,8
-	;;
-	st8 [r32]=r21,8
-	;;
-	st8 [r32]=r22,8
-	;;
-	st8 [r32]=r23,8
-	;;
-	st8 [r32]=r24,8
-	;;
-	st8 [r32]=r25,8
-	;;
-	st8 [r32]=r26,8
-	;;
-	st8 [r32]=r27,8
-	;;
-	st8 [r32]=r28,8
-	;;
-	st8 [r32]=r29,8
-	;;
-	st8 [r32]=r30,8
-	;;
-	st8 [r32]=r31,8
-	mov r2=b0
+	.endr
+	// r2 is saved above; from here on it carries each register to memory.
+	.irp src, b0, b1, b2, b3, b4, b5, b6, b7, pr, ip, ar.rsc, ar.bsp, ar.bspstore, ar.rnat, ar.unat, ar.fpsr, ar.pfs, ar.lc, ar.ec
+	mov r2=\src
 	;;
 	st8 [r32]=r2,8
-	mov r2=b1
 	;;
-	st8 [r32]=r2,8
-	mov r2=b2
-	;;
-	st8 [r32]=r2,8
-	mov r2=b3
-	;;
-	st8 [r32]=r2,8
-	mov r2=b4
-	;;
-	st8 [r32]=r2,8
-	mov r2=b5
-	;;
-	st8 [r32]=r2,8
-	mov r2=b6
-	;;
-	st8 [r32]=r2,8
-	mov r2=b7
-	;;
-	st8 [r32]=r2,8
-	mov r2=pr
-	;;
-	st8 [r32]=r2,8
-	mov r2=ip
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.rsc
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.bsp
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.bspstore
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.rnat
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.unat
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.fpsr
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.pfs
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.lc
-	;;
-	st8 [r32]=r2,8
-	mov r2=ar.ec
-	;;
-	st8 [r32]=r2,8
+	.endr
 	br.ret.sptk.many b0
 	;;
 	.global ia64_dump_cpu_regs_end
