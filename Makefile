@@ -54,8 +54,10 @@ BENCH_CXXFLAGS := -std=c++20 -O2 $(WARN) -Icommon/include -Iloader/include -I$(B
 
 # Each directory adds to these from its rules.mk.
 ALL_TARGETS  :=
-# Test suites run by `make check`. Each entry is KIND:COMMAND where KIND is
-# gtest (a GoogleTest binary) or script (prints "PASS: name"/"FAIL: name").
+# Test suites run by `make check`. Each entry is one word, KIND:PATH, where
+# KIND is gtest (a GoogleTest binary) or script (prints "PASS: name" and
+# "FAIL: name" lines). BENCH_STEPS and FUZZ_STEPS are paths of programs or
+# *.sh scripts, run in order, with no arguments.
 CHECK_SUITES :=
 BENCH_STEPS  :=
 FUZZ_STEPS   :=
@@ -126,11 +128,14 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory bench-run
 
+RUN_STEPS = for s in $(1); do case $$s in *.sh) sh $$s ;; *) $$s ;; esac || exit 1; done
+
 bench-run:
-	$(Q)set -e; $(foreach s,$(BENCH_STEPS),$(s);)
+	$(Q)$(call RUN_STEPS,$(BENCH_STEPS))
 
 fuzz: deps
-	$(Q)set -e; $(foreach s,$(FUZZ_STEPS),$(s);)
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(call RUN_STEPS,$(FUZZ_STEPS))
 
 install: all
 	$(Q)set -e; $(foreach f,$(INSTALL_FILES),install -D -m $(word 3,$(subst :, ,$(f))) $(word 1,$(subst :, ,$(f))) $(DESTDIR)$(PREFIX)/$(word 2,$(subst :, ,$(f)));)

@@ -9,5 +9,5 @@ $(KERNEL_INITRAMFS): boot-tests/kernel/mkinitramfs.sh boot-tests/kernel/init $(w
 	$(Q)sh boot-tests/kernel/mkinitramfs.sh $@ $(B)/loader/charon-kexec >/dev/null
 
 ALL_TARGETS  += $(KERNEL_INITRAMFS)
-CHECK_SUITES += script:sh boot-tests/kernel/run-matrix.sh
-BENCH_STEPS  += sh boot-tests/kernel/bench-kexec.sh
+CHECK_SUITES += script:boot-tests/kernel/run-matrix.sh
+BENCH_STEPS  += boot-tests/kernel/bench-kexec.sh

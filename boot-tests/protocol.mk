@@ -43,4 +43,4 @@ $(HARNESS_ELF) $(HARNESS_BIN): $(HARNESS_OBJS) $(COMMON_FS_OBJS) $(COMMON_FS_SHI
 	$(Q)$(HARNESS_LINK) $(if $(filter %.bin,$@),--oformat binary) -o $@
 
 ALL_TARGETS += $(PROBE_BIN) $(HARNESS_BIN) $(PROBE_ELF) $(HARNESS_ELF)
-CHECK_SUITES += script:sh boot-tests/harness/run-protocol.sh
+CHECK_SUITES += script:boot-tests/harness/run-protocol.sh

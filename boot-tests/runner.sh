@@ -2,8 +2,9 @@
 # The `make check` runner. Usage: runner.sh LOGDIR KIND:COMMAND...
 #
 # KIND is "gtest" (a GoogleTest binary: each test case counts once) or
-# "script" (a command that prints "PASS: name" or "FAIL: name" lines: each
-# line counts once). A suite that exits non-zero without reporting a
+# "script" (a script or program that prints "PASS: name" or "FAIL: name"
+# lines: each line counts once; *.sh files run under sh). Entries are
+# single words, since make splits its lists on spaces. A suite that exits non-zero without reporting a
 # failure counts as one failure, so a crash is never silent.
 # The last line is "N passed, N failed" (", N skipped" when any were).
 set -u
@@ -12,7 +13,7 @@ mkdir -p "$logdir"
 passed=0; failed=0; skipped=0
 for spec in "$@"; do
   kind=${spec%%:*}; cmd=${spec#*:}
-  name=$(echo "$cmd" | sed 's|^.*/||; s| .*||')
+  name=$(echo "$cmd" | sed 's|^sh ||; s| .*||; s|^.*/||')
   log="$logdir/$name.log"
   start=$(date +%s)
   case "$kind" in
@@ -22,7 +23,7 @@ for spec in "$@"; do
       s=$(grep -cE '^\[  SKIPPED \] .* \([0-9]+ ms\)$' "$log")
       grep -E '^\[  (FAILED|SKIPPED) \] .* \([0-9]+ ms\)$' "$log" | sed 's/^/    /'
       grep -E '^.*_test.cpp:[0-9]+: (Skipped|Failure)' -A2 "$log" | head -40 | sed 's/^/    /' ;;
-    script) sh -c "$cmd" >"$log" 2>&1; rc=$?
+    script) case "$cmd" in *" "*) sh -c "$cmd" ;; *.sh) sh "$cmd" ;; *) "$cmd" ;; esac >"$log" 2>&1; rc=$?
       p=$(grep -cE '^PASS: ' "$log")
       f=$(grep -cE '^FAIL: ' "$log")
       s=$(grep -cE '^SKIP: ' "$log")

@@ -3,7 +3,7 @@
 # Code and data are what a loader copies; .noinit (stack, bootstrap page
 # tables, built-in page-table scratch, IDT) is reserved but never stored.
 set -eu
-elf=$1
+elf=${1:-build/x86_64/purgatory.elf}
 sec() { llvm-size -A "$elf" | awk -v s="$1" '$1 == s { print $2 }'; }
 sym() { llvm-nm -S "$elf" | awk -v s="$1" '$4 ~ s { print strtonum("0x" $2) }' | head -1; }
 hdr=$(sec .bin_header); text=$(sec .text); ro=$(sec .rodata); data=$(sec .data); noinit=$(sec .noinit)
