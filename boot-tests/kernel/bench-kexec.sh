@@ -10,7 +10,6 @@
 set -u
 here=$(dirname "$0")
 runs=${1:-5}
-export LOGDIR=build/kernel/bench-logs
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 sh "$here/mkinitramfs.sh" build/kernel/initramfs.cpio.gz "$charon" >/dev/null || exit 1
 if [ ! -x "$charon" ]; then
@@ -31,6 +30,8 @@ minimum() { sort -n | head -n 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/charon-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# Private logs: a make check running meanwhile writes the shared ones.
+export LOGDIR="$tmp/logs"
 i=0
 while [ "$i" -lt "$runs" ]; do
   for loader in kexec-tools charon; do

@@ -15,7 +15,9 @@
 # Environment:
 #   KERNEL        bzImage for kernel B (default build/kernel/vmlinuz)
 #   KERNEL_A      bzImage for kernel A (default KERNEL; needs CONFIG_KEXEC)
-#   INITRD        initramfs built by mkinitramfs.sh (default: build it)
+#   INITRD        an initrd of the user's (e.g. modules for KERNEL), laid
+#                 under the test initramfs in kernel B's initrd: the test
+#                 /init and payload still run, on top of its files
 #   CHARON_KEXEC  the loader (default build/loader/charon-kexec)
 #   LOGDIR        where serial logs go (default build/kernel/logs)
 #   QEMU_EXTRA    more QEMU options, e.g. "-d int,cpu_reset -D qemu.log"
@@ -54,14 +56,27 @@ kernel_a=${KERNEL_A:-$kernel}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 logdir=${LOGDIR:-build/kernel/logs}
 log=$logdir/$name.log
-dlog=$logdir/$name.debugcon.log
 mkdir -p "$logdir"
+# QEMU writes into this run's own directory; the logs are copied to LOGDIR
+# at the end, so runs of the same case from two checkouts' worth of users
+# (or two make checks) never interleave in one file.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/charon-kexec.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+raw=$tmp/serial.log
+draw=$tmp/debugcon.log
+
+publish() {
+  [ -e "$raw" ] && cp "$raw" "$log.$$" && mv "$log.$$" "$log"
+  [ -e "$draw" ] && cp "$draw" "$log.$$" && mv "$log.$$" "${log%.log}.debugcon.log"
+  return 0
+}
 
 fail() {
+  publish
   echo "FAIL: $name ($1)"
-  if [ -s "$log" ]; then
+  if [ -s "$raw" ]; then
     echo "  last lines of $log:"
-    tr -d '\r' <"$log" | tail -n 30 | sed 's/^/  | /'
+    tr -d '\r' <"$raw" | tail -n 30 | sed 's/^/  | /'
   fi
   if [ -s "${tmp:-/nonexistent}/qemu.err" ]; then
     echo "  QEMU's stderr:"
@@ -90,8 +105,7 @@ qemu_debugcon=""
 if [ "$debugcon" = yes ]; then
   [ "$loader" = charon ] || { echo "run-kexec: --debugcon-log needs --loader charon" >&2; exit 2; }
   opts="$opts --debugcon"
-  qemu_debugcon="-debugcon file:$dlog"
-  rm -f "$dlog"
+  qemu_debugcon="-debugcon file:$draw"
 fi
 case "$mem" in
   *G) mem_kb=$(( ${mem%G} * 1048576 )) ;;
@@ -101,24 +115,31 @@ esac
 
 [ -s "$kernel" ] || fail "no kernel at $kernel; run 'make deps' (boot-tests/kernel/fetch-kernel.sh build/kernel)"
 [ -s "$kernel_a" ] || fail "no kernel A at $kernel_a"
-if [ -z "${INITRD:-}" ]; then
-  INITRD=build/kernel/initramfs.cpio.gz
-  sh "$here/mkinitramfs.sh" "$INITRD" "$charon" >/dev/null || fail "mkinitramfs.sh failed"
-  if [ "$loader" = charon ] && [ "$(cat "$INITRD.charon")" = none ]; then
-    fail "charon-kexec is not built: $charon is missing (make $charon)"
-  fi
+base=build/kernel/initramfs.cpio.gz
+sh "$here/mkinitramfs.sh" "$base" "$charon" >/dev/null || fail "mkinitramfs.sh failed"
+if [ "$loader" = charon ] && [ "$(cat "$base.charon")" = none ]; then
+  fail "charon-kexec is not built: $charon is missing (make $charon)"
 fi
-[ -s "$INITRD" ] || fail "no initramfs at $INITRD"
 
-# Kernel A's initrd is the same initramfs plus an uncompressed cpio member
-# with kernel B and kernel B's initrd (the initramfs itself) under /boot.
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/charon-kexec.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/boot"
+# Kernel B's initrd: the user's INITRD, if any, zero-padded to a 512-byte
+# boundary (the kernel takes the next cpio header only 4-byte aligned),
+# then the test initramfs, so its payload stays the last bytes.
+if [ -n "${INITRD:-}" ]; then
+  [ -s "$INITRD" ] || fail "no initrd at $INITRD"
+  cp "$INITRD" "$tmp/boot/initrd"
+  size=$(wc -c <"$INITRD")
+  head -c $(( (512 - size % 512) % 512 )) /dev/zero >>"$tmp/boot/initrd"
+  cat "$base" >>"$tmp/boot/initrd"
+else
+  cp "$base" "$tmp/boot/initrd"
+fi
+initrd_size=$(wc -c <"$tmp/boot/initrd")
+# Kernel A's initrd is the same initrd plus an uncompressed cpio member
+# with kernel B and kernel B's initrd under /boot.
 cp "$kernel" "$tmp/boot/vmlinuz"
-cp "$INITRD" "$tmp/boot/initrd"
 (cd "$tmp" && printf 'boot\nboot/vmlinuz\nboot/initrd\n' | cpio -o -H newc -R 0:0 --quiet) >"$tmp/boot.cpio"
-cat "$INITRD" "$tmp/boot.cpio" >"$tmp/initrd-a"
+cat "$tmp/boot/initrd" "$tmp/boot.cpio" >"$tmp/initrd-a"
 
 # A fresh token in kernel B's cmdline proves that B got this run's cmdline.
 # "~" stands for a space inside one word of kernel A's cmdline (see init).
@@ -142,9 +163,9 @@ qemu() {
 }
 filter() { if [ "$stamp" = yes ]; then busybox ts '%.s'; else cat; fi; }
 if [ "$live" = yes ]; then
-  qemu | filter | tee "$log"
+  qemu | filter | tee "$raw"
 else
-  qemu | filter >"$log"
+  qemu | filter >"$raw"
 fi
 secs=$(( $(date +%s) - start ))
 # How QEMU ended, for the failure messages: timeout(1) exits 124.
@@ -154,8 +175,10 @@ case "$(cat "$tmp/rc")" in
   *) ended="QEMU failed with status $(cat "$tmp/rc") after ${secs}s" ;;
 esac
 
-clean=$tmp/log
-tr -d '\r' <"$log" >"$clean"
+# Text only: a kernel's early output can hold stray bytes that would make
+# grep treat the whole log as binary.
+clean=$tmp/clean.log
+tr -d '\r' <"$raw" | tr -c '[:print:]\t\n' '?' >"$clean"
 [ "$stamp" = yes ] && sed -i 's/^[0-9.]* //' "$clean"
 grep -q 'CHARON-A-UP' "$clean" || fail "kernel A did not reach /init; $ended"
 if [ -n "$want_la57" ]; then
@@ -170,8 +193,8 @@ if [ "$serial" = yes ]; then
     fail "no purgatory line matching \"$purg_re\" on the serial console after kexec -e"
 fi
 if [ "$debugcon" = yes ]; then
-  tr -d '\r' <"$dlog" 2>/dev/null | grep -q '^charon:' ||
-    fail "no purgatory line starting with \"charon:\" in the debugcon log $dlog"
+  tr -d '\r' <"$draw" 2>/dev/null | grep -q '^charon:' ||
+    fail "no purgatory line starting with \"charon:\" in the debugcon log"
 fi
 sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' || \
   fail "kernel B did not reach /init after kexec -e; $ended"
@@ -183,10 +206,26 @@ if [ -n "$want_la57" ]; then
   grep -q "CHARON-B-MEM la57=$want_la57" "$clean" ||
     fail "kernel B's la57 is not '$want_la57' as kernel A's was"
 fi
+# Where kernel B found its initrd: the exact size, below 4 GiB for the
+# 32-bit entry, and above 4 GiB when charon has RAM there for the 64-bit
+# entry (what the large-memory cases are for).
+addr=$(sed -n 's/.*CHARON-B-INITRD addr=\([0-9]*\) .*/\1/p' "$clean")
+size=$(sed -n 's/.*CHARON-B-INITRD addr=[0-9]* size=\([0-9]*\) .*/\1/p' "$clean")
+[ -n "$addr" ] || fail "kernel B did not report its initrd's place (/sys/kernel/boot_params)"
+[ "$size" -eq "$initrd_size" ] ||
+  fail "kernel B's ramdisk_size is $size, the initrd is $initrd_size bytes"
+if [ "$proto" = 32 ] && [ $(( addr + size )) -gt 4294967296 ]; then
+  fail "32-bit entry, yet kernel B's initrd ends above 4 GiB ($addr+$size)"
+fi
+if [ "$loader" = charon ] && [ "$proto" = 64 ] && [ "$mem_kb" -gt 4194304 ] &&
+   [ "$addr" -lt 4294967296 ]; then
+  fail "64-bit entry with $mem of RAM, yet kernel B's initrd sits below 4 GiB ($addr)"
+fi
 grep -q 'CHARON-INITRD-OK' "$clean" || fail "kernel B's initrd payload sha256 does not match"
 # Kernel B must see the RAM that kernel A had (its e820 came from the loader).
 b_kb=$(sed -n 's/.*CHARON-B-MEM .*MemTotal: \([0-9]*\) kB.*/\1/p' "$clean")
 if [ -z "$b_kb" ] || [ "$b_kb" -lt $(( mem_kb * 8 / 10 )) ]; then
   fail "kernel B sees ${b_kb:-no} kB of RAM, expected at least 80% of $mem"
 fi
+publish
 echo "PASS: $name (${secs}s)"

@@ -11,10 +11,8 @@ run() { sh "$here/run-kexec.sh" "$@" || failed=$((failed + 1)); }
 failed=0
 
 # The initramfs is built once here, not in each case.
-if [ -z "${INITRD:-}" ]; then
-  sh "$here/mkinitramfs.sh" build/kernel/initramfs.cpio.gz "${CHARON_KEXEC:-build/loader/charon-kexec}" ||
-    { echo "FAIL: kexec-initramfs-builds"; exit 1; }
-fi
+sh "$here/mkinitramfs.sh" build/kernel/initramfs.cpio.gz "${CHARON_KEXEC:-build/loader/charon-kexec}" ||
+  { echo "FAIL: kexec-initramfs-builds"; exit 1; }
 
 echo "kernel: $(cat build/kernel/kernel-version 2>/dev/null || echo "${KERNEL:-none}") $(tr '\n' ' ' <build/kernel/kexec-config 2>/dev/null)"
 run --loader kexec-tools --proto 64 --mem 512M --cpu max,-la57
