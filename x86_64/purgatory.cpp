@@ -61,6 +61,15 @@ uint64_t cmdline_of(uint64_t boot_params) {
 
 // ---------------------------------------------------------------------------
 // The identity map: everything we or the next stage will touch.
+[[gnu::noinline]] void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what,
+                                   uint64_t start, uint64_t len) {
+  if (!len) return;
+  const MapStatus st = map.map(start, start + len);
+  if (st == MapStatus::Ok) return;
+  halt_with("charon: cannot identity-map %s 0x%lx+0x%lx: %s (scratch 0x%lx, %lu pages)\n", what,
+            start, len, map_status_name(st), arena.phys_base, arena.pages);
+}
+
 uint64_t build_identity_map(const charon_params& p, const CpuFeatures& cpu, bool la57) {
   TableArena arena{};
   if (p.scratch_base) {
@@ -77,12 +86,9 @@ uint64_t build_identity_map(const charon_params& p, const CpuFeatures& cpu, bool
   IdentityMap map(arena, policy);
 
   auto need = [&](const char* what, uint64_t start, uint64_t len) {
-    if (!len) return;
-    const MapStatus st = map.map(start, start + len);
-    if (st == MapStatus::Ok) return;
-    halt_with("charon: cannot identity-map %s 0x%lx+0x%lx: %s (scratch 0x%lx, %lu pages)\n", what,
-              start, len, map_status_name(st), arena.phys_base, arena.pages);
+    map_or_halt(map, arena, what, start, len);
   };
+
   // Our own image: code, data and .noinit lie between these symbols in
   // every link the loaders do (one contiguous block).
   const uint64_t lo = reinterpret_cast<uint64_t>(purgatory_start);

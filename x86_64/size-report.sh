@@ -5,7 +5,6 @@
 set -eu
 elf=${1:-build/x86_64/purgatory.elf}
 sec() { llvm-size -A "$elf" | awk -v s="$1" '$1 == s { print $2 }'; }
-sym() { llvm-nm -S "$elf" | awk -v s="$1" '$4 ~ s { print strtonum("0x" $2) }' | head -1; }
 hdr=$(sec .bin_header); text=$(sec .text); ro=$(sec .rodata); data=$(sec .data); noinit=$(sec .noinit)
 total=$((hdr + text + ro + data))
 printf '\nPurgatory size (%s)\n' "$elf"
