@@ -184,7 +184,14 @@ Result<Plan> plan_layout(const PlanInput& in) {
   // ---- page-table scratch, below 4 GiB: sized for every range the
   // purgatory maps, the scratch itself included. A first guess is placed,
   // then checked once more with its own range added.
-  std::vector<Range> mapped = {{0, in.idmap_limit}, plan.kernel, plan.setup, plan.purgatory};
+  // The purgatory also maps cmdline_size bytes of command line from
+  // cmd_line_ptr, which may reach past the setup segment's last page.
+  const uint64_t cmdline = plan.setup.start + sizeof(boot_params);
+  std::vector<Range> mapped = {{0, in.idmap_limit},
+                               plan.kernel,
+                               plan.setup,
+                               plan.purgatory,
+                               {cmdline, cmdline + k.cmdline_max + 1}};
   if (initrd_size) mapped.push_back(plan.initrd);
   uint64_t need = align_up(in.scratch_bytes ? in.scratch_bytes(mapped) : kPage, kPage);
   for (int attempt = 0; attempt < 4; ++attempt) {
