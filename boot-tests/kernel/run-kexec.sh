@@ -6,10 +6,12 @@
 #
 # Usage: run-kexec.sh [--loader charon|kexec-tools] [--proto 64|32]
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
-#          [--debugcon-log] [--timeout SECONDS] [--live] [--stamp]
+#          [--debugcon-log] [--kdump] [--timeout SECONDS] [--live] [--stamp]
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
 #   --debugcon-log  the purgatory prints on port 0xE9 (charon only); QEMU's
 #                 debugcon file must hold its lines
+#   --kdump       kernel A (crashkernel=160M) loads kernel B with -p and
+#                 panics; kernel B must find /proc/vmcore
 #   --live        also copy the serial log to stdout as it arrives
 #   --stamp       prefix each log line with the host's time (for the bench)
 # Environment:
@@ -24,7 +26,7 @@
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no tmo=150 live=no stamp=no
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no tmo=150 live=no stamp=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --cpu) cpu=$2; shift ;;
     --serial-log) serial=yes ;;
     --debugcon-log) debugcon=yes ;;
+    --kdump) kdump=yes ;;
     --timeout) tmo=$2; shift ;;
     --live) live=yes ;;
     --stamp) stamp=yes ;;
@@ -51,6 +54,7 @@ esac
 name=kexec-$loader-${proto}bit-$mem-$paging
 [ "$serial" = yes ] && name=$name-serial-log
 [ "$debugcon" = yes ] && name=$name-debugcon-log
+[ "$kdump" = yes ] && name=$name-kdump
 kernel=${KERNEL:-build/kernel/vmlinuz}
 kernel_a=${KERNEL_A:-$kernel}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
@@ -148,6 +152,7 @@ bappend="console=ttyS0 panic=-1 charon.stage=b charon.token=$token"
 tilde() { echo "$1" | sed 's/^ *//; s/ /~/g'; }
 aappend="console=ttyS0 panic=-1 charon.stage=a charon.loader=$loader"
 aappend="$aappend charon.opts=$(tilde "$opts") charon.bappend=$(tilde "$bappend")"
+[ "$kdump" = yes ] && aappend="$aappend crashkernel=160M charon.kdump=1"
 
 start=$(date +%s)
 # -no-reboot turns a panic (panic=-1) or a triple fault into a QEMU exit;
@@ -198,8 +203,17 @@ if [ "$debugcon" = yes ]; then
 fi
 sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' || \
   fail "kernel B did not reach /init after kexec -e; $ended"
-grep -qFx "CHARON-B-OK cmdline=$bappend" "$clean" ||
-  fail "kernel B's cmdline is not '$bappend'"
+if [ "$kdump" = yes ]; then
+  # A crash kernel's loader appends elfcorehdr= (and more) to the cmdline.
+  grep -qFx "CHARON-B-OK cmdline=$bappend" "$clean" ||
+    grep -qF "CHARON-B-OK cmdline=$bappend " "$clean" ||
+    fail "kernel B's cmdline does not start with '$bappend'"
+  grep -q 'CHARON-B-VMCORE magic=177ELF' "$clean" ||
+    fail "kernel B has no /proc/vmcore with an ELF header"
+else
+  grep -qFx "CHARON-B-OK cmdline=$bappend" "$clean" ||
+    fail "kernel B's cmdline is not '$bappend'"
+fi
 # Kernel B chooses its paging depth itself; the same kernel on the same CPU
 # must come out as kernel A did, whatever state the purgatory handed over.
 if [ -n "$want_la57" ]; then
@@ -217,15 +231,17 @@ size=$(sed -n 's/.*CHARON-B-INITRD addr=[0-9]* size=\([0-9]*\) .*/\1/p' "$clean"
 if [ "$proto" = 32 ] && [ $(( addr + size )) -gt 4294967296 ]; then
   fail "32-bit entry, yet kernel B's initrd ends above 4 GiB ($addr+$size)"
 fi
-if [ "$loader" = charon ] && [ "$proto" = 64 ] && [ "$mem_kb" -gt 4194304 ] &&
+if [ "$loader" = charon ] && [ "$proto" = 64 ] && [ "$mem_kb" -gt 4194304 ] && [ "$kdump" = no ] &&
    [ "$addr" -lt 4294967296 ]; then
   fail "64-bit entry with $mem of RAM, yet kernel B's initrd sits below 4 GiB ($addr)"
 fi
 grep -q 'CHARON-INITRD-OK' "$clean" || fail "kernel B's initrd payload sha256 does not match"
 # Kernel B must see the RAM that kernel A had (its e820 came from the loader).
 b_kb=$(sed -n 's/.*CHARON-B-MEM .*MemTotal: \([0-9]*\) kB.*/\1/p' "$clean")
-if [ -z "$b_kb" ] || [ "$b_kb" -lt $(( mem_kb * 8 / 10 )) ]; then
-  fail "kernel B sees ${b_kb:-no} kB of RAM, expected at least 80% of $mem"
+# (A crash kernel has only the crashkernel= reservation.)
+[ "$kdump" = yes ] && mem_kb=$(( 160 * 1024 ))
+if [ -z "$b_kb" ] || [ "$b_kb" -lt $(( mem_kb * 6 / 10 )) ]; then
+  fail "kernel B sees ${b_kb:-no} kB of RAM, expected at least 60% of $mem_kb kB"
 fi
 publish
 echo "PASS: $name (${secs}s)"
