@@ -91,6 +91,14 @@ Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
   if (int err = sys.kexec_load(img.entry, segs, flags)) {
     const std::string lockdown =
         read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
+    // kernel/kexec.c: kexec_load_disabled answers EPERM even to root.
+    const std::string disabled =
+        read_text_file(root + "/proc/sys/kernel/kexec_load_disabled").value_or("0");
+    if (err == EPERM && !disabled.empty() && disabled[0] == '1' &&
+        lockdown.find('[') == std::string::npos)
+      return fail(
+          "kexec_load: kexec is disabled until reboot (/proc/sys/kernel/kexec_load_disabled "
+          "is 1)");
     return Error{"kexec_load: " + explain_kexec_error(err, lockdown, on_crash)};
   }
   return Status::Ok();

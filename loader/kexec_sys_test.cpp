@@ -81,6 +81,16 @@ INSTANTIATE_TEST_SUITE_P(
                       ErrCase{EINVAL, "", "rejected"}, ErrCase{ENOMEM, "", "not enough memory"},
                       ErrCase{EADDRNOTAVAIL, "", "EADDRNOTAVAIL"}));
 
+TEST(KexecLoad, DisabledKexecIsNamedWhenTheSysctlSaysSo) {
+  FakeKexecSys sys;
+  sys.load_errno = EPERM;
+  TempDir t;
+  write_file(t.path() / "proc/sys/kernel/kexec_load_disabled", "1\n");
+  auto st = kexec_load_image(sys, small_image(), false, t.path());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("kexec_load_disabled is 1"), std::string::npos) << st.error();
+}
+
 TEST(KexecUnload, PassesNoSegments) {
   FakeKexecSys sys;
   TempDir t;
