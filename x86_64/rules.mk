@@ -22,3 +22,4 @@ CHECK_SUITES += gtest:$(X86_TEST_BIN)
 BENCH_STEPS += $(IDMAP_BENCH)
 
 -include x86_64/purgatory.mk
+-include x86_64/relocate.mk
