@@ -6,10 +6,12 @@
 #
 # Usage: run-kexec.sh [--loader charon|kexec-tools] [--proto 64|32]
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
-#          [--debugcon-log] [--kdump] [--timeout SECONDS] [--live] [--stamp]
+#          [--debugcon-log] [--kdump] [--quiet] [--timeout SECONDS] [--live] [--stamp]
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
 #   --debugcon-log  the purgatory prints on port 0xE9 (charon only); QEMU's
 #                 debugcon file must hold its lines
+#   --quiet       "quiet" on both kernels' cmdlines: the markers and the
+#                 purgatory's lines without the boot logs (for the demo)
 #   --kdump       kernel A (crashkernel=160M) loads kernel B with -p and
 #                 panics; kernel B must find /proc/vmcore
 #   --live        also copy the serial log to stdout as it arrives
@@ -26,7 +28,7 @@
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no tmo=150 live=no stamp=no
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" tmo=150 live=no stamp=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --serial-log) serial=yes ;;
     --debugcon-log) debugcon=yes ;;
     --kdump) kdump=yes ;;
+    --quiet) quiet=" quiet" ;;
     --timeout) tmo=$2; shift ;;
     --live) live=yes ;;
     --stamp) stamp=yes ;;
@@ -148,9 +151,9 @@ cat "$tmp/boot/initrd" "$tmp/boot.cpio" >"$tmp/initrd-a"
 # A fresh token in kernel B's cmdline proves that B got this run's cmdline.
 # "~" stands for a space inside one word of kernel A's cmdline (see init).
 token=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-bappend="console=ttyS0 panic=-1 charon.stage=b charon.token=$token"
+bappend="console=ttyS0$quiet panic=-1 charon.stage=b charon.token=$token"
 tilde() { echo "$1" | sed 's/^ *//; s/ /~/g'; }
-aappend="console=ttyS0 panic=-1 charon.stage=a charon.loader=$loader"
+aappend="console=ttyS0$quiet panic=-1 charon.stage=a charon.loader=$loader"
 aappend="$aappend charon.opts=$(tilde "$opts") charon.bappend=$(tilde "$bappend")"
 [ "$kdump" = yes ] && aappend="$aappend crashkernel=160M charon.kdump=1"
 

@@ -24,6 +24,7 @@ run --loader charon --proto 32 --mem 512M --cpu max,-la57
 run --loader charon --proto 32 --mem 6G --cpu max,-la57
 # Entered with LA57 on: relocate_kernel leaves a 5-level page table.
 run --loader charon --proto 64 --mem 512M --cpu max,+la57
+run --loader charon --proto 64 --mem 6G --cpu max,+la57
 run --loader charon --proto 32 --mem 6G --cpu max,+la57
 # The purgatory's own console: its "charon:" lines reach ttyS0 ...
 run --loader charon --proto 64 --mem 512M --cpu max,-la57 --serial-log
