@@ -16,6 +16,8 @@
 extern purgatory_main
 global purgatory_start, charon_entry64, charon_entry32, gdt64, gdt64_end
 global charon_stack_top, charon_boot_tables, charon_entered_la57
+; kexec-tools' x86_64 loader sets entry64_regs.rsp to this symbol.
+global stack_end
 
 section .text.entry progbits alloc exec write align=16
 bits 64
@@ -174,3 +176,4 @@ charon_boot_tables: resb BOOT_TABLE_PAGES * 4096
 alignb 16
 charon_stack:       resb 16384
 charon_stack_top:
+stack_end:
