@@ -6,6 +6,7 @@ LOADER_LIB_SRCS := loader/bzimage.cpp loader/memmap.cpp loader/placement.cpp \
   loader/image.cpp loader/kexec_sys.cpp loader/cli.cpp loader/c_api.cpp
 # The freestanding header checks shared with the EFI loader, once they land.
 LOADER_LIB_SRCS += $(wildcard loader/bzimage_core.cpp)
+LOADER_LIB_SRCS += loader/indirection.cpp
 # What the library links from the other directories: SHA-256 and the
 # page-table sizing the purgatory itself uses.
 LOADER_DEP_SRCS := common/sha256.cpp common/mem.cpp x86_64/identity_map.cpp
