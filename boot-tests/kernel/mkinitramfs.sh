@@ -1,17 +1,21 @@
 #!/bin/sh
-# Builds the real-kernel test initramfs. Usage: mkinitramfs.sh OUT [CHARON_KEXEC]
+# Builds the real-kernel test initramfs.
+# Usage: mkinitramfs.sh OUT [CHARON_KEXEC [PURGATORY_RO]]
 #
 # OUT holds busybox, boot-tests/kernel/init, Debian's kexec with its shared
 # libraries, CHARON_KEXEC (default build/loader/charon-kexec) when it exists,
-# and a 4 MiB pseudo-random payload with its sha256. The same file is kernel
+# Debian's kexec with charon's PURGATORY_RO (default
+# build/x86_64/purgatory.ro) swapped in when that exists, and a 4 MiB
+# pseudo-random payload with its sha256. The same file is kernel
 # B's initrd; run-kexec.sh appends kernel B's files to it for kernel A.
 # Layout: one gzip'd cpio with the programs, then an uncompressed cpio with
 # the payload, so the payload's bytes are the initrd's last bytes and a
 # truncated or corrupted initrd fails kernel B's sha256 check.
 # Does nothing when OUT is newer than everything it is built from.
 set -eu
-out=${1:?usage: mkinitramfs.sh OUT [CHARON_KEXEC]}
+out=${1:?usage: mkinitramfs.sh OUT [CHARON_KEXEC [PURGATORY_RO]]}
 charon=${2:-build/loader/charon-kexec}
+purg=${3:-build/x86_64/purgatory.ro}
 here=$(dirname "$0")
 kexec=/usr/sbin/kexec
 busybox=/bin/busybox
@@ -29,13 +33,16 @@ fi
 
 stale=no
 [ -s "$out" ] || stale=yes
-for f in "$0" "$here/init" "$kexec" "$busybox" "$charon"; do
+for f in "$0" "$here/init" "$here/kexec-swap-purgatory.sh" "$kexec" "$busybox" "$charon" "$purg"; do
   [ -e "$f" ] && [ -e "$out" ] && [ -n "$(find -L "$f" -newer "$out")" ] && stale=yes
 done
-# OUT.charon records which charon-kexec went in ("none" or its checksum),
-# so a different binary, even an older one, triggers a rebuild.
+# OUT.charon records which charon-kexec and purgatory.ro went in ("none" or
+# a checksum), so a different binary, even an older one, triggers a rebuild.
 has=none; [ -x "$charon" ] && has=$(cksum <"$charon")
-[ "$(cat "$out.charon" 2>/dev/null)" = "$has" ] || stale=yes
+has_purg=none; [ -s "$purg" ] && has_purg=$(cksum <"$purg")
+inputs="charon-kexec: $has
+purgatory: $has_purg"
+[ "$(cat "$out.charon" 2>/dev/null)" = "$inputs" ] || stale=yes
 [ "$stale" = yes ] || exit 0
 
 outdir=$(dirname "$out")
@@ -73,6 +80,11 @@ if [ "$has" != none ]; then
 else
   echo "mkinitramfs: without charon-kexec ($charon not built yet)"
 fi
+if [ "$has_purg" != none ]; then
+  sh "$here/kexec-swap-purgatory.sh" "$kexec" "$purg" "$root/usr/sbin/kexec-charon-purgatory"
+else
+  echo "mkinitramfs: without kexec-tools on charon's purgatory ($purg not built yet)"
+fi
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -6 >"$tmp/main.cpio.gz"
 # The kernel takes a cpio header only at a 4-byte aligned offset of the
@@ -87,5 +99,5 @@ sha256sum "$payload" | cut -d' ' -f1 >"$tmp/tail/payload.sha256"
 # Built aside and renamed, so a concurrent reader never sees half a file.
 cat "$tmp/main.cpio.gz" "$tmp/tail.cpio" >"$tmp/out"
 mv "$tmp/out" "$out"
-echo "$has" >"$out.charon"
+echo "$inputs" >"$out.charon"
 echo "mkinitramfs: $out ($(wc -c <"$out") bytes)"

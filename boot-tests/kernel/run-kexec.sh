@@ -4,12 +4,15 @@
 # cmdline and checks its initrd. Prints one "PASS: name" or "FAIL: name"
 # line (with the end of the serial log on failure); exits 1 on failure.
 #
-# Usage: run-kexec.sh [--loader charon|kexec-tools] [--proto 64|32]
+# Usage: run-kexec.sh [--loader charon|kexec-tools|kexec-tools-charon] [--proto 64|32]
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
 #          [--debugcon-log] [--kdump] [--quiet] [--timeout SECONDS] [--live] [--stamp]
+#   --loader kexec-tools-charon  Debian's kexec with charon's purgatory.ro
+#                 swapped in (kexec-swap-purgatory.sh)
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
 #   --debugcon-log  the purgatory prints on port 0xE9 (charon only); QEMU's
 #                 debugcon file must hold its lines
+#   --loader-opt OPT  one more loader option, e.g. -d for kexec-tools' debug
 #   --quiet       "quiet" on both kernels' cmdlines: the markers and the
 #                 purgatory's lines without the boot logs (for the demo)
 #   --kdump       kernel A (crashkernel=160M) loads kernel B with -p and
@@ -28,7 +31,7 @@
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" tmo=150 live=no stamp=no
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
     --debugcon-log) debugcon=yes ;;
     --kdump) kdump=yes ;;
     --quiet) quiet=" quiet" ;;
+    --loader-opt) extra_opts="$extra_opts $2"; shift ;;
     --timeout) tmo=$2; shift ;;
     --live) live=yes ;;
     --stamp) stamp=yes ;;
@@ -54,7 +58,11 @@ case "$cpu" in
   *-la57*) paging=4level want_la57=no ;;
   *) paging=cpu_$(echo "$cpu" | sed 's/[^A-Za-z0-9]/_/g') want_la57="" ;;
 esac
-name=kexec-$loader-${proto}bit-$mem-$paging
+case "$loader" in
+  kexec-tools-charon) name=kexec-kexec-tools-with-charon-purgatory ;;
+  *) name=kexec-$loader ;;
+esac
+name=$name-${proto}bit-$mem-$paging
 [ "$serial" = yes ] && name=$name-serial-log
 [ "$debugcon" = yes ] && name=$name-debugcon-log
 [ "$kdump" = yes ] && name=$name-kdump
@@ -97,7 +105,8 @@ fail() {
 case "$loader" in
   charon) opts="" ; purg_re='^charon:' ;;
   kexec-tools) opts="" ; purg_re="I'm in purgatory" ;;
-  *) echo "run-kexec: --loader charon|kexec-tools" >&2; exit 2 ;;
+  kexec-tools-charon) opts="" ; purg_re='^charon:' ;;
+  *) echo "run-kexec: --loader charon|kexec-tools|kexec-tools-charon" >&2; exit 2 ;;
 esac
 case "$proto" in
   64) ;;
@@ -106,8 +115,9 @@ case "$proto" in
 esac
 if [ "$serial" = yes ]; then
   opts="$opts --console-serial --serial=0x3f8"
-  [ "$loader" = kexec-tools ] && opts="$opts --serial-baud=115200"
+  [ "$loader" != charon ] && opts="$opts --serial-baud=115200"
 fi
+opts="$opts$extra_opts"
 qemu_debugcon=""
 if [ "$debugcon" = yes ]; then
   [ "$loader" = charon ] || { echo "run-kexec: --debugcon-log needs --loader charon" >&2; exit 2; }
@@ -124,8 +134,11 @@ esac
 [ -s "$kernel_a" ] || fail "no kernel A at $kernel_a"
 base=build/kernel/initramfs.cpio.gz
 sh "$here/mkinitramfs.sh" "$base" "$charon" >/dev/null || fail "mkinitramfs.sh failed"
-if [ "$loader" = charon ] && [ "$(cat "$base.charon")" = none ]; then
+if [ "$loader" = charon ] && grep -q '^charon-kexec: none' "$base.charon"; then
   fail "charon-kexec is not built: $charon is missing (make $charon)"
+fi
+if [ "$loader" = kexec-tools-charon ] && grep -q '^purgatory: none' "$base.charon"; then
+  fail "charon's purgatory.ro is not built (make build/x86_64/purgatory.ro)"
 fi
 
 mkdir "$tmp/boot"

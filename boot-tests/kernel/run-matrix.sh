@@ -2,7 +2,8 @@
 # The real-kernel suite of `make check` (tier 3): kernel A kexecs kernel B
 # through charon-kexec and charon's purgatory in each case below, plus one
 # case with Debian's kexec-tools that proves the environment (kernel,
-# initramfs, QEMU): if only that one fails, the problem is not charon.
+# initramfs, QEMU): if only that one fails, the problem is not charon. The
+# last cases run Debian's kexec-tools on charon's purgatory.
 # Prints one PASS/FAIL line per case; exits 1 if any failed.
 # Without build/loader/charon-kexec the charon cases FAIL, never skip.
 set -u
@@ -30,4 +31,14 @@ run --loader charon --proto 32 --mem 6G --cpu max,+la57
 run --loader charon --proto 64 --mem 512M --cpu max,-la57 --serial-log
 # ... and on the 0xE9 debug console.
 run --loader charon --proto 64 --mem 512M --cpu max,-la57 --debugcon-log
+# Debian's kexec-tools with charon's purgatory.ro in place of its own
+# (kexec-swap-purgatory.sh): kexec-tools patches it by symbol name.
+run --loader kexec-tools-charon --proto 64 --mem 512M --cpu max,-la57 --serial-log
+# kexec-tools puts the 64-bit purgatory anywhere; with 6G, above 4 GiB.
+run --loader kexec-tools-charon --proto 64 --mem 6G --cpu max,-la57
+# kexec-tools' 32-bit path sets only entry32_regs: entry64_regs.rip keeps
+# the purgatory's default, which must lead to the 32-bit handoff.
+run --loader kexec-tools-charon --proto 32 --mem 512M --cpu max,-la57
+# A crash kernel: backup region, panic_kernel, elfcorehdr; B sees /proc/vmcore.
+run --loader kexec-tools-charon --proto 64 --mem 512M --cpu max,-la57 --kdump
 [ "$failed" -eq 0 ]
