@@ -1,13 +1,16 @@
 # Real-kernel tests (tier 3): Debian's kernel A kexecs kernel B under QEMU.
 # build/kernel/vmlinuz comes from `make deps` (boot-tests/kernel/fetch-kernel.sh).
-# The initramfs is cheap (a few seconds) and needs no charon-kexec; the
-# scripts rebuild it when charon-kexec appears or changes.
+# The initramfs is cheap (about a second) and needs neither charon-kexec nor
+# purgatory.ro; it takes them in when they exist, and the scripts rebuild it
+# whenever either changes.
 KERNEL_INITRAMFS := $(B)/kernel/initramfs.cpio.gz
 
-$(KERNEL_INITRAMFS): boot-tests/kernel/mkinitramfs.sh boot-tests/kernel/init $(wildcard $(B)/loader/charon-kexec)
+$(KERNEL_INITRAMFS): boot-tests/kernel/mkinitramfs.sh boot-tests/kernel/init \
+    boot-tests/kernel/kexec-swap-purgatory.sh \
+    $(wildcard $(B)/loader/charon-kexec $(B)/x86_64/purgatory.ro)
 	@echo "  INITRD  $@"
-	$(Q)sh boot-tests/kernel/mkinitramfs.sh $@ $(B)/loader/charon-kexec >/dev/null
+	$(Q)sh boot-tests/kernel/mkinitramfs.sh $@ $(B)/loader/charon-kexec $(B)/x86_64/purgatory.ro >/dev/null
 
 ALL_TARGETS  += $(KERNEL_INITRAMFS)
-CHECK_SUITES += script:boot-tests/kernel/run-matrix.sh
-BENCH_STEPS  += boot-tests/kernel/bench-kexec.sh
+CHECK_SUITES += script:sh boot-tests/kernel/run-matrix.sh
+BENCH_STEPS  += sh boot-tests/kernel/bench-kexec.sh
