@@ -25,8 +25,7 @@ if [ ! -x "$kexec" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kexec-tools
 fi
 # busybox must be the static build: the initramfs has no libc for it.
-if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked' &&
-   ! ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable'; then
+if ! ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable'; then
   echo "mkinitramfs: $busybox is not static; install busybox-static" >&2
   exit 1
 fi
