@@ -8,7 +8,13 @@ HARNESS_ELF := $(B)/boot-tests/harness.elf
 HARNESS_BIN := $(B)/boot-tests/harness.bin
 
 PROBE_OBJS := $(patsubst %,$(B)/fs/boot-tests/probe/%.o,entry checks_cpu checks_mem pagewalk probe)
-HARNESS_OBJS := $(patsubst %,$(B)/fs/boot-tests/harness/%.o,entry enter main options world purgonly_tables)
+HARNESS_OBJS := $(patsubst %,$(B)/fs/boot-tests/harness/%.o,entry enter main options world purgonly_tables \
+  reloc)
+# The relocation trampoline and what a firmware links to drive it: the
+# indirection-list builder and validator, and the identity-map builder.
+HARNESS_RELOC_OBJS := $(B)/fs/x86_64/relocate.o $(B)/fs/loader/indirection.o \
+  $(B)/fs/x86_64/identity_map.o
+$(HARNESS_OBJS) $(B)/fs/loader/indirection.o: FS_CXXFLAGS += -Iloader/include
 
 # The probe and harness share descriptor.h; their asm includes saved.inc,
 # enter.inc and the generated params.inc.
@@ -25,8 +31,8 @@ PROBE_COMMON := $(B)/fs/common/console.o $(B)/fs/common/uart8250.o $(B)/fs/commo
 
 PROBE_LINK = $(LD_FS) $(PROTO_LDFLAGS) -T linker/probe.ld -e probe_entry64 -u probe_entry32 \
   $(PROBE_OBJS) $(PROBE_COMMON)
-HARNESS_LINK = $(LD_FS) $(PROTO_LDFLAGS) -T linker/harness.ld $(HARNESS_OBJS) $(COMMON_FS_OBJS) \
-  $(COMMON_FS_SHIM)
+HARNESS_LINK = $(LD_FS) $(PROTO_LDFLAGS) -T linker/harness.ld $(HARNESS_OBJS) $(HARNESS_RELOC_OBJS) \
+  $(COMMON_FS_OBJS) $(COMMON_FS_SHIM)
 
 # The .bin files are what QEMU loads: the probe raw at its fixed address,
 # the harness as a multiboot "a.out kludge" image (QEMU's multiboot loader
@@ -37,7 +43,8 @@ $(PROBE_ELF) $(PROBE_BIN): $(PROBE_OBJS) $(PROBE_COMMON) linker/probe.ld
 	@echo "  LD      $@"
 	$(Q)$(PROBE_LINK) $(if $(filter %.bin,$@),--oformat binary) -o $@
 
-$(HARNESS_ELF) $(HARNESS_BIN): $(HARNESS_OBJS) $(COMMON_FS_OBJS) $(COMMON_FS_SHIM) linker/harness.ld
+$(HARNESS_ELF) $(HARNESS_BIN): $(HARNESS_OBJS) $(HARNESS_RELOC_OBJS) $(COMMON_FS_OBJS) \
+    $(COMMON_FS_SHIM) linker/harness.ld
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(HARNESS_LINK) $(if $(filter %.bin,$@),--oformat binary) -o $@

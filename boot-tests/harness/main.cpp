@@ -11,6 +11,7 @@
 #include "options.h"
 #include "plan.h"
 #include "purgonly_tables.h"
+#include "reloc.h"
 #include "world.h"
 
 harness::EntryPlan entry_plan;
@@ -97,7 +98,9 @@ void plan_purgatory_entry(const Options& o, const World& w, const charon::CpuFea
       break;
     }
     case Entry::Direct:
-      break;
+    case Entry::Reloc64:
+    case Entry::Reloc32:
+      break;  // plan_direct_entry, reloc_plan_entry
   }
 }
 
@@ -130,6 +133,7 @@ void plan_direct_entry(const Options& o, World& w) {
   d.cr3_hi = p.transit_cr3 + 4096;
   switch (o.brk) {
     case Break::None:
+    case Break::NoZero:  // reloc entries only
       break;
     case Break::Df:
       p.flags |= kSetDf;
@@ -192,6 +196,8 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
     plan_direct_entry(o, w);
   } else {
     charon_params* p = write_params(w);
+    const bool reloc = o.entry == Entry::Reloc64 || o.entry == Entry::Reloc32;
+    if (reloc) reloc_add_regions(p);
     g_con.printf("harness: digest ");  // the runner matches it to the purgatory's "want"
     for (uint8_t b : p->digest) g_con.printf("%02x", b);
     g_con.printf("\n");
@@ -202,7 +208,14 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
       *byte = static_cast<uint8_t>(*byte ^ 0x5a);
       g_con.printf("harness: corrupted region %d at 0x%lx\n", o.corrupt, r.start + r.len / 2);
     }
-    plan_purgatory_entry(o, w, cpu);
+    if (reloc) {
+      uint64_t value = 0;
+      if (const char* error = reloc_plan_entry(w, &value)) die(error, value);
+      g_con.printf("harness: relocation list of %lu pages, trampoline at 0x%lx\n", value,
+                   entry_plan.target);
+    } else {
+      plan_purgatory_entry(o, w, cpu);
+    }
   }
   g_con.printf("harness: entering 0x%lx\n", entry_plan.target);
   harness_enter();

@@ -52,6 +52,8 @@ constexpr Name kEntries[] = {
     {"lm64-hostile", int(Entry::Lm64Hostile)},
     {"no1g", int(Entry::No1g)},
     {"direct", int(Entry::Direct)},
+    {"reloc64", int(Entry::Reloc64)},
+    {"reloc32", int(Entry::Reloc32)},
 };
 constexpr Name kKinds[] = {
     {"generic64", CHARON_HANDOFF_GENERIC64},
@@ -60,9 +62,9 @@ constexpr Name kKinds[] = {
     {"generic32", CHARON_HANDOFF_GENERIC32},
 };
 constexpr Name kBreaks[] = {
-    {"df", int(Break::Df)},         {"rsi", int(Break::Rsi)},     {"reg", int(Break::Reg)},
-    {"backup", int(Break::Backup)}, {"idmap", int(Break::Idmap)}, {"cr4", int(Break::Cr4)},
-    {"gb1", int(Break::Gb1)},
+    {"df", int(Break::Df)},         {"rsi", int(Break::Rsi)},       {"reg", int(Break::Reg)},
+    {"backup", int(Break::Backup)}, {"idmap", int(Break::Idmap)},   {"cr4", int(Break::Cr4)},
+    {"gb1", int(Break::Gb1)},       {"nozero", int(Break::NoZero)},
 };
 
 }  // namespace

@@ -14,10 +14,14 @@ enum class Entry {
   Lm64Hostile,   // 64-bit, IF=1, DF=1, PGE|PCIDE|SMEP|SMAP, garbage IDTR/GDTR/RSP
   No1g,          // like Lm64Ident, on a CPU without 1 GiB pages
   Direct,        // probe self-test: no purgatory, the harness hands off itself
+  Reloc64,       // through the relocation trampoline's 64-bit entry (reloc.cpp)
+  Reloc32,       // through its 32-bit entry, paging off
 };
 
-// A deliberately wrong reference handoff (Direct only): proves the probe fails.
-enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1 };
+// A deliberately wrong reference handoff (Direct only): proves the probe
+// fails. NoZero (Reloc only): the list copies a poisoned page where it
+// should zero one, which the purgatory's digest must catch.
+enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero };
 
 struct Options {
   char case_name[48] = "unnamed";

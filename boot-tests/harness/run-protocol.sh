@@ -167,4 +167,24 @@ expect_verdict probe-fails-on-a-1g-leaf-without-pdpe1gb max - 35 \
 expect_verdict probe-fails-on-an-unmapped-range max - 35 "entry=direct kind=generic64 break=idmap" \
   idmap-above-4g
 
+# ---- through the relocation trampoline (x86_64/relocate.asm, harness/
+# reloc.cpp): the purgatory, probe, zero page and cmdline arrive from
+# shuffled source pages, some under later destinations; the trampoline runs
+# from a probe page the list overwrites and copies that page first; two
+# pages are IND_ZERO over poison. Digest regions 3 and 4 cover both.
+for entry in reloc64 reloc32; do
+  for kind in linux64 linux32 generic64 generic32; do
+    expect_verdict "$entry-trampoline-to-$kind-meets-contract" "max,+la57" "$(addr_at "$n")" 33 \
+      "entry=$entry kind=$kind"
+    n=$((n + 1))
+  done
+done
+# The zero pages are really checked: a list that copies poison there instead
+# of IND_ZERO must stop the purgatory on region 4.
+name=reloc-list-without-ind-zero-halts-on-region-4
+if expect_halt "$name" max "$(addr_at "$n")" '^charon: digest mismatch in region 4 ' \
+  "entry=reloc64 kind=linux64 break=nozero"; then
+  pass "$name"
+fi
+
 [ "$failed" -eq 0 ]

@@ -38,11 +38,7 @@
 // 0x18 = flat data; CS = 0x10, DS = ES = SS = FS = GS = 0x18; IDTR limit 0;
 // IF = DF = 0; RAX = entry, RSP inside the control page, other GPRs 0.
 #pragma once
-#ifdef __cplusplus
-#include <cstdint>
-#else
 #include <stdint.h>
-#endif
 
 // Layout of the flat blob and of the control page after the self-copy.
 #define CHARON_RELOC_ENTRY64_OFFSET 0x0
