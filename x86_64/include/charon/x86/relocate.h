@@ -33,9 +33,11 @@
 //   EDI = head, ESI = control page, EDX = CR3 (4-level tables), ECX = entry.
 //
 // State at the jump to `entry`: long mode under the given tables; CR0 =
-// PG|PE plus the caller's ET/MP/NE (WP, AM, TS, EM, CD, NW clear); CR4 = PAE
-// (| LA57 as entered); GDT in the control page with 0x10 = 64-bit code and
-// 0x18 = flat data; CS = 0x10, DS = ES = SS = FS = GS = 0x18; IDTR limit 0;
+// PG|ET|PE from the 32-bit entry, or the caller's with WP, AM, TS, EM, CD
+// and NW cleared from the 64-bit one; CR4 = PAE (| LA57 as entered); GDT in
+// the control page with 0x08 = flat 32-bit code, 0x10 = 64-bit code, 0x18 =
+// flat data; CS = 0x10, DS = ES = SS = FS = GS = 0x18; IDTR limit 0 (a fault
+// shuts down rather than run a handler the copies may have overwritten);
 // IF = DF = 0; RAX = entry, RSP inside the control page, other GPRs 0.
 #pragma once
 #include <stdint.h>
