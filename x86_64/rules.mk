@@ -23,3 +23,4 @@ BENCH_STEPS += $(IDMAP_BENCH)
 
 -include x86_64/purgatory.mk
 -include x86_64/relocate.mk
+-include x86_64/efi.mk

@@ -1,0 +1,69 @@
+// charon.efi's configuration file, \charon\charon.cfg on the ESP it was
+// started from: one `key = value` per line, `#` starts a comment.
+//
+//   kernel   = \charon\vmlinuz     (required) bzImage, or the probe payload
+//   initrd   = \charon\initrd.img  (optional)
+//   cmdline  = console=ttyS0       (optional) the rest of the line, verbatim
+//   protocol = 64 | 32             (default 64) boot.rst 64- or 32-bit entry
+//   console  = serial | debugcon | both | none   (default serial) the
+//              purgatory's console after ExitBootServices
+//   probe    = <case name>         (tests) the kernel file is the protocol
+//              probe (boot-tests/probe): lay out the probe's fixed world
+//   test-corrupt-kernel-after-plan = 1   (tests) flip one kernel byte after
+//              the digests are computed, so the purgatory must refuse it
+//   test-stale-map-key = 1   (tests) make the first ExitBootServices call
+//              with a map key that an allocation has made stale
+//
+// Pure code over a byte buffer, so the host tests parse every error.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace charon::efi {
+
+inline constexpr size_t kPathMax = 256;
+inline constexpr size_t kCmdlineMax = 4096;
+inline constexpr size_t kCaseMax = 48;
+
+enum class Protocol : uint8_t { k64, k32 };
+
+struct Config {
+  char kernel[kPathMax];
+  char initrd[kPathMax];  // empty: no initrd
+  char cmdline[kCmdlineMax];
+  char probe_case[kCaseMax];  // empty: a real kernel
+  Protocol protocol;
+  bool console_serial;
+  bool console_debugcon;
+  bool corrupt_kernel_after_plan;
+  bool stale_map_key;
+};
+
+enum class ConfigStatus {
+  kOk,
+  kNoEquals,  // a line without '='
+  kUnknownKey,
+  kDuplicateKey,
+  kEmptyValue,
+  kValueTooLong,
+  kBadProtocol,
+  kBadConsole,
+  kBadBool,
+  kNulByte,
+  kNoKernel,  // the file has no kernel line
+};
+
+struct ConfigResult {
+  ConfigStatus status;
+  uint32_t line;  // 1-based line of the error; 0 for kNoKernel and kOk
+  char key[32];   // the key on that line (truncated), for the message
+};
+
+// Parses `text` (not NUL-terminated) into `out`. On error `out` is left
+// zeroed, never half-filled.
+ConfigResult parse_config(const char* text, size_t len, Config& out);
+
+// One sentence per status, e.g. "protocol must be 64 or 32".
+const char* config_status_message(ConfigStatus s);
+
+}  // namespace charon::efi

@@ -1,0 +1,83 @@
+// The UEFI memory map as the loader sees it, and the two things made from
+// it: the e820 table the kernel reads from boot_params, and the free
+// ranges segments may be placed in. Pure code over the bytes GetMemoryMap
+// returns, so the host tests feed it any map.
+#pragma once
+#include <charon/loader/boot_params.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace charon::efi {
+
+// [uefi/2.10]: 7.2, EFI_BOOT_SERVICES.GetMemoryMap(), EFI_MEMORY_TYPE.
+enum class EfiMemType : uint32_t {
+  kReserved = 0,
+  kLoaderCode = 1,
+  kLoaderData = 2,
+  kBootServicesCode = 3,
+  kBootServicesData = 4,
+  kRuntimeServicesCode = 5,
+  kRuntimeServicesData = 6,
+  kConventional = 7,
+  kUnusable = 8,
+  kAcpiReclaim = 9,
+  kAcpiNvs = 10,
+  kMmio = 11,
+  kMmioPortSpace = 12,
+  kPalCode = 13,
+  kPersistent = 14,
+  kUnaccepted = 15,
+};
+
+// EFI_MEMORY_DESCRIPTOR, version 1. Entries are DescriptorSize apart,
+// which may exceed sizeof(EfiMemDesc): always step by the size given.
+struct EfiMemDesc {
+  uint32_t type;
+  uint32_t pad;
+  uint64_t phys_start;
+  uint64_t virt_start;
+  uint64_t pages;
+  uint64_t attribute;
+};
+static_assert(sizeof(EfiMemDesc) == 40);
+
+inline constexpr uint64_t kEfiPage = 4096;
+inline constexpr uint64_t kEfiMemorySp = 0x40000;  // EFI_MEMORY_SP: specific-purpose memory
+
+struct EfiMemMap {
+  const uint8_t* base;
+  size_t size;       // bytes
+  size_t desc_size;  // stride
+  size_t count() const { return desc_size ? size / desc_size : 0; }
+  const EfiMemDesc& at(size_t i) const {
+    return *reinterpret_cast<const EfiMemDesc*>(base + i * desc_size);
+  }
+};
+
+// The e820 type of an EFI memory type as the kernel must see it after
+// ExitBootServices: loader and boot-services memory become RAM, runtime
+// services memory stays reserved (the kernel maps it for runtime calls),
+// ACPI reclaim and NVS keep their meaning. EFI_MEMORY_SP RAM is "soft
+// reserved", as Linux's EFI stub reports it.
+loader::E820Type e820_type_of(const EfiMemDesc& d);
+
+enum class E820Status { kOk, kTooMany, kBadDescSize };
+
+// Writes the map into bp.e820_table/e820_entries, sorted by address, with
+// adjacent entries of one type merged. kTooMany if more than the zero
+// page's 128 entries remain.
+E820Status fill_e820(const EfiMemMap& map, loader::boot_params& bp);
+
+struct FreeRange {
+  uint64_t start, end;  // [start, end)
+};
+
+// Conventional memory at or above `min`, sorted and merged: the only
+// memory no one uses at the moment the map was taken. Returns how many
+// ranges were written (at most `cap`; the rest are dropped, smallest last).
+size_t free_ranges(const EfiMemMap& map, uint64_t min, FreeRange* out, size_t cap);
+
+// The end of the highest RAM entry the kernel will see.
+uint64_t top_of_ram(const EfiMemMap& map);
+
+}  // namespace charon::efi

@@ -1,0 +1,240 @@
+#include "handoff.h"
+
+#include <charon/loader/indirection.h>
+#include <charon/x86/identity_map.h>
+#include <charon/x86/relocate.h>
+
+#include "purgatory_params.h"
+
+namespace charon::efi {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+uint64_t up(uint64_t v, uint64_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
+
+uint64_t addr(const void* p) {
+  return reinterpret_cast<uint64_t>(p);
+}
+
+constinit loader::DestRun g_runs[256] = {};
+
+// After ExitBootServices: the purgatory's console settings, on our side.
+constinit Console g_late;
+
+[[noreturn]] void halt() {
+  for (;;) asm volatile("cli; hlt");
+}
+
+}  // namespace
+
+bool find_framebuffer(Framebuffer& fb) {
+  EFI_GRAPHICS_OUTPUT_PROTOCOL* gop = nullptr;
+  if (EFI_ERROR(
+          BS->LocateProtocol(&GraphicsOutputProtocol, nullptr, reinterpret_cast<void**>(&gop))) ||
+      !gop || !gop->Mode || !gop->Mode->Info)
+    return false;
+  const EFI_GRAPHICS_OUTPUT_MODE_INFORMATION& mi = *gop->Mode->Info;
+  fb.base = gop->Mode->FrameBufferBase;
+  fb.size = gop->Mode->FrameBufferSize;
+  fb.width = mi.HorizontalResolution;
+  fb.height = mi.VerticalResolution;
+  fb.pixels_per_line = mi.PixelsPerScanLine;
+  fb.format = static_cast<PixelFormat>(mi.PixelFormat);
+  fb.red_mask = mi.PixelInformation.RedMask;
+  fb.green_mask = mi.PixelInformation.GreenMask;
+  fb.blue_mask = mi.PixelInformation.BlueMask;
+  fb.rsvd_mask = mi.PixelInformation.ReservedMask;
+  return true;
+}
+
+EFI_STATUS alloc_map_buffer(MapBuffer& mb) {
+  UINTN size = 0, key = 0, desc_size = 0;
+  UINT32 version = 0;
+  EFI_STATUS st = BS->GetMemoryMap(&size, nullptr, &key, &desc_size, &version);
+  if (st != EFI_BUFFER_TOO_SMALL) {
+    g_con.printf("charon.efi: GetMemoryMap gave no size (status 0x%lx)\n", st);
+    return EFI_ERROR(st) ? st : EFI_DEVICE_ERROR;
+  }
+  // Every later allocation may split a free range into three entries;
+  // 64 more descriptors cover ours and the firmware's own.
+  Pages p{};
+  const uint64_t cap = up(size + 64 * (desc_size ? desc_size : 48), kPage);
+  st = alloc_pages(cap, 0, p);
+  if (EFI_ERROR(st)) {
+    g_con.printf("charon.efi: no memory for the memory map (status 0x%lx)\n", st);
+    return st;
+  }
+  mb.buf = p.ptr;
+  mb.cap = p.bytes;
+  return EFI_SUCCESS;
+}
+
+EFI_STATUS prepare_relocation(const SegmentSet& segs, HandoffPlan& plan, const MapBuffer& mb) {
+  // ---- the list: every segment page by page, one page in 511 for links
+  uint64_t data_pages = 0;
+  for (size_t i = 0; i < segs.n; ++i) data_pages += up(segs.seg[i].len, kPage) / kPage;
+  const uint64_t entries = data_pages + 2 * segs.n + 2;
+  const uint64_t list_pages = entries / (loader::kIndEntriesPerPage - 1) + 2;
+  Pages list{}, control{}, tables{};
+  if (EFI_STATUS st = alloc_pages(list_pages * kPage, 0, list); EFI_ERROR(st)) {
+    g_con.printf("charon.efi: no memory for the relocation list (status 0x%lx)\n", st);
+    return st;
+  }
+  if (EFI_STATUS st = alloc_pages(kPage, 0, control); EFI_ERROR(st)) {
+    g_con.printf("charon.efi: no memory for the trampoline's control page (status 0x%lx)\n", st);
+    return st;
+  }
+  loader::IndirectionBuilder b(loader::ListArena{
+      addr(list.ptr), reinterpret_cast<uint64_t*>(list.ptr), static_cast<size_t>(list_pages)});
+  for (size_t i = 0; i < segs.n; ++i) {
+    const Segment& s = segs.seg[i];
+    if (loader::IndStatus is = b.copy(s.dest, addr(s.src), s.len); is != loader::IndStatus::Ok) {
+      g_con.printf("charon.efi: relocation list for the %s: %s\n", s.what,
+                   loader::ind_status_name(is));
+      return EFI_OUT_OF_RESOURCES;
+    }
+  }
+  if (loader::IndStatus is = b.finish(); is != loader::IndStatus::Ok) {
+    g_con.printf("charon.efi: relocation list: %s\n", loader::ind_status_name(is));
+    return EFI_OUT_OF_RESOURCES;
+  }
+  plan.head = b.head();
+  plan.control_page = addr(control.ptr);
+
+  // ---- identity tables for the trampoline: whatever the walk touches,
+  // the control page, the trampoline where it is now, and the whole
+  // purgatory image (file and .noinit) it jumps into. Sized for the worst
+  // policy over the same ranges, which bounds every other.
+  charon_region ranges[2 * kMaxSegments + 4];
+  size_t nr = 0;
+  for (size_t i = 0; i < segs.n; ++i) {
+    ranges[nr++] = {addr(segs.seg[i].src), up(segs.seg[i].len, kPage)};
+    ranges[nr++] = {segs.seg[i].dest, up(segs.seg[i].reserve, kPage)};
+  }
+  ranges[nr++] = {addr(list.ptr), list.bytes};
+  ranges[nr++] = {plan.control_page, kPage};
+  ranges[nr++] = {addr(charon_reloc_start), addr(charon_reloc_end) - addr(charon_reloc_start)};
+  ranges[nr++] = {plan.purgatory, plan.purg_mem};
+  const size_t table_pages = x86::idmap_pages_needed(ranges, nr, x86::MapPolicy{false, true}) + 1;
+  if (EFI_STATUS st = alloc_pages(table_pages * kPage, 0, tables); EFI_ERROR(st)) {
+    g_con.printf("charon.efi: no memory for the trampoline's page tables (status 0x%lx)\n", st);
+    return st;
+  }
+  x86::TableArena arena{addr(tables.ptr), tables.ptr, table_pages, 0};
+  x86::IdentityMap map(arena, x86::MapPolicy{plan.gbpages, plan.la57});
+  bool mapped = map.init() == x86::MapStatus::Ok &&
+                loader::map_relocation(map, plan.head, loader::identity_window(), entries + 8) ==
+                    loader::IndStatus::Ok;
+  for (size_t i = nr - 3; mapped && i < nr; ++i)
+    mapped = map.map(ranges[i].start, ranges[i].start + ranges[i].len) == x86::MapStatus::Ok;
+  if (!mapped) {
+    g_con.printf("charon.efi: the trampoline's identity tables do not fit %lu pages\n",
+                 static_cast<uint64_t>(table_pages));
+    return EFI_OUT_OF_RESOURCES;
+  }
+  plan.cr3 = map.root();
+  plan.tables_start = addr(tables.ptr);
+  plan.tables_len = tables.bytes;
+
+  // ---- the list must be safe to walk: nothing it writes may hit the
+  // tables, the list, the control page or the memory map the kernel reads
+  const charon_region keep[] = {{plan.tables_start, plan.tables_len}, {addr(mb.buf), mb.cap}};
+  const loader::ValidateLimits lim{
+      entries + 8, plan.control_page, keep, 2, g_runs, sizeof g_runs / sizeof g_runs[0]};
+  const loader::ValidateResult vr =
+      loader::validate_list(plan.head, loader::identity_window(), lim);
+  if (vr.status != loader::IndStatus::Ok) {
+    g_con.printf("charon.efi: relocation list entry %lu (page 0x%lx): %s\n",
+                 static_cast<uint64_t>(vr.index), vr.addr, loader::ind_status_name(vr.status));
+    return EFI_LOAD_ERROR;
+  }
+  return EFI_SUCCESS;
+}
+
+EFI_STATUS exit_and_hand_off(EFI_HANDLE image, SegmentSet& segs, HandoffPlan& plan, MapBuffer& mb) {
+  // ---- ExitBootServices. [uefi/2.10]: 7.4: a stale MapKey gives
+  // EFI_INVALID_PARAMETER; the loader then calls GetMemoryMap again and
+  // retries, and may call nothing else in between (no allocation, no
+  // console): the buffer was sized for that.
+  int attempt = 0;
+  EFI_STATUS st = EFI_INVALID_PARAMETER;
+  g_con.printf("charon.efi: exiting boot services\n");
+  while (st == EFI_INVALID_PARAMETER && attempt < 8) {
+    ++attempt;
+    UINTN need = 0;
+    st = get_memory_map(mb, need);
+    if (EFI_ERROR(st)) break;
+    UINTN key = mb.key;
+    if (plan.stale_map_key && attempt == 1) {
+      // Test hook: an allocation after GetMemoryMap makes `key` stale.
+      EFI_PHYSICAL_ADDRESS a = 0;
+      if (!EFI_ERROR(BS->AllocatePages(AllocateAnyPages, EfiLoaderData, 1, &a)))
+        BS->FreePages(a, 1);
+    }
+    st = BS->ExitBootServices(image, key);
+  }
+  if (EFI_ERROR(st)) {
+    // Boot services may be partly gone; this print is best effort.
+    g_con.printf("charon.efi: ExitBootServices failed after %d attempt(s) (status 0x%lx)\n",
+                 attempt, st);
+    return st;
+  }
+  asm volatile("cli");
+
+  // ---- from here on the machine is ours: no firmware call, no return
+  g_late.clear();
+  if (plan.console_serial) g_late.add(Uart8250{0x3f8}.sink());
+  if (plan.console_debugcon) g_late.add(DebugCon{0xe9}.sink());
+  g_late.printf("charon.efi: left boot services after %d attempt(s)\n", attempt);
+
+  charon_params& p = *plan.purg_params;
+  if (!plan.params_ready) {
+    auto& bp = *reinterpret_cast<loader::boot_params*>(plan.boot_params);
+    if (fill_e820(mb.map, bp) != E820Status::kOk) {
+      g_late.printf("charon.efi: the final memory map has more than %u e820 entries; halting\n",
+                    static_cast<unsigned>(loader::E820_MAX_ENTRIES_ZEROPAGE));
+      halt();
+    }
+    fill_efi_info({plan.systab, addr(mb.buf), static_cast<uint32_t>(mb.map.size),
+                   static_cast<uint32_t>(mb.map.desc_size), mb.desc_version},
+                  bp);
+    DigestRegion regions[kMaxSegments + 1];
+    size_t nr = 0;
+    for (size_t i = 0; i < segs.n; ++i)
+      if (segs.seg[i].digest) regions[nr++] = {segs.seg[i].src, segs.seg[i].dest, segs.seg[i].len};
+    // The kernel reads the memory map where it is: it is a region too.
+    regions[nr++] = {mb.buf, addr(mb.buf), mb.map.size};
+    const HandoffInput h{plan.handoff,
+                         plan.kernel_entry,
+                         plan.boot_params_dest,
+                         plan.idmap_limit,
+                         plan.scratch.start,
+                         plan.scratch.size(),
+                         &plan.kernel_range,
+                         1,
+                         plan.console_serial,
+                         plan.console_debugcon,
+                         0};
+    if (fill_params(h, regions, nr, p) != PurgStatus::kOk) {
+      g_late.printf("charon.efi: too many regions for the parameter block; halting\n");
+      halt();
+    }
+  }
+  if (plan.corrupt_kernel) {
+    // Test hook: the digests are final; one flipped byte in the kernel's
+    // source must make the purgatory refuse to jump.
+    Segment& k = segs.seg[0];
+    k.src[k.len / 2] ^= 0x01;
+    g_late.printf("charon.efi: test hook: flipped the byte at 0x%lx of the %s\n",
+                  k.dest + k.len / 2, k.what);
+  }
+  g_late.printf("charon.efi: entering the relocation trampoline (purgatory at 0x%lx)\n",
+                plan.purgatory);
+  charon_reloc_entry64(plan.head, plan.control_page, plan.cr3, plan.purg_entry64);
+}
+
+}  // namespace charon::efi
