@@ -118,6 +118,11 @@ void print_layout(FILE* out, const KexecImage& img) {
                static_cast<unsigned long long>(p.boot_params));
   std::fprintf(out, "identity map: [0, 0x%llx) and the kernel's init_size range\n",
                static_cast<unsigned long long>(p.idmap_limit));
+  if (p.backup_dst)
+    std::fprintf(out, "backup: [0x%llx, 0x%llx) -> 0x%llx after verification (crash kernel)\n",
+                 static_cast<unsigned long long>(p.backup_src),
+                 static_cast<unsigned long long>(p.backup_src + p.backup_size),
+                 static_cast<unsigned long long>(p.backup_dst));
   std::fputs("sha256:", out);
   for (uint8_t b : p.digest) std::fprintf(out, "%02x", b);
   std::fputs(" over", out);

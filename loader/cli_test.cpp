@@ -187,9 +187,53 @@ TEST_F(Cli, CrashLoadUsesKexecOnCrash) {
   testing::write_file(
       root_ / "proc/iomem",
       testing::qemu_iomem(3072 * kM - kM, 0, "  20000000-2fffffff : Crash kernel\n"));
+  testing::write_crash_sysfs(root_, 2);
   CliRun r = run({"-p", kernel_});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(sys_.loads.at(0).flags, (62ul << 16) | 1);
+  // Kernel, boot_params, backup, elfcorehdr, purgatory, page tables.
+  EXPECT_EQ(sys_.loads.at(0).segs.size(), 6u);
+}
+
+TEST_F(Cli, CrashDryRunShowsTheBackupAndTheElfcorehdr) {
+  testing::write_file(
+      root_ / "proc/iomem",
+      testing::qemu_iomem(3072 * kM - kM, 0, "  20000000-2fffffff : Crash kernel\n"));
+  testing::write_crash_sysfs(root_, 1);
+  CliRun r = run({"-p", kernel_, "--dry-run"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("backup of [0, 640 KiB)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("elfcorehdr"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("backup: [0x0, 0xa0000) -> 0x"), std::string::npos) << r.out;
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, CrashLoadWithoutCrashNotes) {
+  testing::write_file(
+      root_ / "proc/iomem",
+      testing::qemu_iomem(3072 * kM - kM, 0, "  20000000-2fffffff : Crash kernel\n"));
+  expect_refused(run({"-p", kernel_}), "vmcoreinfo: cannot read");
+  testing::write_file(root_ / "sys/kernel/vmcoreinfo", "0x253a000 1024\n");
+  expect_refused(run({"-p", kernel_}), "no CPU has crash_notes");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, CrashReservationTooSmall) {
+  testing::write_file(
+      root_ / "proc/iomem",
+      testing::qemu_iomem(3072 * kM - kM, 0, "  20000000-203fffff : Crash kernel\n"));
+  testing::write_crash_sysfs(root_, 1);
+  expect_refused(run({"-p", kernel_, "--initrd=" + initrd_}), "reservation is too small");
+  EXPECT_TRUE(sys_.calls.empty());
+}
+
+TEST_F(Cli, CrashKernelThatDoesNotFit) {
+  testing::write_file(
+      root_ / "proc/iomem",
+      testing::qemu_iomem(3072 * kM - kM, 3072 * kM, "  100000000-10fffffff : Crash kernel\n"));
+  testing::write_crash_sysfs(root_, 1);
+  expect_refused(run({"-p", kernel_, "--entry-32bit"}), "in the crash kernel reservation");
+  EXPECT_TRUE(sys_.calls.empty());
 }
 
 TEST_F(Cli, UnloadAndExecute) {

@@ -1,6 +1,7 @@
 // From input files to a kexec image: parse, place, build boot_params,
 // relocate and patch the purgatory, digest. Each step's own file does the
 // work; this one only orders them.
+#include <charon/loader/elfcore.h>
 #include <charon/loader/image.h>
 #include <charon/loader/purgatory.h>
 #include <charon/loader/setup_segment.h>
@@ -33,24 +34,77 @@ uint64_t scratch_bytes_for(const std::vector<Range>& ranges) {
   return (pages + kScratchSlackPages) * kPage;
 }
 
-std::vector<MemRange> crash_e820(const MemoryMap& map) {
+std::vector<MemRange> crash_e820(const MemoryMap& map, const std::vector<Range>& held) {
   std::vector<MemRange> out;
-  constexpr uint64_t k640K = 640 * 1024;
+  std::vector<Range> crash;
+  for (const MemRange& c : map.crash_kernel) crash.push_back({c.start, c.end});
   for (const MemRange& m : map.ranges) {
     if (m.type != E820Type::kRam) {
       out.push_back(m);
       continue;
     }
-    if (m.start < k640K) out.push_back({m.start, std::min(m.end, k640K), E820Type::kRam});
-    for (const MemRange& c : map.crash_kernel) {
-      const uint64_t s = std::max(m.start, c.start), e = std::min(m.end, c.end);
-      if (e > s && e > k640K) out.push_back({std::max(s, k640K), e, E820Type::kRam});
+    if (m.start < kBackupSize)
+      out.push_back({m.start, std::min(m.end, kBackupSize), E820Type::kRam});
+    for (const Range& c : crash) {
+      const uint64_t s = std::max({m.start, c.start, kBackupSize}), e = std::min(m.end, c.end);
+      if (e <= s) continue;
+      for (const Range& r : subtract_ranges({{s, e}}, held))
+        out.push_back({r.start, r.end, E820Type::kRam});
     }
   }
   std::sort(out.begin(), out.end(),
             [](const MemRange& a, const MemRange& b) { return a.start < b.start; });
   return out;
 }
+
+namespace {
+
+// What a crash load adds to the request: the elfcorehdr's size (known
+// before its place, since the backup's address changes no count) and a
+// check that the reservation can hold everything at all.
+struct CrashPlan {
+  uint64_t elfcorehdr_size;
+};
+
+Result<CrashPlan> check_crash_reservation(const PlanInput& pin, const SystemInfo& sys) {
+  if (sys.memory.crash_kernel.empty())
+    return fail(
+        "-p: no \"Crash kernel\" range in /proc/iomem: boot the running kernel with "
+        "crashkernel=SIZE to reserve one");
+  if (!sys.crash) return Error{"-p: " + sys.crash_error};
+  const auto loads = dump_ranges(sys.memory.ranges, sys.memory.crash_kernel, 0);
+  CrashPlan cp{elfcorehdr_size(sys.crash->cpu_notes.size() + 1, loads.size())};
+
+  uint64_t have = 0;
+  for (const Range& r : pin.usable) have += r.end - r.start;
+  const uint64_t kernel = align_up(std::max(pin.kernel.init_size, pin.kernel.payload_size), kPage);
+  const uint64_t need = kernel + align_up(pin.initrd_size, kPage) +
+                        align_up(pin.setup_size, kPage) + align_up(pin.purgatory_size, kPage) +
+                        align_up(kBackupSize, kPage) + align_up(cp.elfcorehdr_size, kPage) +
+                        kPage /* page tables, at least */;
+  if (have < need) {
+    constexpr uint64_t kKiB = 1024;
+    return fail(
+        "-p: the crashkernel= reservation is too small: %llu KiB usable, the crash kernel's "
+        "segments need at least %llu KiB (kernel init_size %llu KiB, initrd %llu KiB, "
+        "backup of low memory %llu KiB, ...); boot with a larger crashkernel=",
+        ull(have / kKiB), ull(need / kKiB), ull(kernel / kKiB),
+        ull(align_up(pin.initrd_size, kPage) / kKiB), ull(kBackupSize / kKiB));
+  }
+  return cp;
+}
+
+// elfcorehdr=ADDRK (kernel/crash_dump.c, setup_elfcorehdr; kexec-tools
+// writes it in KiB, which a page-aligned address always is).
+std::string elfcorehdr_arg(uint64_t addr) {
+  return strf("elfcorehdr=%lluK", ull(addr / 1024));
+}
+
+std::string with_arg(const std::string& cmdline, const std::string& arg) {
+  return cmdline.empty() ? arg : cmdline + " " + arg;
+}
+
+}  // namespace
 
 Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& sys) {
   KexecImage img;
@@ -59,7 +113,11 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   auto k = parse_bzimage(req.kernel, req.mode);
   if (!k) return Error{req.kernel_name + ": " + k.error()};
   img.kernel = *k;
-  if (auto st = check_cmdline(*k, req.cmdline); !st) return Error{st.error()};
+  // A crash kernel's command line gains elfcorehdr=; its longest form
+  // counts for the size check now, its value comes with the placement.
+  const std::string longest_cmdline =
+      req.on_crash ? with_arg(req.cmdline, elfcorehdr_arg(UINT64_MAX)) : req.cmdline;
+  if (auto st = check_cmdline(*k, longest_cmdline); !st) return Error{st.error()};
   if (req.initrd && req.initrd->empty())
     return fail("%s: initrd is empty", req.initrd_name.c_str());
 
@@ -78,15 +136,16 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   pin.kernel = *k;
   pin.mode = req.mode;
   pin.initrd_size = req.initrd ? req.initrd->size() : 0;
-  pin.setup_size = setup_segment_size(req.cmdline.size());
+  pin.setup_size = setup_segment_size(longest_cmdline.size());
   pin.purgatory_size = elf->mem_size();
   pin.purgatory_align = elf->max_align();
   if (req.on_crash) {
-    if (sys.memory.crash_kernel.empty())
-      return fail(
-          "-p: no \"Crash kernel\" range in /proc/iomem: boot the running kernel with "
-          "crashkernel=SIZE to reserve one");
     pin.usable = usable_crash(sys.memory.crash_kernel);
+    auto cp = check_crash_reservation(pin, sys);
+    if (!cp) return Error{cp.error()};
+    pin.backup_src = kBackupSrc;
+    pin.backup_size = kBackupSize;
+    pin.elfcorehdr_size = cp->elfcorehdr_size;
   } else {
     pin.usable = usable_ram(sys.memory.ranges);
   }
@@ -102,7 +161,8 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   if (req.mode == EntryMode::k32) {
     // Defence in depth: the planner was told, and this is the rule the
     // 32-bit handoff relies on (paging off, 32-bit addresses).
-    for (const Range& r : {plan->kernel, plan->initrd, plan->setup, plan->purgatory, plan->scratch})
+    for (const Range& r : {plan->kernel, plan->initrd, plan->setup, plan->purgatory, plan->scratch,
+                           plan->backup, plan->elfcorehdr})
       if (r.end > k4G)
         return fail("32-bit entry: a segment at 0x%llx ends above 4 GiB", ull(r.start));
   }
@@ -112,8 +172,12 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   sin.setup_addr = plan->setup.start;
   sin.initrd_addr = req.initrd ? plan->initrd.start : 0;
   sin.initrd_size = req.initrd ? req.initrd->size() : 0;
-  sin.cmdline = req.cmdline;
-  sin.e820 = req.on_crash ? crash_e820(sys.memory) : sys.memory.ranges;
+  sin.cmdline =
+      req.on_crash ? with_arg(req.cmdline, elfcorehdr_arg(plan->elfcorehdr.start)) : req.cmdline;
+  // The crash kernel's memory is its e820 table, as kexec-tools and
+  // Linux's kexec_file_load hand it over: no memmap= needed.
+  sin.e820 =
+      req.on_crash ? crash_e820(sys.memory, {plan->backup, plan->elfcorehdr}) : sys.memory.ranges;
   sin.acpi_rsdp = sys.acpi_rsdp;
   sin.screen_info = sys.screen_info;
   auto setup = build_setup_segment(*k, req.kernel, sin);
@@ -129,6 +193,18 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
                             plan->initrd.end - plan->initrd.start});
   img.segments.push_back({"generated", "boot_params + cmdline", std::move(*setup),
                           plan->setup.start, plan->setup.end - plan->setup.start});
+  if (req.on_crash) {
+    // Zeros as loaded, and hashed as zeros (kexec-tools' rule): a backup
+    // area that kernel A scribbled on fails the digest like any segment.
+    img.segments.push_back({"zero-filled", "backup of [0, 640 KiB)",
+                            std::vector<uint8_t>(kBackupSize, 0), plan->backup.start,
+                            plan->backup.end - plan->backup.start});
+    auto hdr = build_elfcorehdr(
+        *sys.crash, dump_ranges(sys.memory.ranges, sys.memory.crash_kernel, plan->backup.start));
+    if (!hdr) return Error{hdr.error()};
+    img.segments.push_back({"generated", "elfcorehdr", std::move(*hdr), plan->elfcorehdr.start,
+                            plan->elfcorehdr.end - plan->elfcorehdr.start});
+  }
 
   // ---- purgatory: relocate, then patch (kexec-tools' order)
   if (auto st = elf->relocate(plan->purgatory.start); !st)
@@ -161,10 +237,13 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   p.debugcon_port = req.console.debugcon_port;
   p.panic_kernel = req.on_crash;
   p.skip_checks = 0;
-  p.backup_dst = 0;  // the crash-dump backup is set up with the elfcorehdr, later
+  p.backup_dst = req.on_crash ? plan->backup.start : 0;
+  p.backup_src = req.on_crash ? kBackupSrc : 0;
+  p.backup_size = req.on_crash ? kBackupSize : 0;
 
   // The digest covers what the purgatory hands to the kernel: the kernel,
-  // the initrd and boot_params with the command line, as loaded (the
+  // the initrd and boot_params with the command line, and for a crash
+  // kernel the zeroed backup area and the elfcorehdr, as loaded (the
   // zero-filled tail of each segment is not part of it). Not the purgatory
   // itself, whose parameter block holds the digest.
   std::vector<DigestInput> dig;

@@ -1,9 +1,11 @@
 // The whole image for a synthetic kernel and the real purgatory: what
 // boot_params says, what the parameter block says, and what the digest
 // covers.
+#include <charon/loader/elfcore.h>
 #include <charon/loader/image.h>
 #include <charon/loader/purgatory.h>
 #include <charon/sha256.h>
+#include <elf.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,6 +37,8 @@ SystemInfo system(uint64_t below, uint64_t above, const std::string& crash = "")
   SystemInfo s;
   s.memory = testing::qemu_map(below, above, crash);
   s.acpi_rsdp = 0xf5a30;
+  // Two CPUs' crash notes and vmcoreinfo, as read_crash_info finds them.
+  s.crash = CrashInfo{{{0x3fc00000, 336}, {0x3fc01000, 336}}, {0x253a000, 0x1024}};
   return s;
 }
 
@@ -200,6 +204,155 @@ TEST(Image, CrashLoadStaysInsideTheCrashReservation) {
     EXPECT_TRUE(e <= 640 * 1024 || (a >= 0x20000000 && e <= 0x30000000))
         << std::hex << a << "-" << e;
   }
+}
+
+constexpr const char* kCrash256M = "  20000000-2fffffff : Crash kernel\n";
+
+std::string cmdline_of(const KexecImage& img) {
+  const Segment& s = seg(img, "boot_params + cmdline");
+  return std::string(reinterpret_cast<const char*>(s.data.data()) + sizeof(boot_params));
+}
+
+TEST(Image, CrashLoadBacksUpLowMemoryIntoAZeroFilledAreaTheDigestCovers) {
+  auto req = request(EntryMode::k64);
+  req.on_crash = true;
+  auto img = build_kexec_image(req, system(3 * kG - kM, 0, kCrash256M));
+  ASSERT_TRUE(img.ok()) << img.error();
+  const Segment& backup = seg(*img, "backup of [0, 640 KiB)");
+  EXPECT_EQ(img->params.backup_dst, backup.mem);
+  EXPECT_EQ(img->params.backup_src, 0u);
+  EXPECT_EQ(img->params.backup_size, 640u * 1024);
+  EXPECT_GE(backup.memsz, 640u * 1024);
+  // Loaded as zeros and hashed as zeros: the whole 640 KiB is a region.
+  ASSERT_EQ(backup.data.size(), 640u * 1024);
+  EXPECT_TRUE(std::all_of(backup.data.begin(), backup.data.end(), [](uint8_t b) { return !b; }));
+  bool covered = false;
+  for (const charon_region& r : img->params.regions)
+    covered |= r.start == backup.mem && r.len == 640u * 1024;
+  EXPECT_TRUE(covered);
+  // So is the elfcorehdr, byte for byte.
+  const Segment& hdr = seg(*img, "elfcorehdr");
+  bool hdr_covered = false;
+  for (const charon_region& r : img->params.regions)
+    hdr_covered |= r.start == hdr.mem && r.len == hdr.data.size();
+  EXPECT_TRUE(hdr_covered);
+  // A normal load has no backup at all.
+  req.on_crash = false;
+  auto normal = build_kexec_image(req, system(3 * kG - kM, 0, kCrash256M));
+  ASSERT_TRUE(normal.ok()) << normal.error();
+  EXPECT_EQ(normal->params.backup_dst, 0u);
+  EXPECT_EQ(cmdline_of(*normal).find("elfcorehdr="), std::string::npos);
+}
+
+TEST(Image, CrashCommandLineEndsWithTheElfcorehdrAddressInKiB) {
+  auto req = request(EntryMode::k64);
+  req.on_crash = true;
+  auto img = build_kexec_image(req, system(3 * kG - kM, 0, kCrash256M));
+  ASSERT_TRUE(img.ok()) << img.error();
+  const Segment& hdr = seg(*img, "elfcorehdr");
+  EXPECT_EQ(cmdline_of(*img), req.cmdline + " elfcorehdr=" + std::to_string(hdr.mem / 1024) + "K");
+  EXPECT_EQ(hdr.mem % 1024, 0u);
+}
+
+TEST(Image, CrashHeaderReadsLowMemoryFromTheBackupAndLeavesTheReservationOut) {
+  auto req = request(EntryMode::k64);
+  req.on_crash = true;
+  const auto sys = system(3 * kG - kM, 3 * kG, kCrash256M);
+  auto img = build_kexec_image(req, sys);
+  ASSERT_TRUE(img.ok()) << img.error();
+  const Segment& hdr = seg(*img, "elfcorehdr");
+  const Segment& backup = seg(*img, "backup of [0, 640 KiB)");
+  Elf64_Ehdr eh;
+  ASSERT_GE(hdr.data.size(), sizeof(eh));
+  std::memcpy(&eh, hdr.data.data(), sizeof(eh));
+  ASSERT_EQ(hdr.data.size(), sizeof(eh) + eh.e_phnum * sizeof(Elf64_Phdr));
+  int notes = 0;
+  std::vector<Elf64_Phdr> loads;
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, hdr.data.data() + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+    if (ph.p_type == PT_NOTE) ++notes;
+    if (ph.p_type == PT_LOAD) loads.push_back(ph);
+  }
+  EXPECT_EQ(notes, 3);  // two CPUs and vmcoreinfo
+  ASSERT_EQ(loads.size(), 4u);
+  EXPECT_EQ(loads[0].p_paddr, 0u);
+  EXPECT_EQ(loads[0].p_offset, backup.mem);
+  EXPECT_EQ(loads[0].p_memsz, 640u * 1024);
+  // [1 MiB, 3 GiB) without [512 MiB, 768 MiB), then 3 GiB above 4 GiB.
+  EXPECT_EQ(loads[1].p_paddr, kM);
+  EXPECT_EQ(loads[1].p_paddr + loads[1].p_memsz, 0x20000000u);
+  EXPECT_EQ(loads[2].p_paddr, 0x30000000u);
+  EXPECT_EQ(loads[2].p_paddr + loads[2].p_memsz, 3 * kG);
+  EXPECT_EQ(loads[3].p_paddr, 4 * kG);
+  for (size_t i = 1; i < loads.size(); ++i) EXPECT_EQ(loads[i].p_offset, loads[i].p_paddr);
+}
+
+TEST(Image, CrashKernelRamExcludesTheBackupAndTheHeader) {
+  auto req = request(EntryMode::k64);
+  req.on_crash = true;
+  auto img = build_kexec_image(req, system(3 * kG - kM, 0, kCrash256M));
+  ASSERT_TRUE(img.ok()) << img.error();
+  const boot_params bp = zero_page(*img);
+  for (const char* what : {"backup of [0, 640 KiB)", "elfcorehdr"}) {
+    const Segment& s = seg(*img, what);
+    for (size_t i = 0; i < bp.e820_entries; ++i) {
+      const auto& e = bp.e820_table[i];
+      if (e.type != 1) continue;
+      EXPECT_TRUE(e.addr + e.size <= s.mem || e.addr >= s.mem + s.memsz)
+          << what << " overlaps RAM " << std::hex << e.addr << "+" << e.size;
+    }
+  }
+  // The rest of the reservation is still the crash kernel's RAM.
+  uint64_t ram = 0;
+  for (size_t i = 0; i < bp.e820_entries; ++i)
+    if (bp.e820_table[i].type == 1 && bp.e820_table[i].addr >= kM) ram += bp.e820_table[i].size;
+  EXPECT_EQ(
+      ram, 0x10000000u - seg(*img, "backup of [0, 640 KiB)").memsz - seg(*img, "elfcorehdr").memsz);
+}
+
+TEST(Image, CrashLoadWithoutCrashNotesIsAClearError) {
+  auto req = request(EntryMode::k64);
+  req.on_crash = true;
+  auto sys = system(3 * kG - kM, 0, kCrash256M);
+  sys.crash.reset();
+  sys.crash_error = "/sys/kernel/vmcoreinfo: cannot read";
+  auto img = build_kexec_image(req, sys);
+  ASSERT_FALSE(img.ok());
+  EXPECT_EQ(img.error(), "-p: /sys/kernel/vmcoreinfo: cannot read");
+}
+
+TEST(Image, CrashReservationTooSmallForTheSegmentsIsAClearError) {
+  auto req = request(EntryMode::k64);
+  req.on_crash = true;
+  // 16 MiB: less than the synthetic kernel's init_size plus the initrd.
+  auto img = build_kexec_image(req, system(3 * kG - kM, 0, "  20000000-20ffffff : Crash kernel\n"));
+  ASSERT_FALSE(img.ok());
+  EXPECT_NE(img.error().find("crashkernel= reservation is too small: 16384 KiB usable"),
+            std::string::npos)
+      << img.error();
+}
+
+TEST(Image, CrashKernelThatDoesNotFitTheReservationIsAClearError) {
+  // Big enough in bytes, but the 32-bit protocol needs everything below
+  // 4 GiB and the reservation lies above it.
+  auto req = request(EntryMode::k32);
+  req.on_crash = true;
+  auto img =
+      build_kexec_image(req, system(3 * kG - kM, 3 * kG, "  100000000-10fffffff : Crash kernel\n"));
+  ASSERT_FALSE(img.ok());
+  EXPECT_NE(img.error().find("do not fit) in the crash kernel reservation"), std::string::npos)
+      << img.error();
+}
+
+TEST(Image, CrashLoadFor32BitKeepsEveryCrashSegmentBelow4G) {
+  auto req = request(EntryMode::k32);
+  req.on_crash = true;
+  auto img = build_kexec_image(req, system(3 * kG - kM, 3 * kG, kCrash256M));
+  ASSERT_TRUE(img.ok()) << img.error();
+  for (const Segment& s : img->segments) EXPECT_LE(s.mem + s.memsz, 4 * kG) << s.what;
+  EXPECT_EQ(img->params.handoff, CHARON_HANDOFF_LINUX32);
+  EXPECT_NE(img->params.backup_dst, 0u);
 }
 
 TEST(Image, CrashLoadWithoutAReservationIsAClearError) {

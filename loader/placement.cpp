@@ -68,6 +68,22 @@ void RangeAllocator::carve(uint64_t addr, uint64_t size) {
   }
 }
 
+std::vector<Range> subtract_ranges(std::vector<Range> from, const std::vector<Range>& holes) {
+  for (const Range& h : holes) {
+    std::vector<Range> next;
+    for (const Range& r : from) {
+      if (h.end <= r.start || h.start >= r.end) {
+        next.push_back(r);
+        continue;
+      }
+      if (r.start < h.start) next.push_back({r.start, h.start});
+      if (h.end < r.end) next.push_back({h.end, r.end});
+    }
+    from = std::move(next);
+  }
+  return from;
+}
+
 std::vector<Range> usable_ram(const std::vector<MemRange>& map) {
   std::vector<Range> out;
   for (const MemRange& m : map) {
@@ -181,6 +197,21 @@ Result<Plan> plan_layout(const PlanInput& in) {
   if (!p) return no_fit("purgatory", purg_size, k2G);
   plan.purgatory = {*p, *p + purg_size};
 
+  // ---- crash extras: the backup area and the elfcorehdr.
+  const uint64_t high_limit = is32 ? k4G : UINT64_MAX;
+  if (in.backup_size) {
+    const uint64_t size = align_up(in.backup_size, kPage);
+    auto b = alloc.take(size, kPage, k1M, high_limit, Prefer::kHigh);
+    if (!b) return no_fit("backup of low memory", size, high_limit);
+    plan.backup = {*b, *b + size};
+  }
+  if (in.elfcorehdr_size) {
+    const uint64_t size = align_up(in.elfcorehdr_size, kPage);
+    auto e = alloc.take(size, kPage, k1M, high_limit, Prefer::kHigh);
+    if (!e) return no_fit("ELF core header", size, high_limit);
+    plan.elfcorehdr = {*e, *e + size};
+  }
+
   // ---- page-table scratch, below 4 GiB: sized for every range the
   // purgatory maps, the scratch itself included. A first guess is placed,
   // then checked once more with its own range added.
@@ -193,6 +224,11 @@ Result<Plan> plan_layout(const PlanInput& in) {
                                plan.purgatory,
                                {cmdline, cmdline + k.cmdline_max + 1}};
   if (initrd_size) mapped.push_back(plan.initrd);
+  if (in.backup_size) {
+    mapped.push_back(plan.backup);
+    mapped.push_back({in.backup_src, in.backup_src + in.backup_size});
+  }
+  if (in.elfcorehdr_size) mapped.push_back(plan.elfcorehdr);
   uint64_t need = align_up(in.scratch_bytes ? in.scratch_bytes(mapped) : kPage, kPage);
   for (int attempt = 0; attempt < 4; ++attempt) {
     RangeAllocator trial = alloc;

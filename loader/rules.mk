@@ -3,7 +3,8 @@
 
 LOADER_LIB_SRCS := loader/bzimage.cpp loader/memmap.cpp loader/placement.cpp \
   loader/elf_reloc.cpp loader/purgatory.cpp loader/setup_segment.cpp loader/sysinfo.cpp \
-  loader/image.cpp loader/kexec_sys.cpp loader/cli.cpp loader/c_api.cpp
+  loader/image.cpp loader/kexec_sys.cpp loader/cli.cpp loader/c_api.cpp loader/elfcore.cpp \
+  loader/crash_info.cpp
 # The freestanding header checks shared with the EFI loader, once they land.
 LOADER_LIB_SRCS += $(wildcard loader/bzimage_core.cpp)
 LOADER_LIB_SRCS += loader/indirection.cpp

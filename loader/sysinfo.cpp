@@ -64,6 +64,11 @@ Result<SystemInfo> read_system_info(const std::string& root) {
   info.memory = std::move(*map);
   if (auto systab = read_text_file(root + "/sys/firmware/efi/systab"))
     info.acpi_rsdp = rsdp_from_systab(*systab);
+  if (auto crash = read_crash_info(root)) {
+    info.crash = std::move(*crash);
+  } else {
+    info.crash_error = crash.error();
+  }
   if (auto bp = read_text_file(root + "/sys/kernel/boot_params/data"); bp && bp->size() >= 0x40) {
     std::array<uint8_t, 0x40> si;
     std::memcpy(si.data(), bp->data(), si.size());

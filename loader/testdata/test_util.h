@@ -78,4 +78,18 @@ inline MemoryMap qemu_map(uint64_t below, uint64_t above, const std::string& cra
   return m.ok() ? *m : MemoryMap{};
 }
 
+// The sysfs files a crash load reads, as Linux 6.1 writes them: each
+// CPU's crash_notes ("%llx\n") and crash_notes_size ("%zu\n"), and
+// vmcoreinfo ("%pa %x\n"). CPU n's notes are at 0x3fc00000 + n * 0x1000.
+inline void write_crash_sysfs(const std::filesystem::path& root, int cpus) {
+  for (int n = 0; n < cpus; ++n) {
+    const auto dir = root / "sys/devices/system/cpu" / ("cpu" + std::to_string(n));
+    char addr[32];
+    std::snprintf(addr, sizeof(addr), "%llx\n", 0x3fc00000ull + n * 0x1000ull);
+    write_file(dir / "crash_notes", addr);
+    write_file(dir / "crash_notes_size", "336\n");
+  }
+  write_file(root / "sys/kernel/vmcoreinfo", "0x000000000253a000 1024\n");
+}
+
 }  // namespace charon::loader::testing

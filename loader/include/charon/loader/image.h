@@ -62,7 +62,9 @@ uint64_t scratch_bytes_for(const std::vector<Range>& ranges);
 Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& sys);
 
 // The e820 table a crash kernel sees: non-RAM entries unchanged, RAM
-// limited to the crash reservation and the first 640 KiB.
-std::vector<MemRange> crash_e820(const MemoryMap& map);
+// limited to the first 640 KiB (backed up by the purgatory) and the crash
+// reservation without `held` (the backup area and the elfcorehdr, which
+// the crash kernel must read as old memory, never allocate).
+std::vector<MemRange> crash_e820(const MemoryMap& map, const std::vector<Range>& held);
 
 }  // namespace charon::loader

@@ -54,6 +54,11 @@ struct PlanInput {
   // Bytes of page-table scratch needed for a given set of mapped ranges.
   std::function<uint64_t(const std::vector<Range>&)> scratch_bytes;
   uint64_t idmap_limit = 0;  // mapped in full by the purgatory, counted for scratch
+  // A crash load's extras, 0 otherwise: the zero-filled area the purgatory
+  // copies [backup_src, backup_src + backup_size) to, and the elfcorehdr.
+  uint64_t backup_src = 0;
+  uint64_t backup_size = 0;
+  uint64_t elfcorehdr_size = 0;
 };
 
 struct Plan {
@@ -62,13 +67,20 @@ struct Plan {
   Range setup;   // boot_params page(s) followed by the command line
   Range purgatory;
   Range scratch;
+  Range backup;      // empty unless asked for
+  Range elfcorehdr;  // empty unless asked for
 };
 
 // Every segment page-aligned and page-sized, inside `usable`, and apart
 // from each other. 32-bit mode keeps everything below 4 GiB (boot.rst:
 // "the 32-bit boot protocol"); the purgatory stays below 2 GiB (its code
 // uses 32-bit sign-extended addresses); the scratch stays below 4 GiB.
+// The backup area and the elfcorehdr go as high as they can (below 4 GiB
+// for the 32-bit protocol, which must not see anything above it).
 Result<Plan> plan_layout(const PlanInput& in);
+
+// `from` without any byte of `holes`, in the order of `from`.
+std::vector<Range> subtract_ranges(std::vector<Range> from, const std::vector<Range>& holes);
 
 // The usable ranges: RAM at or above 1 MiB, page-rounded inward.
 std::vector<Range> usable_ram(const std::vector<MemRange>& map);
