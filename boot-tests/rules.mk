@@ -1,2 +1,3 @@
 -include boot-tests/kernel.mk
 -include boot-tests/protocol.mk
+-include boot-tests/efi.mk

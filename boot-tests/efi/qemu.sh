@@ -1,6 +1,7 @@
 #!/bin/sh
 # One OVMF boot of an ESP image. Usage: qemu.sh ESP.img LOGPREFIX TIMEOUT
-# Writes LOGPREFIX.serial (OVMF's console, charon.efi, the purgatory and
+# Writes LOGPREFIX.pid (timeout's PID: TERM it to stop QEMU early),
+# LOGPREFIX.serial (OVMF's console, charon.efi, the purgatory and
 # the kernel: all on COM1) and LOGPREFIX.debugcon (port 0xE9); exits with
 # QEMU's status (124 on timeout; 33/35 from the probe's isa-debug-exit).
 # The firmware code is Debian's OVMF, read-only; its variables are a fresh
@@ -19,7 +20,9 @@ timeout "$tmo" qemu-system-x86_64 -machine q35 -cpu ${EFI_CPU:-max} -m ${EFI_MEM
   -drive if=pflash,format=raw,file="$vars" \
   -drive file="$esp",format=raw,snapshot=on \
   -serial file:"$log.serial" -debugcon file:"$log.debugcon" \
-  -device isa-debug-exit,iobase=0xf4,iosize=4 ${QEMU_EXTRA:-} 2>"$log.qemu-err"
+  -device isa-debug-exit,iobase=0xf4,iosize=4 ${QEMU_EXTRA:-} 2>"$log.qemu-err" &
+echo $! >"$log.pid"
+wait $!
 rc=$?
 rm -f "$vars"
 exit $rc
