@@ -56,12 +56,12 @@ $(LOADER_FAKE_PURG): loader/testdata/fake_purgatory.cpp common/include/charon/pa
 	$(Q)$(CXX_FS) --target=x86_64-unknown-none-elf -std=c++20 -O1 $(WARN) -ffreestanding \
 	  -fno-pic -mcmodel=kernel -fno-asynchronous-unwind-tables -Icommon/include -c $< -o $@
 
-LOADER_TESTS := $(wildcard loader/*_test.cpp)
+LOADER_TESTS := $(wildcard loader/*_test.cpp loader/tools/*_test.cpp)
 LOADER_TEST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_TESTS))
 $(LOADER_TEST_OBJS): HOST_CXXFLAGS += -DCHARON_FAKE_PURGATORY='"$(LOADER_FAKE_PURG)"' \
   -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"' -DCHARON_TESTDATA='"loader/testdata"'
 LOADER_TEST_BIN := $(B)/host/loader_test
-$(LOADER_TEST_BIN): $(LOADER_TEST_OBJS) $(LOADER_HOST_OBJS) \
+$(LOADER_TEST_BIN): $(LOADER_TEST_OBJS) $(LOADER_HOST_OBJS) $(B)/host/loader/tools/vmcore_check.o \
     $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_DEP_SRCS) $(LOADER_DEP_SIMD_SRCS)) \
     | $(LOADER_FAKE_PURG) $(LOADER_PURGATORY_RO)
 	@echo "  LINK    $@"
@@ -74,7 +74,15 @@ $(LOADER_MKBZ): $(B)/host/loader/testdata/mkbzimage.o
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $^ -o $@
 
-ALL_TARGETS += $(CHARON_KEXEC) $(LOADER_TEST_BIN) $(LOADER_MKBZ) $(LOADER_FAKE_PURG)
+# vmcore-check: the crash kernel's test /init runs it on /proc/vmcore
+# (boot-tests/kernel/run-kdump.sh puts it into the initramfs).
+VMCORE_CHECK := $(B)/loader/vmcore-check
+$(VMCORE_CHECK): $(B)/static/loader/tools/vmcore_check.o $(B)/static/loader/tools/vmcore_check_main.o
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@ (static)"
+	$(Q)$(CXX_HOST) -static -O2 $^ -o $@
+
+ALL_TARGETS += $(CHARON_KEXEC) $(LOADER_TEST_BIN) $(LOADER_MKBZ) $(LOADER_FAKE_PURG) $(VMCORE_CHECK)
 CHECK_SUITES += gtest:$(LOADER_TEST_BIN) \
   script:"sh loader/cli_test.sh"
 INSTALL_FILES += $(CHARON_KEXEC):sbin/charon-kexec:755
