@@ -31,6 +31,10 @@ run --loader charon --proto 32 --mem 6G --cpu max,+la57
 run --loader charon --proto 64 --mem 512M --cpu max,-la57 --serial-log
 # ... and on the 0xE9 debug console.
 run --loader charon --proto 64 --mem 512M --cpu max,-la57 --debugcon-log
+# kdump: kernel A panics into kernel B loaded with -p; B must find
+# /proc/vmcore. With 6G the crashkernel= reservation lies above 2 GiB.
+run --loader charon --proto 64 --mem 512M --cpu max,-la57 --kdump
+run --loader charon --proto 64 --mem 6G --cpu max,-la57 --kdump
 # Debian's kexec-tools with charon's purgatory.ro in place of its own
 # (kexec-swap-purgatory.sh): kexec-tools patches it by symbol name.
 run --loader kexec-tools-charon --proto 64 --mem 512M --cpu max,-la57 --serial-log
