@@ -24,6 +24,23 @@ mkroot "$t/big" "${low}00100000-bfffffff : System RAM\nc0000000-febfffff : PCI B
 mkroot "$t/highonly" "${low}00100000-00bfffff : System RAM\n100000000-1bfffffff : System RAM\n"
 mkroot "$t/tiny" "${low}00100000-008fffff : System RAM\n"
 
+# Crash reservations (256 MiB, 4 MiB, above 4 GiB), with the sysfs files a
+# crash load reads (one CPU's crash_notes, vmcoreinfo), and one without them.
+crashsys() { # DIR
+  mkdir -p "$1/sys/devices/system/cpu/cpu0" "$1/sys/kernel"
+  echo 3fc1e800 > "$1/sys/devices/system/cpu/cpu0/crash_notes"
+  echo 336 > "$1/sys/devices/system/cpu/cpu0/crash_notes_size"
+  echo "0x000000000253a000 1024" > "$1/sys/kernel/vmcoreinfo"
+}
+highram='100000000-1bfffffff : System RAM\n'
+mkroot "$t/crash" "${low}00100000-bfffffff : System RAM\n  20000000-2fffffff : Crash kernel\n"
+crashsys "$t/crash"
+mkroot "$t/crashsmall" "${low}00100000-bfffffff : System RAM\n  20000000-203fffff : Crash kernel\n"
+crashsys "$t/crashsmall"
+mkroot "$t/crashhigh" "${low}00100000-bfffffff : System RAM\n${highram}  100000000-10fffffff : Crash kernel\n"
+crashsys "$t/crashhigh"
+mkroot "$t/nonotes" "${low}00100000-bfffffff : System RAM\n  20000000-2fffffff : Crash kernel\n"
+
 "$mkbz" "$t/good"
 "$mkbz" "$t/truncated" truncate=100000
 "$mkbz" "$t/old" version=0x0209
@@ -79,6 +96,11 @@ expect cli_entry32_kernel_must_sit_above_4g "below 4 GiB" "$bin" -l "$t/good" --
 ok cli_same_kernel_loads_64bit_above_4g "linux64" "$bin" -l "$t/good" --dry-run "--sysroot=$t/highonly"
 expect cli_segments_do_not_fit "segments do not fit" "$bin" -l "$t/good" --dry-run "--sysroot=$t/tiny"
 expect cli_crash_without_reservation "crashkernel=" "$bin" -p "$t/good" --dry-run "$r"
+ok cli_crash_dry_run_shows_backup_and_elfcorehdr "backup: [0x0, 0xa0000) -> 0x" "$bin" -p "$t/good" --initrd="$t/initrd" --append=quiet --dry-run "--sysroot=$t/crash"
+ok cli_crash_dry_run_lists_the_elfcorehdr_segment "elfcorehdr" "$bin" -p "$t/good" --dry-run "--sysroot=$t/crash"
+expect cli_crash_reservation_too_small "reservation is too small" "$bin" -p "$t/good" --initrd="$t/initrd" --dry-run "--sysroot=$t/crashsmall"
+expect cli_crash_kernel_does_not_fit "in the crash kernel reservation" "$bin" -p "$t/good" --entry-32bit --dry-run "--sysroot=$t/crashhigh"
+expect cli_crash_without_crash_notes "vmcoreinfo: cannot read" "$bin" -p "$t/good" --dry-run "--sysroot=$t/nonotes"
 expect cli_bad_purgatory "not an ELF" "$bin" -l "$t/good" --purgatory="$t/zeros" --dry-run "$r"
 expect cli_usage_error "Try 'charon-kexec --help'" "$bin" --bogus
 expect cli_bad_serial "--serial=ttyS7" "$bin" -l "$t/good" --serial=ttyS7 --dry-run "$r"
