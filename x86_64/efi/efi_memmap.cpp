@@ -45,14 +45,13 @@ void sort_e820(loader::boot_e820_entry* t, size_t n) {
 
 E820Status fill_e820(const EfiMemMap& map, loader::boot_params& bp) {
   if (map.desc_size < sizeof(EfiMemDesc)) return E820Status::kBadDescSize;
-  // Collect unmerged first (sorted), then merge; a firmware map may list
-  // entries out of order, so merging while reading would miss neighbours.
+  // Merge runs that are already in order while reading (the firmware's map
+  // usually is), then sort and merge once more: a map may list entries out
+  // of order, and reading alone would miss those neighbours.
   loader::boot_e820_entry* t = bp.e820_table;
   size_t n = 0;
   loader::boot_e820_entry pending{};
   bool have = false;
-  // Two passes: count-limited collection into the table, merging runs that
-  // are already in order, then a sort and a final merge.
   for (size_t i = 0; i < map.count(); ++i) {
     const EfiMemDesc& d = map.at(i);
     if (d.pages == 0) continue;
