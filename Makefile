@@ -63,7 +63,7 @@ BENCH_STEPS  :=
 FUZZ_STEPS   :=
 INSTALL_FILES :=
 
-.PHONY: all check check-run run run-kernel bench bench-run fuzz deps install clean format
+.PHONY: all check check-run run run-kernel run-efi bench bench-run fuzz deps install clean format
 all:
 
 include common/rules.mk
@@ -98,7 +98,7 @@ $(B)/bench/%.o: %.cpp
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # ------------------------------------------------------------------ targets
-DEB_PACKAGES := clang lld nasm gnu-efi qemu-system-x86 ovmf \
+DEB_PACKAGES := clang lld nasm gnu-efi binutils qemu-system-x86 ovmf \
   binutils-ia64-linux-gnu busybox-static cpio mtools libgtest-dev libssl-dev \
   libclang-rt-14-dev kexec-tools xz-utils
 
@@ -123,6 +123,11 @@ run: deps
 run-kernel: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh boot-tests/kernel/demo.sh
+
+# charon.efi under OVMF boots Debian's kernel through the trampoline.
+run-efi: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh boot-tests/efi/demo.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

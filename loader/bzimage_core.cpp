@@ -91,7 +91,7 @@ const char* bz_status_message(BzStatus s) {
     case BzStatus::kInitSizeTooSmall:
       return "init_size is smaller than the kernel itself";
     case BzStatus::kNo64BitEntry:
-      return "no 64-bit entry point (protocol below 2.12 or no XLF_KERNEL_64); use protocol = 32";
+      return "no 64-bit entry point (protocol below 2.12 or no XLF_KERNEL_64)";
   }
   return "?";
 }

@@ -215,3 +215,4 @@ null_idt:
     dq 0
 align 8
 charon_reloc_end:
+section .note.GNU-stack noalloc noexec nowrite progbits

@@ -144,7 +144,8 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
     const loader::BzStatus bs = loader::check_bzimage(
         kfile.ptr, ksize, is32 ? loader::BzEntry::k32 : loader::BzEntry::k64, bz);
     if (bs != loader::BzStatus::kOk) {
-      g_con.printf("charon.efi: %s: %s\n", g_cfg.kernel, loader::bz_status_message(bs));
+      g_con.printf("charon.efi: %s: %s%s\n", g_cfg.kernel, loader::bz_status_message(bs),
+                   bs == loader::BzStatus::kNo64BitEntry ? "; use protocol = 32" : "");
       return fail(EFI_LOAD_ERROR);
     }
   }
