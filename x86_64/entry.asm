@@ -4,7 +4,7 @@
 ; Nothing the caller left (CR3, CR4 bits, GDT, IDT, RSP, RFLAGS) survives.
 ;
 ; What must hold on entry (README, "Entry contract"): the whole image
-; (file + bss) is identity-mapped and below 2 GiB; one CPU; and for
+; (file + bss) is identity-mapped and below 4 GiB; one CPU; and for
 ; entry32, EAX holds the address of charon_entry32 itself (a caller that
 ; does `jmp eax` satisfies it), because 32-bit code has no RIP-relative
 ; addressing and we may not assume a stack to call/pop from.
