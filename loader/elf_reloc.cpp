@@ -222,6 +222,12 @@ Result<RelocatableElf> RelocatableElf::parse(std::span<const uint8_t> bytes) {
   return e;
 }
 
+bool RelocatableElf::has_relocation(uint32_t type) const {
+  for (const Rela& r : relas_)
+    if (r.type == type) return true;
+  return false;
+}
+
 Status RelocatableElf::relocate(uint64_t base) {
   if (base % max_align_ != 0)
     return fail("purgatory: base 0x%llx is not aligned to 0x%llx", ull(base), ull(max_align_));

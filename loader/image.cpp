@@ -139,6 +139,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   pin.setup_size = setup_segment_size(longest_cmdline.size());
   pin.purgatory_size = elf->mem_size();
   pin.purgatory_align = elf->max_align();
+  pin.purgatory_max_end = elf->has_relocation(R_X86_64_32S) ? k2G : k4G;
   if (req.on_crash) {
     pin.usable = usable_crash(sys.memory.crash_kernel);
     auto cp = check_crash_reservation(pin, sys);

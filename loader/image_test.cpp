@@ -355,6 +355,22 @@ TEST(Image, CrashLoadFor32BitKeepsEveryCrashSegmentBelow4G) {
   EXPECT_NE(img->params.backup_dst, 0u);
 }
 
+TEST(Image, CrashReservationAbove2GTakesCharonsPurgatoryButNotOneWith32SRelocations) {
+  // 6 GiB guest: crashkernel= lands just below 3 GiB. charon's purgatory
+  // has PC-relative relocations only, so it may sit there.
+  auto req = request(EntryMode::k64);
+  req.on_crash = true;
+  const auto sys = system(3 * kG - kM, 3 * kG, "  b6000000-bfffffff : Crash kernel\n");
+  auto img = build_kexec_image(req, sys);
+  ASSERT_TRUE(img.ok()) << img.error();
+  EXPECT_GE(seg(*img, "purgatory").mem, 0xb6000000u);
+  // The relocator's test purgatory has R_X86_64_32S: it must stay below 2 GiB.
+  req.purgatory = testing::read_bytes(CHARON_FAKE_PURGATORY);
+  auto fake = build_kexec_image(req, sys);
+  ASSERT_FALSE(fake.ok());
+  EXPECT_NE(fake.error().find("no room for the purgatory"), std::string::npos) << fake.error();
+}
+
 TEST(Image, CrashLoadWithoutAReservationIsAClearError) {
   auto req = request(EntryMode::k64);
   req.on_crash = true;

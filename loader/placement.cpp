@@ -192,9 +192,11 @@ Result<Plan> plan_layout(const PlanInput& in) {
   if (!s) return no_fit("boot_params and command line", setup_size, k4G);
   plan.setup = {*s, *s + setup_size};
 
-  // ---- purgatory: below 2 GiB for its R_X86_64_32S relocations.
+  // ---- purgatory: below 2 GiB if it can be (see purgatory_max_end).
   auto p = alloc.take(purg_size, kPage, k1M, k2G, Prefer::kHigh);
-  if (!p) return no_fit("purgatory", purg_size, k2G);
+  const uint64_t purg_limit = std::min(std::max(in.purgatory_max_end, k2G), k4G);
+  if (!p && purg_limit > k2G) p = alloc.take(purg_size, kPage, k2G, purg_limit, Prefer::kLow);
+  if (!p) return no_fit("purgatory", purg_size, purg_limit);
   plan.purgatory = {*p, *p + purg_size};
 
   // ---- crash extras: the backup area and the elfcorehdr.

@@ -150,6 +150,63 @@ TEST(Placement, ScratchIsLargeEnoughForEverythingItMaps) {
   EXPECT_GE(p->scratch.end - p->scratch.start, scratch_bytes_for(mapped));
 }
 
+// The crash reservation of a QEMU guest with 6 GiB lies just below 3 GiB.
+PlanInput crash_input_above_2g(uint64_t purgatory_max_end) {
+  const auto map = testing::qemu_map(3 * kG - kM, 3 * kG, "  b0000000-bfffffff : Crash kernel\n");
+  PlanInput in = input_for(map, EntryMode::k64);
+  in.usable = usable_crash(map.crash_kernel);
+  in.initrd_size = 8 * kM;
+  in.backup_size = 640 * 1024;
+  in.elfcorehdr_size = 0x200;
+  in.purgatory_max_end = purgatory_max_end;
+  return in;
+}
+
+TEST(Placement, APurgatoryWithOnlyPcRelativeRelocationsMayGoAbove2GWhenNothingIsBelow) {
+  const PlanInput in = crash_input_above_2g(k4G);
+  auto p = plan_layout(in);
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_GE(p->purgatory.start, 0xb0000000u);
+  EXPECT_LE(p->purgatory.end, 0xc0000000u);
+  for (const Range& r :
+       {p->kernel, p->initrd, p->setup, p->purgatory, p->scratch, p->backup, p->elfcorehdr})
+    EXPECT_TRUE(inside(r, in.usable)) << std::hex << r.start;
+  // Given RAM below 2 GiB, it still goes there (the entry contract's 2 GiB).
+  PlanInput low = crash_input_above_2g(k4G);
+  low.usable.push_back({256 * kM, 512 * kM});
+  auto q = plan_layout(low);
+  ASSERT_TRUE(q.ok()) << q.error();
+  EXPECT_LE(q->purgatory.end, k2G);
+}
+
+TEST(Placement, APurgatoryWith32SRelocationsNeverGoesAbove2G) {
+  auto p = plan_layout(crash_input_above_2g(k2G));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().find("no room for the purgatory"), std::string::npos) << p.error();
+  EXPECT_NE(p.error().find("below 0x80000000"), std::string::npos) << p.error();
+}
+
+// (The 32-bit protocol keeps the initrd below initrd_addr_max, 2 GiB here.)
+TEST(Placement, CrashExtrasAreDisjointAndBelow4GFor32Bit) {
+  PlanInput in = crash_input_above_2g(k4G);
+  const auto map = testing::qemu_map(3 * kG - kM, 3 * kG,
+                                     "  60000000-6fffffff : Crash kernel\n"
+                                     "  140000000-14fffffff : Crash kernel\n");
+  in.usable = usable_crash(map.crash_kernel);
+  in.mode = EntryMode::k32;
+  auto p = plan_layout(in);
+  ASSERT_TRUE(p.ok()) << p.error();
+  std::vector<Range> all = {p->kernel,  p->initrd, p->setup,     p->purgatory,
+                            p->scratch, p->backup, p->elfcorehdr};
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_LE(all[i].end, k4G) << i;
+    for (size_t j = i + 1; j < all.size(); ++j)
+      EXPECT_TRUE(all[i].end <= all[j].start || all[j].end <= all[i].start) << i << " " << j;
+  }
+  EXPECT_EQ(p->backup.end - p->backup.start, 640u * 1024);
+  EXPECT_EQ(p->elfcorehdr.end - p->elfcorehdr.start, kPage);
+}
+
 TEST(RangeAllocator, HighAndLowPreferencesAndAlignment) {
   RangeAllocator a({{0x100000, 0x800000}});
   auto lo = a.take(0x1000, 0x200000, 0, UINT64_MAX, Prefer::kLow);

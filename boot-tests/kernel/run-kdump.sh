@@ -8,7 +8,10 @@
 # One case per handoff protocol; prints a PASS/FAIL line per case and
 # exits 1 if any failed.
 #
-# Usage: run-kdump.sh [--proto 64|32]... [--live]   (default: both)
+# Usage: run-kdump.sh [--case PROTO:MEM]... [--live]
+#   default cases: 64:1G 32:1G 64:6G. With 6 GiB the reservation lies just
+#   below 3 GiB, above the 2 GiB the purgatory prefers: charon-kexec places
+#   it there since its relocations are all PC-relative.
 # Environment: KERNEL, CHARON_KEXEC, VMCORE_CHECK, LOGDIR, QEMU_EXTRA.
 set -u
 here=$(dirname "$0")
@@ -16,21 +19,21 @@ kernel=${KERNEL:-build/kernel/vmlinuz}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 check=${VMCORE_CHECK:-build/loader/vmcore-check}
 logdir=${LOGDIR:-build/kernel/logs}
-protos="" live=no
+cases="" live=no
 while [ $# -gt 0 ]; do
   case "$1" in
-    --proto) protos="$protos $2"; shift ;;
+    --case) cases="$cases $2"; shift ;;
     --live) live=yes ;;
     *) echo "run-kdump: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
-[ -n "$protos" ] || protos="64 32"
+[ -n "$cases" ] || cases="64:1G 32:1G 64:6G"
 # crashkernel=256M: the crash kernel's init_size (~52 MiB), its initrd
-# (~8 MiB) and room to run. Of 1 GiB, so that kernel A (KASLR) always
-# leaves a 16 MiB-aligned 256 MiB block for it; with 512 MiB the
+# (~8 MiB) and room to run. Of at least 1 GiB, so that kernel A (KASLR)
+# always leaves a 16 MiB-aligned 256 MiB block for it; with 512 MiB the
 # reservation fails now and then ("No suitable area found").
-mem=1G crash=256M tmo=150
+crash=256M tmo=150
 mkdir -p "$logdir"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/charon-kdump.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -58,7 +61,8 @@ setup() {
   cat "$tmp/kd/boot/initrd" "$tmp/boot.cpio" >"$tmp/initrd-a"
 }
 
-run_case() { # PROTO
+run_case() { # PROTO MEM
+  mem=$2
   name=kdump-charon-$1bit-$mem-crashkernel-$crash
   log=$logdir/$name.log
   raw=$tmp/$name.raw
@@ -108,10 +112,10 @@ if ! why=$(setup); then
   echo "FAIL: kdump-setup ($why)"
   exit 1
 fi
-for p in $protos; do
-  case "$p" in
-    64|32) run_case "$p" ;;
-    *) echo "run-kdump: --proto 64|32" >&2; exit 2 ;;
+for c in $cases; do
+  case "$c" in
+    64:*G|32:*G) run_case "${c%%:*}" "${c#*:}" ;;
+    *) echo "run-kdump: --case 64:1G|32:1G|64:6G|..." >&2; exit 2 ;;
   esac
 done
 [ "$failed" -eq 0 ]

@@ -42,6 +42,10 @@ class RelocatableElf {
   // allocated sections. Undoes any earlier patching: patch afterwards.
   Status relocate(uint64_t base);
 
+  // Whether any relocation of the allocated sections has `type`: with
+  // R_X86_64_32S the image must sit below 2 GiB, with only PC-relative
+  // ones anywhere its 32-bit code can run.
+  bool has_relocation(uint32_t type) const;
   // A global symbol (kexec-tools' elf_rel_find_symbol looks at STB_GLOBAL
   // only) with its address at the current base.
   Result<ElfSymbolInfo> find_symbol(std::string_view name) const;

@@ -49,6 +49,11 @@ struct PlanInput {
   uint64_t setup_size = 0;      // boot_params + cmdline bytes
   uint64_t purgatory_size = 0;  // the relocatable image with its bss
   uint64_t purgatory_align = kPage;
+  // Where the purgatory may end: 2 GiB (what its entry contract promises,
+  // and all that R_X86_64_32S relocations reach), or 4 GiB for an image
+  // with PC-relative relocations only. Below 2 GiB is still tried first;
+  // the crash reservation on a machine with more than ~3 GiB lies above it.
+  uint64_t purgatory_max_end = k2G;
   // Where segments may go: RAM of the memory map, or the crash reservation.
   std::vector<Range> usable;
   // Bytes of page-table scratch needed for a given set of mapped ranges.
