@@ -92,7 +92,7 @@ INSTALL_FILES += $(CHARON_KEXEC):sbin/charon-kexec:755
 FUZZ_SECONDS ?= 60
 LOADER_FUZZ_FLAGS := -std=c++20 -O1 -g $(WARN) -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=all -Icommon/include -Iloader/include -Ix86_64/include -I$(B)/gen
-LOADER_FUZZ_TARGETS := bzimage elf memmap placement
+LOADER_FUZZ_TARGETS := bzimage elf memmap placement elfcore
 LOADER_FUZZ_BINS := $(patsubst %,$(B)/fuzz/loader/fuzz_%,$(LOADER_FUZZ_TARGETS))
 $(B)/fuzz/loader/fuzz_%: loader/fuzz/fuzz_%.cpp $(LOADER_LIB_SRCS) $(LOADER_DEP_SRCS) \
     $(LOADER_DEP_SIMD_SRCS)
