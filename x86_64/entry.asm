@@ -1,7 +1,10 @@
-; charon's two entries. Both converge on one state before any C++ runs:
-; 32-bit protected mode with paging off and our own GDT, from which we
-; build bootstrap tables, enter long mode ourselves and call purgatory_main.
-; Nothing the caller left (CR3, CR4 bits, GDT, IDT, RSP, RFLAGS) survives.
+; charon's two entries. Both converge on one state before purgatory_main:
+; long mode under bootstrap tables of our own, our GDT, our stack, CR0 =
+; PG|ET|PE, CR4 = PAE (| LA57 if the caller ran 5-level paging), EFER =
+; LME. Nothing the caller left (CR3, CR4 bits, GDT, IDT, RSP, RFLAGS)
+; survives. The 64-bit entry stays in long mode (so the image may lie
+; above 4 GiB, as kexec-tools may put it); the 32-bit entry builds
+; [0, 4 GiB) in 2 MiB pages and enters long mode itself.
 ;
 ; What must hold on entry (README, "Entry contract"): the whole image
 ; (file + bss) is identity-mapped and below 4 GiB; one CPU; and for
@@ -11,9 +14,11 @@
 %include "params.inc"
 %include "arch.inc"
 
-%define BOOT_TABLE_PAGES 7   ; PML5, PML4, PDPT, 4 PDs: [0, 4 GiB) in 2 MiB pages
+; The 32-bit path uses 7 (PML5, PML4, PDPT, 4 PDs: [0, 4 GiB) in 2 MiB
+; pages); charon_bootstrap64 uses at most 8 (bootstrap.cpp).
+%define BOOT_TABLE_PAGES 8
 
-extern purgatory_main
+extern purgatory_main, charon_bootstrap64
 global purgatory_start, charon_entry64, charon_entry32, gdt64, gdt64_end
 global charon_stack_top, charon_boot_tables, charon_entered_la57
 ; kexec-tools' x86_64 loader sets entry64_regs.rsp to this symbol.
@@ -31,17 +36,47 @@ charon_entry64:
     mov     rax, cr0
     and     rax, ~CR0_WP
     mov     cr0, rax
-    ; Remember whether the caller ran 5-level paging: we keep that.
+    ; CR4 down to PAE plus the caller's LA57 (which cannot change in long
+    ; mode). Clearing PGE flushes global translations; PCIDE, CET, SMEP,
+    ; SMAP, OSFXSR and the rest go too. [intel/vol3]: 2.5, 4.10.4.1.
     mov     rax, cr4
     and     eax, CR4_LA57
     mov     [rel charon_entered_la57], eax
+    or      eax, CR4_PAE
+    mov     cr4, rax
+    ; Our GDT, CS = 0x10 through a far return on our own stack (the whole
+    ; image, .noinit included, is mapped), then flat data selectors.
+    lea     rsp, [rel charon_stack_top]
     lea     rax, [rel gdt64]
     mov     [rel gdt64_ptr + 2], rax
     lgdt    [rel gdt64_ptr]
-    lea     rbx, [rel charon_entry32]
-    LEAVE_LONG_MODE .in32, farptr
-    ; now 32-bit, paging off, ebx = &charon_entry32
-    jmp     common32
+    lea     rax, [rel .cs64]
+    push    SEL_CODE64
+    push    rax
+    retfq
+.cs64:
+    mov     eax, SEL_DATA
+    mov     ds, eax
+    mov     es, eax
+    mov     ss, eax
+    mov     fs, eax
+    mov     gs, eax
+    ; Bootstrap tables for our image and the scratch area, built in C++
+    ; inside .noinit: the image may lie anywhere, even above 4 GiB, and
+    ; nothing outside it is known to be mapped yet.
+    xor     ebp, ebp
+    lea     rdi, [rel charon_params]
+    call    charon_bootstrap64
+    mov     cr3, rax
+    ; Only under our own tables may EFER lose NXE (the caller's entries
+    ; may carry NX) and CR0 drop CD/NW/EM/TS/AM. [intel/vol3]: 2.2.1.
+    mov     ecx, MSR_EFER
+    xor     edx, edx
+    mov     eax, EFER_LME
+    wrmsr
+    mov     eax, CR0_PG | CR0_ET | CR0_PE
+    mov     cr0, rax
+    jmp     long64
 
 ; ---- 32-bit entry: protected mode, paging off, EAX = &charon_entry32 ------
 bits 32
@@ -80,7 +115,7 @@ common32:
     add     edi, [edi]
     mov     esi, edi                    ; esi = PML5 page
     xor     eax, eax
-    mov     ecx, BOOT_TABLE_PAGES * 4096 / 4
+    mov     ecx, 7 * 4096 / 4
     rep stosd
     mov     edi, esi
     lea     eax, [esi + 0x1000 + 3]     ; PML5[0] -> PML4, present|write

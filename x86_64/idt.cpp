@@ -34,6 +34,12 @@ constexpr int kStubSize = 16;             // isr_stubs.asm aligns each stub to 1
 
 }  // namespace
 
+uint64_t idt_end() {
+  uint64_t end = reinterpret_cast<uint64_t>(g_idt) + sizeof(g_idt);
+  asm("" : "+r"(end));
+  return end;
+}
+
 void idt_install() {
   for (int v = 0; v < kVectors; ++v) {
     // Addresses are computed at run time (RIP-relative), never stored at

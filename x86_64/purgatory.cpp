@@ -23,6 +23,8 @@ constexpr uint64_t kPage = 4096;
 constexpr size_t kBuiltinScratchPages = 12;
 [[gnu::section(".noinit.scratch")]] alignas(4096) uint8_t g_builtin_scratch[kBuiltinScratchPages * kPage];
 
+}  // namespace
+
 void setup_console(const charon_params& p) {
   g_console.clear();
   if (p.console_serial) {
@@ -33,6 +35,8 @@ void setup_console(const charon_params& p) {
   }
   if (p.console_debugcon) g_console.add(DebugCon{p.debugcon_port ? p.debugcon_port : uint16_t{0xe9}}.sink());
 }
+
+namespace {
 
 const char* handoff_name(uint32_t kind) {
   switch (kind) {
@@ -61,40 +65,56 @@ uint64_t cmdline_of(uint64_t boot_params) {
 
 // ---------------------------------------------------------------------------
 // The identity map: everything we or the next stage will touch.
+}  // namespace
+
 [[gnu::noinline]] void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what,
                                    uint64_t start, uint64_t len) {
   if (!len) return;
   const MapStatus st = map.map(start, start + len);
   if (st == MapStatus::Ok) return;
-  halt_with("charon: cannot identity-map %s 0x%lx+0x%lx: %s (scratch 0x%lx, %lu pages)\n", what,
+  halt_with("charon: cannot identity-map %s 0x%lx+0x%lx: %s (tables at 0x%lx, %lu pages)\n", what,
             start, len, map_status_name(st), arena.phys_base, arena.pages);
 }
 
-uint64_t build_identity_map(const charon_params& p, const CpuFeatures& cpu, bool la57) {
-  TableArena arena{};
-  if (p.scratch_base) {
-    if (p.scratch_base % kPage || p.scratch_size < kPage)
-      halt_with("charon: scratch area 0x%lx+0x%lx is not page-aligned or too small\n",
-                p.scratch_base, p.scratch_size);
-    arena = TableArena{p.scratch_base, reinterpret_cast<uint8_t*>(p.scratch_base),
-                       p.scratch_size / kPage, 0};
-  } else {
-    arena = TableArena{reinterpret_cast<uint64_t>(g_builtin_scratch), g_builtin_scratch,
-                       kBuiltinScratchPages, 0};
-  }
-  const MapPolicy policy{cpu.pdpe1gb, la57};
-  IdentityMap map(arena, policy);
+namespace {
 
+}  // namespace
+
+TableArena scratch_arena(const charon_params& p) {
+  if (!p.scratch_base)
+    return TableArena{reinterpret_cast<uint64_t>(g_builtin_scratch), g_builtin_scratch,
+                      kBuiltinScratchPages, 0};
+  if (p.scratch_base % kPage || p.scratch_size < kPage)
+    halt_with("charon: scratch area 0x%lx+0x%lx is not page-aligned or too small\n",
+              p.scratch_base, p.scratch_size);
+  return TableArena{p.scratch_base, reinterpret_cast<uint8_t*>(p.scratch_base),
+                    p.scratch_size / kPage, 0};
+}
+
+void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const charon_params& p) {
+  // The image is one block (every loader lays the sections out in order):
+  // code first, .noinit last; its highest object is one of these.
+  auto top = [](uint64_t a, uint64_t b) { return a > b ? a : b; };
+  const uint64_t lo = reinterpret_cast<uint64_t>(purgatory_start);
+  uint64_t hi = reinterpret_cast<uint64_t>(g_builtin_scratch) + sizeof(g_builtin_scratch);
+  hi = top(hi, reinterpret_cast<uint64_t>(charon_stack_top));
+  hi = top(hi, reinterpret_cast<uint64_t>(charon_boot_tables) + kBootTableBytes);
+  hi = top(hi, idt_end());
+  map_or_halt(map, arena, "the purgatory", lo, hi - lo);
+  const TableArena scratch = scratch_arena(p);
+  map_or_halt(map, arena, "the scratch area", scratch.phys_base, scratch.pages * kPage);
+}
+
+namespace {
+
+// Everything the parameter block names directly. The command line is
+// found through boot_params, which can only be read once this map is live.
+void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
+                      uint32_t handoff) {
   auto need = [&](const char* what, uint64_t start, uint64_t len) {
     map_or_halt(map, arena, what, start, len);
   };
-
-  // Our own image: code, data and .noinit lie between these symbols in
-  // every link the loaders do (one contiguous block).
-  const uint64_t lo = reinterpret_cast<uint64_t>(purgatory_start);
-  const uint64_t hi = reinterpret_cast<uint64_t>(g_builtin_scratch) + sizeof(g_builtin_scratch);
-  need("the purgatory", lo < hi ? lo : hi, lo < hi ? hi - lo : lo - hi + kPage);
-  need("the scratch area", arena.phys_base, arena.pages * kPage);
+  map_image_and_scratch(map, arena, p);
   if (p.idmap_limit) need("[0, idmap_limit)", 0, p.idmap_limit);
   for (const charon_region& r : p.regions) need("a region", r.start, r.len);
   for (const charon_region& r : p.map_ranges) need("a map range", r.start, r.len);
@@ -103,18 +123,22 @@ uint64_t build_identity_map(const charon_params& p, const CpuFeatures& cpu, bool
     need("the backup source", p.backup_src, size);
     need("the backup destination", p.backup_dst, size);
   }
-  if (p.boot_params) {
-    need("boot_params", p.boot_params, kPage);
-    const uint64_t cmdline = cmdline_of(p.boot_params);
-    uint32_t cmdline_size;
-    mem_copy(&cmdline_size, reinterpret_cast<const uint8_t*>(p.boot_params) + kBpCmdlineSize, 4);
-    if (cmdline) need("the cmdline", cmdline, cmdline_size ? cmdline_size : kPage);
-  }
-  if (p.handoff == CHARON_HANDOFF_GENERIC64) {
+  if (p.boot_params) need("boot_params", p.boot_params, kPage);
+  if (handoff == CHARON_HANDOFF_GENERIC64) {
     need("entry64 rip", p.regs64.rip, 1);
     if (p.regs64.rsp) need("entry64 rsp", p.regs64.rsp - 1, 1);
   }
-  return map.root();
+}
+
+// Returns true if it added to the live tables (the caller reloads CR3).
+bool map_cmdline(IdentityMap& map, const TableArena& arena, const charon_params& p) {
+  if (!p.boot_params) return false;
+  const uint64_t cmdline = cmdline_of(p.boot_params);
+  if (!cmdline) return false;
+  uint32_t cmdline_size;
+  mem_copy(&cmdline_size, reinterpret_cast<const uint8_t*>(p.boot_params) + kBpCmdlineSize, 4);
+  map_or_halt(map, arena, "the cmdline", cmdline, cmdline_size ? cmdline_size : kPage);
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -209,17 +233,34 @@ extern "C" void purgatory_main(charon_params* params) {
     halt_with("charon: parameter block magic/version/size 0x%x/%u/%u, want 0x%x/%u/%lu\n", p.magic,
               p.version, p.size, CHARON_PARAMS_MAGIC, CHARON_PARAMS_VERSION, sizeof(charon_params));
   if (p.handoff >= CHARON_HANDOFF_COUNT) halt_with("charon: unknown handoff kind %u\n", p.handoff);
+  // kexec-tools' entry64_regs.rip defaults to its own 32-bit tail, and its
+  // i386 path (--entry-32bit) patches only entry32_regs: generic64 with no
+  // RIP therefore means generic32.
+  uint32_t handoff = p.handoff;
+  if (handoff == CHARON_HANDOFF_GENERIC64 && p.regs64.rip == 0) handoff = CHARON_HANDOFF_GENERIC32;
+  if (handoff == CHARON_HANDOFF_GENERIC32 && p.regs32.eip == 0)
+    halt_with("charon: no entry point: entry64_regs.rip and entry32_regs.eip are both 0\n");
+  const bool to32 = handoff == CHARON_HANDOFF_LINUX32 || handoff == CHARON_HANDOFF_GENERIC32;
+  if (to32 && reinterpret_cast<uint64_t>(charon_stack_top) >= (uint64_t{1} << 32))
+    halt_with("charon: a 32-bit handoff needs the purgatory below 4 GiB; it is at 0x%lx\n",
+              reinterpret_cast<uint64_t>(purgatory_start));
   const bool la57 = charon_entered_la57 != 0;
   g_console.printf("charon: purgatory at 0x%lx, handoff %s, %d-level paging\n",
-                   reinterpret_cast<uint64_t>(purgatory_start), handoff_name(p.handoff),
+                   reinterpret_cast<uint64_t>(purgatory_start), handoff_name(handoff),
                    la57 ? 5 : 4);
 
   // ---- our own identity map ------------------------------------------------
-  // Built before verification: the regions may lie above 4 GiB, beyond
-  // the bootstrap tables, and hashing must read them.
+  // Built before verification: the regions may lie outside the bootstrap
+  // tables (above 4 GiB, or anywhere after the 64-bit entry), and hashing
+  // must read them.
   const CpuFeatures cpu = CpuFeatures::detect();
-  const uint64_t cr3 = build_identity_map(p, cpu, la57);
-  write_cr3(cr3);
+  const TableArena arena = scratch_arena(p);
+  TableArena live = arena;
+  IdentityMap map(live, MapPolicy{cpu.pdpe1gb, la57});
+  map_known_ranges(map, arena, p, handoff);
+  write_cr3(map.root());
+  if (map_cmdline(map, arena, p)) write_cr3(map.root());  // new entries only; reload anyway
+  const uint64_t cr3 = map.root();
 
   // ---- verify, then back up low memory -------------------------------------
   if (!p.skip_checks) verify(p, cpu);
@@ -228,7 +269,7 @@ extern "C" void purgatory_main(charon_params* params) {
 
   // ---- hand off --------------------------------------------------------------
   const uint64_t cr4 = Cr4{}.set_pae(true).set_la57(la57).raw();
-  switch (p.handoff) {
+  switch (handoff) {
     case CHARON_HANDOFF_LINUX64: {
       // boot.rst, 64-bit boot protocol: RSI = boot_params, jump to the
       // 64-bit entry (load address + 0x200); other registers are ours.

@@ -16,6 +16,22 @@ extern Console g_console;
 
 // Installs an IDT whose 32 exception vectors print a report and halt.
 void idt_install();
+uint64_t idt_end();  // first byte after the IDT (it lives in .noinit)
+
+// Console from the parameter block (port I/O only; safe before paging is ours).
+void setup_console(const charon_params& p);
+
+// The page-table area: the loader's scratch, or the built-in one; halts
+// on a misaligned or empty scratch area.
+struct TableArena;
+class IdentityMap;
+TableArena scratch_arena(const charon_params& p);
+// Maps the purgatory image and the scratch area; halts if it cannot.
+void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const charon_params& p);
+void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what, uint64_t start,
+                 uint64_t len);
+
+constexpr uint64_t kBootTableBytes = 8 * 4096;  // charon_boot_tables in entry.asm
 
 }  // namespace charon::x86
 
@@ -29,6 +45,7 @@ extern uint8_t charon_isr_stubs[];
 [[noreturn]] void charon_handoff64(const charon_regs64* regs, uint64_t cr3, uint64_t cr4);
 [[noreturn]] void charon_handoff32(const charon_regs32* regs);
 // C++ entry points called from nasm
+uint64_t charon_bootstrap64(const charon_params* params);  // returns the CR3 to load
 [[noreturn]] void purgatory_main(charon_params* params);
 [[noreturn]] void charon_exception(const uint64_t* frame);
 }
