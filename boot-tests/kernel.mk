@@ -12,7 +12,7 @@ $(KERNEL_INITRAMFS): boot-tests/kernel/mkinitramfs.sh boot-tests/kernel/init \
 	$(Q)sh boot-tests/kernel/mkinitramfs.sh $@ $(B)/loader/charon-kexec $(B)/x86_64/purgatory.ro >/dev/null
 
 ALL_TARGETS  += $(KERNEL_INITRAMFS)
-CHECK_SUITES += script:sh boot-tests/kernel/run-matrix.sh
+CHECK_SUITES += script:boot-tests/kernel/run-matrix.sh
 # kdump through charon-kexec -p and the purgatory's backup (64- and 32-bit).
 CHECK_SUITES += script:boot-tests/kernel/run-kdump.sh
-BENCH_STEPS  += sh boot-tests/kernel/bench-kexec.sh
+BENCH_STEPS  += boot-tests/kernel/bench-kexec.sh

@@ -84,7 +84,7 @@ $(VMCORE_CHECK): $(B)/static/loader/tools/vmcore_check.o $(B)/static/loader/tool
 
 ALL_TARGETS += $(CHARON_KEXEC) $(LOADER_TEST_BIN) $(LOADER_MKBZ) $(LOADER_FAKE_PURG) $(VMCORE_CHECK)
 CHECK_SUITES += gtest:$(LOADER_TEST_BIN) \
-  script:"sh loader/cli_test.sh"
+  script:loader/cli_test.sh
 INSTALL_FILES += $(CHARON_KEXEC):sbin/charon-kexec:755
 
 # ---- fuzzing: `make fuzz` runs each target for FUZZ_SECONDS on a copy of
