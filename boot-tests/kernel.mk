@@ -15,4 +15,5 @@ ALL_TARGETS  += $(KERNEL_INITRAMFS)
 CHECK_SUITES += script:boot-tests/kernel/run-matrix.sh
 # kdump through charon-kexec -p and the purgatory's backup (64- and 32-bit).
 CHECK_SUITES += script:boot-tests/kernel/run-kdump.sh
+CHECK_SUITES += script:boot-tests/kernel/run-errors.sh
 BENCH_STEPS  += boot-tests/kernel/bench-kexec.sh

@@ -126,7 +126,7 @@ if command -v setpriv >/dev/null 2>&1; then
   else
     expect cli_no_kexec_support "no kexec support" $nobody "$t/charon-kexec" -l "$t/good" "$r"
     expect cli_no_kexec_support_unload "no kexec support" $nobody "$t/charon-kexec" -u "$r"
-    echo "SKIP: cli_no_privilege, cli_lockdown (this kernel has no kexec, so it answers ENOSYS first; loader_test covers EPERM and lockdown)"
+    echo "SKIP: cli_no_privilege, cli_lockdown (this kernel has no kexec, so it answers ENOSYS first; boot-tests/kernel/run-errors.sh provokes both in a real kernel)"
   fi
 else
   echo "SKIP: real-kernel error cases (no setpriv)"
