@@ -96,4 +96,25 @@ const char* bz_status_message(BzStatus s) {
   return "?";
 }
 
+void fill_setup_header(boot_params& bp, const uint8_t* kernel_file, size_t header_end,
+                       const SetupFields& f) {
+  auto* dst = reinterpret_cast<uint8_t*>(&bp);
+  for (size_t i = kSetupHeaderOffset; i < header_end; ++i) dst[i] = kernel_file[i];
+  // 0xff: an undefined loader (boot.rst, type_of_loader). No real-mode
+  // code runs, so no heap; the kernel is loaded high.
+  bp.hdr.type_of_loader = 0xff;
+  bp.hdr.loadflags = LOADED_HIGH;
+  bp.hdr.heap_end_ptr = 0;
+  bp.hdr.cmd_line_ptr = static_cast<uint32_t>(f.cmdline_addr);
+  bp.ext_cmd_line_ptr = static_cast<uint32_t>(f.cmdline_addr >> 32);
+  // The initrd: ext_ramdisk_* carry the high halves (boot_params, 0x0c0).
+  bp.hdr.ramdisk_image = static_cast<uint32_t>(f.initrd_addr);
+  bp.hdr.ramdisk_size = static_cast<uint32_t>(f.initrd_size);
+  bp.ext_ramdisk_image = static_cast<uint32_t>(f.initrd_addr >> 32);
+  bp.ext_ramdisk_size = static_cast<uint32_t>(f.initrd_size >> 32);
+  bp.hdr.setup_data = 0;
+  bp.hdr.hardware_subarch = 0;  // X86_SUBARCH_PC
+  bp.acpi_rsdp_addr = f.acpi_rsdp;
+}
+
 }  // namespace charon::loader

@@ -1,4 +1,5 @@
 #include <charon/loader/setup_segment.h>
+#include <charon/loader/bzimage_core.h>
 
 #include <algorithm>
 #include <cstring>
@@ -36,26 +37,9 @@ Result<std::vector<uint8_t>> build_setup_segment(const BzImage& k,
   const size_t hdr_end = std::min<size_t>(0x202 + k.hdr_end_byte, 0x290);
   if (hdr_end > kernel_file.size())
     return fail("kernel: setup header end 0x%zx is past the end of the file", hdr_end);
-  std::memcpy(reinterpret_cast<uint8_t*>(&bp) + kSetupHeaderOffset,
-              kernel_file.data() + kSetupHeaderOffset, hdr_end - kSetupHeaderOffset);
-
+  fill_setup_header(bp, kernel_file.data(), hdr_end,
+                    SetupFields{cmdline_addr, in.initrd_addr, in.initrd_size, in.acpi_rsdp});
   if (in.screen_info) std::memcpy(bp.screen_info, in.screen_info->data(), sizeof(bp.screen_info));
-
-  // 0xff: "undefined" boot loader (boot.rst, type_of_loader). The kernel
-  // loads high; no heap (no real-mode code runs), no quiet, no segments.
-  bp.hdr.type_of_loader = 0xff;
-  bp.hdr.loadflags = LOADED_HIGH;
-  bp.hdr.heap_end_ptr = 0;
-  bp.hdr.cmd_line_ptr = static_cast<uint32_t>(cmdline_addr);
-  bp.ext_cmd_line_ptr = static_cast<uint32_t>(cmdline_addr >> 32);
-  // The initrd: ext_ramdisk_* carry the high halves (boot_params, 0x0c0).
-  bp.hdr.ramdisk_image = static_cast<uint32_t>(in.initrd_addr);
-  bp.hdr.ramdisk_size = static_cast<uint32_t>(in.initrd_size);
-  bp.ext_ramdisk_image = static_cast<uint32_t>(in.initrd_addr >> 32);
-  bp.ext_ramdisk_size = static_cast<uint32_t>(in.initrd_size >> 32);
-  bp.hdr.setup_data = 0;
-  bp.hdr.hardware_subarch = 0;  // X86_SUBARCH_PC
-  bp.acpi_rsdp_addr = in.acpi_rsdp;
   if (auto st = fill_e820(in.e820, bp); !st) return Error{st.error()};
 
   std::memcpy(seg.data(), &bp, sizeof(bp));

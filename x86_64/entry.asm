@@ -55,12 +55,7 @@ charon_entry64:
     push    rax
     retfq
 .cs64:
-    mov     eax, SEL_DATA
-    mov     ds, eax
-    mov     es, eax
-    mov     ss, eax
-    mov     fs, eax
-    mov     gs, eax
+    LOAD_DATA_SEGMENTS SEL_DATA
     ; Bootstrap tables for our image and the scratch area, built in C++
     ; inside .noinit: the image may lie anywhere, even above 4 GiB, and
     ; nothing outside it is known to be mapped yet.
@@ -96,12 +91,7 @@ charon_entry32:
 
 ; ---- the common path: 32-bit, paging off, ebx = &charon_entry32 ----------
 common32:
-    mov     eax, SEL_DATA
-    mov     ds, eax
-    mov     es, eax
-    mov     ss, eax
-    mov     fs, eax
-    mov     gs, eax
+    LOAD_DATA_SEGMENTS SEL_DATA
     ; CR4: PAE, plus LA57 if the caller used it; everything else off.
     mov     eax, CR4_PAE
     or      eax, [ebx + (charon_entered_la57 - charon_entry32)]
@@ -164,12 +154,7 @@ common32:
 
 bits 64
 long64:
-    mov     eax, SEL_DATA
-    mov     ds, eax
-    mov     es, eax
-    mov     ss, eax
-    mov     fs, eax
-    mov     gs, eax
+    LOAD_DATA_SEGMENTS SEL_DATA
     ; There is no .bss to clear: C++ state is built with
     ; -fno-zero-initialized-in-bss, so it lives in .data and the loader's
     ; copy of the file is its initial value, for .ro and .bin alike.

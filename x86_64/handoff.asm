@@ -29,12 +29,7 @@ charon_handoff64:
     mov     eax, EFER_LME
     wrmsr
     lidt    [rel null_idt]
-    mov     eax, SEL_DATA
-    mov     ds, eax
-    mov     es, eax
-    mov     ss, eax
-    mov     fs, eax
-    mov     gs, eax
+    LOAD_DATA_SEGMENTS SEL_DATA
     ; RFLAGS last: from here on only MOVs, which leave the flags alone.
     push    2                               ; IF=0, DF=0, AC=0, ...
     popfq
@@ -81,12 +76,7 @@ charon_handoff32:
     xor     edx, edx
     wrmsr
     lgdt    [ebx + (gdt32_ptr - charon_handoff32)]
-    mov     eax, SEL_DATA
-    mov     ds, eax
-    mov     es, eax
-    mov     ss, eax
-    mov     fs, eax
-    mov     gs, eax
+    LOAD_DATA_SEGMENTS SEL_DATA
     ; EFLAGS last, on our own stack (still below 4 GiB and identity-
     ; placed); only MOVs and the far jump follow.
     push    2

@@ -11,11 +11,6 @@
 %include "relocate.inc"
 %include "arch.inc"
 
-%define CR0_EM      (1 << 2)
-%define CR0_TS      (1 << 3)
-%define CR0_NW      (1 << 29)
-%define CR0_CD      (1 << 30)
-%define CR0_AM      (1 << 18)
 %define PAGE_MASK   -4096
 %define CODE_QWORDS ((charon_reloc_end - charon_reloc_start + 7) / 8)
 %define OFF(label)  ((label) - charon_reloc_start)
@@ -124,12 +119,7 @@ bits 64
 
 ; ---- both entries: 64-bit, in the control page, R8 head, R9 entry -----------
 common64:
-    mov     eax, SEL_DATA
-    mov     ds, eax
-    mov     es, eax
-    mov     ss, eax
-    mov     fs, eax
-    mov     gs, eax
+    LOAD_DATA_SEGMENTS SEL_DATA
     ; A fault from here on shuts the machine down instead of running the
     ; caller's handlers, which the copies may have overwritten.
     lidt    [rel null_idt]

@@ -35,26 +35,10 @@ ZeroPageStatus build_zero_page(const ZeroPageInput& in, uint8_t* setup) {
   if (in.cmdline_len > in.hdr->cmdline_max) return ZeroPageStatus::kCmdlineTooLong;
   zero(setup, sizeof(boot_params));
   auto& bp = *reinterpret_cast<boot_params*>(setup);
-  // boot.rst, "64-bit boot protocol": the setup header is loaded from the
-  // image, from 0x1f1 to its end (0x202 + the byte at 0x201); the rest of
-  // the zero page starts zeroed.
-  copy(setup + loader::kSetupHeaderOffset, in.kernel_file + loader::kSetupHeaderOffset,
-       in.hdr->header_end - loader::kSetupHeaderOffset);
-  // 0xff: an undefined loader (boot.rst, type_of_loader). No real-mode
-  // code runs, so no heap; the kernel is loaded high.
-  bp.hdr.type_of_loader = 0xff;
-  bp.hdr.loadflags = loader::LOADED_HIGH;
-  bp.hdr.heap_end_ptr = 0;
   const uint64_t cmdline_addr = in.setup_addr + sizeof(boot_params);
-  bp.hdr.cmd_line_ptr = static_cast<uint32_t>(cmdline_addr);
-  bp.ext_cmd_line_ptr = static_cast<uint32_t>(cmdline_addr >> 32);
-  bp.hdr.ramdisk_image = static_cast<uint32_t>(in.initrd_addr);
-  bp.hdr.ramdisk_size = static_cast<uint32_t>(in.initrd_size);
-  bp.ext_ramdisk_image = static_cast<uint32_t>(in.initrd_addr >> 32);
-  bp.ext_ramdisk_size = static_cast<uint32_t>(in.initrd_size >> 32);
-  bp.hdr.setup_data = 0;
-  bp.hdr.hardware_subarch = 0;  // X86_SUBARCH_PC
-  bp.acpi_rsdp_addr = in.acpi_rsdp;
+  loader::fill_setup_header(bp, in.kernel_file, in.hdr->header_end,
+                            loader::SetupFields{cmdline_addr, in.initrd_addr, in.initrd_size,
+                                                in.acpi_rsdp});
   if (in.fb) fill_screen_info(*in.fb, bp);
   copy(setup + sizeof(boot_params), in.cmdline, in.cmdline_len);
   setup[sizeof(boot_params) + in.cmdline_len] = 0;

@@ -50,4 +50,19 @@ BzStatus check_bzimage(const uint8_t* file, size_t size, BzEntry entry, BzHeader
 // One sentence, e.g. "not a bzImage: no \"HdrS\" magic at 0x202".
 const char* bz_status_message(BzStatus s);
 
+// What a loader tells the kernel in the setup header, beyond the image's own.
+struct SetupFields {
+  uint64_t cmdline_addr;
+  uint64_t initrd_addr;  // 0 with initrd_size 0: no initrd
+  uint64_t initrd_size;
+  uint64_t acpi_rsdp;  // 0: the kernel finds it itself
+};
+
+// boot.rst ("64-bit boot protocol", "32-bit boot protocol"): copies the
+// image's setup header, 0x1f1 up to `header_end` (BzHeaderInfo), into `bp`,
+// which the caller has zeroed, and sets the fields a loader owns. Shared
+// by charon-kexec and charon.efi.
+void fill_setup_header(boot_params& bp, const uint8_t* kernel_file, size_t header_end,
+                       const SetupFields& f);
+
 }  // namespace charon::loader
