@@ -85,9 +85,10 @@ gdt_ptr:
         dw      gdt_ptr - harness_gdt - 1
         dq      harness_gdt
 
-; [0, 4 GiB) 1:1 in 2 MiB pages, supervisor and writable (so SMEP and SMAP
-; may be on). Never 1 GiB pages: the no1g CPU lacks them. harness_pml5
-; puts the same PML4 under a fifth level for the LA57 entry.
+; [0, 8 GiB) 1:1 in 2 MiB pages, supervisor and writable (so SMEP and SMAP
+; may be on); 8 GiB so that a purgatory loaded above 4 GiB is reachable.
+; Never 1 GiB pages: the no1g CPU lacks them. harness_pml5 puts the same
+; PML4 under a fifth level for the LA57 entry.
 align 4096
 global harness_pml5, harness_pml4, harness_pdpt
 harness_pml5:
@@ -97,11 +98,15 @@ harness_pml4:
         dq      harness_pdpt + 3
         times 511 dq 0
 harness_pdpt:
-        dq      harness_pd + 0x0003, harness_pd + 0x1003, harness_pd + 0x2003, harness_pd + 0x3003
-        times 508 dq 0
+%assign i 0
+%rep 8
+        dq      harness_pd + i * 0x1000 + 3
+%assign i i + 1
+%endrep
+        times 504 dq 0
 harness_pd:
 %assign i 0
-%rep 2048
+%rep 4096
         dq      (i << 21) | 0x83
 %assign i i + 1
 %endrep

@@ -147,7 +147,7 @@ void plan_direct_entry(const Options& o, World& w) {
     case Break::Backup:
       return;  // no backup copy below
     case Break::Idmap:
-      add_range(d, 5ull << 30, 4096, "above-4g");  // the harness maps only [0, 4 GiB)
+      add_range(d, 9ull << 30, 4096, "above-8g");  // the harness maps only [0, 8 GiB)
       break;
     case Break::Cr4:
       p.extra_cr4 = kCr4Pge;  // boot.rst asks for nothing but PAE

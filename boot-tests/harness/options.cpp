@@ -109,8 +109,11 @@ Options parse_options(const char* p) {
       return o;
     }
   }
-  if (o.entry != Entry::Direct && (o.purg == 0 || (o.purg & 0xfff) || o.purg >= (1ull << 31)))
-    o.error = "purg= (a 4 KiB-aligned address below 2 GiB)";
+  // The harness maps [0, 8 GiB); a 32-bit caller can only reach below 4 GiB.
+  const bool caller32 = o.entry == Entry::Pm32 || o.entry == Entry::Reloc32;
+  const uint64_t purg_max = caller32 ? (1ull << 32) : (1ull << 33) - (1ull << 21);
+  if (o.entry != Entry::Direct && (o.purg == 0 || (o.purg & 0xfff) || o.purg >= purg_max))
+    o.error = "purg= (a 4 KiB-aligned address below 4 GiB, or below 8 GiB for a 64-bit caller)";
   return o;
 }
 

@@ -18,7 +18,7 @@ proto_boot() {
   log=$1 cpu=$2 purg=$3 append=$4
   : > "$log.raw"
   [ "$purg" != - ] && append="$append purg=$purg"
-  set -- -accel tcg -cpu "$cpu" -m 1G -no-reboot -display none -nodefaults \
+  set -- -accel tcg -cpu "$cpu" -m "${PROTO_MEM:-1G}" -no-reboot -display none -nodefaults \
     -debugcon "file:$log.raw" -serial "file:$log.serial" \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$PROTO_HARNESS" -append "$append" \

@@ -180,19 +180,25 @@ gdt:    dq      0
 gdtr:   dw      gdtr - gdt - 1
         dq      gdt
 
-; Identity map of [0, 4 GiB) in 2 MiB pages (no 1 GiB pages: the no1g CPU
-; lacks them), supervisor, writable. pml5 is used only when the handoff
+; Identity map of [0, 8 GiB) in 2 MiB pages (no 1 GiB pages: the no1g CPU
+; lacks them), supervisor, writable; 8 GiB so that the state of a purgatory
+; above 4 GiB (its GDT) can be read. pml5 is used only when the handoff
 ; left LA57 on.
 align 4096
 pml5:   dq      pml4 + 3
         times 511 dq 0
 pml4:   dq      pdpt + 3
         times 511 dq 0
-pdpt:   dq      pd + 0x0003, pd + 0x1003, pd + 0x2003, pd + 0x3003
-        times 508 dq 0
+pdpt:
+%assign i 0
+%rep 8
+        dq      pd + i * 0x1000 + 3
+%assign i i + 1
+%endrep
+        times 504 dq 0
 pd:
 %assign i 0
-%rep 2048
+%rep 4096
         dq      (i << 21) | 0x83
 %assign i i + 1
 %endrep
