@@ -47,6 +47,25 @@ $(CHARON_KEXEC): $(LOADER_STATIC_OBJS)
 	@echo "  LINK    $@ (static)"
 	$(Q)$(CXX_HOST) -static -O2 $^ -o $@
 
+# ---- libcharon-loader.a and the C API: what other loaders link.
+LOADER_LIB_A := $(B)/loader/libcharon-loader.a
+$(LOADER_LIB_A): $(patsubst %.cpp,$(B)/static/%.o,$(LOADER_LIB_SRCS) $(LOADER_DEP_SRCS) \
+    $(LOADER_DEP_SIMD_SRCS))
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+# A C program against the C header and the archive: the API must be C.
+LOADER_C_SMOKE := $(B)/loader/c_api_smoke
+$(LOADER_C_SMOKE): loader/testdata/c_api_smoke.c $(LOADER_LIB_A) loader/include/charon/loader.h
+	@echo "  CC      $<"
+	$(Q)clang -std=c99 $(WARN) -pedantic -Icommon/include -Iloader/include -c $< -o $@.o
+	$(Q)$(CXX_HOST) $@.o $(LOADER_LIB_A) -o $@
+ALL_TARGETS += $(LOADER_LIB_A) $(LOADER_C_SMOKE)
+CHECK_SUITES += script:loader/c_api_test.sh
+INSTALL_FILES += $(LOADER_LIB_A):lib/libcharon-loader.a:644 \
+  loader/include/charon/loader.h:include/charon/loader.h:644 \
+  common/include/charon/params.h:include/charon/params.h:644
+
 # ---- unit tests (sanitized)
 # The relocator's stand-in purgatory: ET_REL with every relocation type.
 LOADER_FAKE_PURG := $(B)/loader/testdata/fake_purgatory.o
