@@ -1,5 +1,5 @@
-#include <charon/loader/setup_segment.h>
 #include <charon/loader/bzimage_core.h>
+#include <charon/loader/setup_segment.h>
 
 #include <algorithm>
 #include <cstring>

@@ -27,7 +27,7 @@ struct [[gnu::packed]] DescriptorPointer {
 constexpr int kVectors = 32;
 constexpr uint16_t kCodeSelector = 0x10;  // gdt64 in entry.asm
 constexpr uint8_t kInterruptGate = 0x8e;
-constexpr int kStubSize = 16;             // isr_stubs.asm aligns each stub to 16
+constexpr int kStubSize = 16;  // isr_stubs.asm aligns each stub to 16
 
 // Built at run time, so it costs no file space.
 [[gnu::section(".noinit.idt")]] IdtGate g_idt[kVectors];
@@ -45,8 +45,13 @@ void idt_install() {
     // Addresses are computed at run time (RIP-relative), never stored at
     // link time, so the image stays position-independent.
     const uint64_t stub = reinterpret_cast<uint64_t>(charon_isr_stubs) + uint64_t(v) * kStubSize;
-    g_idt[v] = IdtGate{static_cast<uint16_t>(stub), kCodeSelector, 0, kInterruptGate,
-                       static_cast<uint16_t>(stub >> 16), static_cast<uint32_t>(stub >> 32), 0};
+    g_idt[v] = IdtGate{static_cast<uint16_t>(stub),
+                       kCodeSelector,
+                       0,
+                       kInterruptGate,
+                       static_cast<uint16_t>(stub >> 16),
+                       static_cast<uint32_t>(stub >> 32),
+                       0};
   }
   // Laundered through a register: a compile-time constant here would
   // become an absolute (R_X86_64_64) address in .data.

@@ -21,7 +21,8 @@ constexpr uint64_t kPage = 4096;
 // patches only its own names). 12 pages map [0, 4 GiB) with 2 MiB pages
 // plus a few ranges elsewhere, or up to 512 GiB with 1 GiB pages.
 constexpr size_t kBuiltinScratchPages = 12;
-[[gnu::section(".noinit.scratch")]] alignas(4096) uint8_t g_builtin_scratch[kBuiltinScratchPages * kPage];
+[[gnu::section(".noinit.scratch")]] alignas(4096) uint8_t
+    g_builtin_scratch[kBuiltinScratchPages * kPage];
 
 }  // namespace
 
@@ -33,17 +34,22 @@ void setup_console(const charon_params& p) {
     Uart8250 uart = p.serial_baud ? Uart8250::init(base, p.serial_baud) : Uart8250{base};
     g_console.add(uart.sink());
   }
-  if (p.console_debugcon) g_console.add(DebugCon{p.debugcon_port ? p.debugcon_port : uint16_t{0xe9}}.sink());
+  if (p.console_debugcon)
+    g_console.add(DebugCon{p.debugcon_port ? p.debugcon_port : uint16_t{0xe9}}.sink());
 }
 
 namespace {
 
 const char* handoff_name(uint32_t kind) {
   switch (kind) {
-    case CHARON_HANDOFF_GENERIC64: return "generic64";
-    case CHARON_HANDOFF_LINUX64: return "linux64";
-    case CHARON_HANDOFF_LINUX32: return "linux32";
-    case CHARON_HANDOFF_GENERIC32: return "generic32";
+    case CHARON_HANDOFF_GENERIC64:
+      return "generic64";
+    case CHARON_HANDOFF_LINUX64:
+      return "linux64";
+    case CHARON_HANDOFF_LINUX32:
+      return "linux32";
+    case CHARON_HANDOFF_GENERIC32:
+      return "generic32";
   }
   return "?";
 }
@@ -76,17 +82,15 @@ uint64_t cmdline_of(uint64_t boot_params) {
             start, len, map_status_name(st), arena.phys_base, arena.pages);
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 TableArena scratch_arena(const charon_params& p) {
   if (!p.scratch_base)
     return TableArena{reinterpret_cast<uint64_t>(g_builtin_scratch), g_builtin_scratch,
                       kBuiltinScratchPages, 0};
   if (p.scratch_base % kPage || p.scratch_size < kPage)
-    halt_with("charon: scratch area 0x%lx+0x%lx is not page-aligned or too small\n",
-              p.scratch_base, p.scratch_size);
+    halt_with("charon: scratch area 0x%lx+0x%lx is not page-aligned or too small\n", p.scratch_base,
+              p.scratch_size);
   return TableArena{p.scratch_base, reinterpret_cast<uint8_t*>(p.scratch_base),
                     p.scratch_size / kPage, 0};
 }
@@ -157,7 +161,8 @@ void disable_sse() {
 
 // ---------------------------------------------------------------------------
 void verify(const charon_params& p, const CpuFeatures& cpu) {
-  const bool shani = !(p.flags & CHARON_F_SCALAR_ONLY) && sha256_choose(cpu, true) == Sha256Impl::ShaNi;
+  const bool shani =
+      !(p.flags & CHARON_F_SCALAR_ONLY) && sha256_choose(cpu, true) == Sha256Impl::ShaNi;
   if (shani) enable_sse();
   const Sha256Impl impl = shani ? Sha256Impl::ShaNi : Sha256Impl::Scalar;
   uint8_t got[32];
@@ -198,7 +203,8 @@ void verify(const charon_params& p, const CpuFeatures& cpu) {
 void copy_backup(const charon_params& p) {
   if (!p.backup_dst) return;
   const uint64_t size = p.backup_size ? p.backup_size : CHARON_BACKUP_DEFAULT_SIZE;
-  mem_move(reinterpret_cast<void*>(p.backup_dst), reinterpret_cast<const void*>(p.backup_src), size);
+  mem_move(reinterpret_cast<void*>(p.backup_dst), reinterpret_cast<const void*>(p.backup_src),
+           size);
   g_console.printf("charon: backup 0x%lx+0x%lx -> 0x%lx\n", p.backup_src, size, p.backup_dst);
 }
 
@@ -240,6 +246,10 @@ extern "C" void purgatory_main(charon_params* params) {
   if (handoff == CHARON_HANDOFF_GENERIC64 && p.regs64.rip == 0) handoff = CHARON_HANDOFF_GENERIC32;
   if (handoff == CHARON_HANDOFF_GENERIC32 && p.regs32.eip == 0)
     halt_with("charon: no entry point: entry64_regs.rip and entry32_regs.eip are both 0\n");
+  const bool linux = handoff == CHARON_HANDOFF_LINUX64 || handoff == CHARON_HANDOFF_LINUX32;
+  if (linux && (!p.boot_params || !p.kernel_entry))
+    halt_with("charon: %s needs boot_params and kernel_entry (got 0x%lx, 0x%lx)\n",
+              handoff_name(handoff), p.boot_params, p.kernel_entry);
   const bool to32 = handoff == CHARON_HANDOFF_LINUX32 || handoff == CHARON_HANDOFF_GENERIC32;
   if (to32 && reinterpret_cast<uint64_t>(charon_stack_top) >= (uint64_t{1} << 32))
     halt_with("charon: a 32-bit handoff needs the purgatory below 4 GiB; it is at 0x%lx\n",

@@ -133,7 +133,8 @@ void plan_direct_entry(const Options& o, World& w) {
   d.cr3_hi = p.transit_cr3 + 4096;
   switch (o.brk) {
     case Break::None:
-    case Break::NoZero:  // reloc entries only
+    case Break::NoZero:        // reloc entries only
+    case Break::NoBootParams:  // purgatory entries only
       break;
     case Break::Df:
       p.flags |= kSetDf;

@@ -62,9 +62,15 @@ constexpr Name kKinds[] = {
     {"generic32", CHARON_HANDOFF_GENERIC32},
 };
 constexpr Name kBreaks[] = {
-    {"df", int(Break::Df)},         {"rsi", int(Break::Rsi)},       {"reg", int(Break::Reg)},
-    {"backup", int(Break::Backup)}, {"idmap", int(Break::Idmap)},   {"cr4", int(Break::Cr4)},
-    {"gb1", int(Break::Gb1)},       {"nozero", int(Break::NoZero)},
+    {"df", int(Break::Df)},
+    {"rsi", int(Break::Rsi)},
+    {"reg", int(Break::Reg)},
+    {"backup", int(Break::Backup)},
+    {"idmap", int(Break::Idmap)},
+    {"cr4", int(Break::Cr4)},
+    {"gb1", int(Break::Gb1)},
+    {"nozero", int(Break::NoZero)},
+    {"nobootparams", int(Break::NoBootParams)},
 };
 
 }  // namespace

@@ -20,8 +20,10 @@ enum class Entry {
 
 // A deliberately wrong reference handoff (Direct only): proves the probe
 // fails. NoZero (Reloc only): the list copies a poisoned page where it
-// should zero one, which the purgatory's digest must catch.
-enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero };
+// should zero one, which the purgatory's digest must catch. NoBootParams:
+// the parameter block names no boot_params for a Linux kind, which the
+// purgatory must refuse.
+enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero, NoBootParams };
 
 struct Options {
   char case_name[48] = "unnamed";

@@ -149,6 +149,13 @@ if expect_halt "$name" "max,+la57" 0x140003000 '^charon: a 32-bit handoff needs 
 fi
 PROTO_MEM=1G
 
+# ---- a Linux handoff without boot_params is refused before anything runs
+name=linux64-without-boot-params-is-refused
+if expect_halt "$name" max 0x800000 '^charon: linux64 needs boot_params and kernel_entry' \
+  "entry=lm64-ident kind=linux64 break=nobootparams"; then
+  pass "$name"
+fi
+
 # ---- CHARON_F_FAULT_TEST: ud2 once the IDT is in, reported as #UD
 for entry in lm64-ident pm32 lm64-purgonly; do
   name=fault-test-from-$entry-reports-vector-6-and-halts

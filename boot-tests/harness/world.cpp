@@ -128,7 +128,7 @@ charon_params* write_params(const World& w) {
   p->console_serial = 1;
   p->serial_base = 0x3f8;
   p->serial_baud = 115200;
-  p->boot_params = kBootParamsAddr;
+  p->boot_params = w.opt->brk == Break::NoBootParams ? 0 : kBootParamsAddr;
   p->kernel_entry =
       kProbeAddr + (d.handoff == CHARON_HANDOFF_LINUX32 ? w.probe->entry32 : w.probe->entry64);
   p->idmap_limit = 0;

@@ -36,9 +36,9 @@ ZeroPageStatus build_zero_page(const ZeroPageInput& in, uint8_t* setup) {
   zero(setup, sizeof(boot_params));
   auto& bp = *reinterpret_cast<boot_params*>(setup);
   const uint64_t cmdline_addr = in.setup_addr + sizeof(boot_params);
-  loader::fill_setup_header(bp, in.kernel_file, in.hdr->header_end,
-                            loader::SetupFields{cmdline_addr, in.initrd_addr, in.initrd_size,
-                                                in.acpi_rsdp});
+  loader::fill_setup_header(
+      bp, in.kernel_file, in.hdr->header_end,
+      loader::SetupFields{cmdline_addr, in.initrd_addr, in.initrd_size, in.acpi_rsdp});
   if (in.fb) fill_screen_info(*in.fb, bp);
   copy(setup + sizeof(boot_params), in.cmdline, in.cmdline_len);
   setup[sizeof(boot_params) + in.cmdline_len] = 0;
