@@ -146,7 +146,7 @@ install: all
 	$(Q)set -e; $(foreach f,$(INSTALL_FILES),install -D -m $(word 3,$(subst :, ,$(f))) $(word 1,$(subst :, ,$(f))) $(DESTDIR)$(PREFIX)/$(word 2,$(subst :, ,$(f)));)
 
 format:
-	$(Q)find common x86_64 ia64 loader boot-tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	$(Q)git ls-files '*.cpp' '*.h' '*.c' | xargs clang-format -i
 
 clean:
 	rm -rf $(B)

@@ -51,3 +51,4 @@ $(HARNESS_ELF) $(HARNESS_BIN): $(HARNESS_OBJS) $(HARNESS_RELOC_OBJS) $(COMMON_FS
 
 ALL_TARGETS += $(PROBE_BIN) $(HARNESS_BIN) $(PROBE_ELF) $(HARNESS_ELF)
 CHECK_SUITES += script:boot-tests/harness/run-protocol.sh
+CHECK_SUITES += script:boot-tests/format-check.sh

@@ -1,6 +1,7 @@
 // Prints build/gen/params.inc for nasm: every offset and size of the
 // parameter block and the bin header, taken from the C++ definitions.
 #include <charon/params.h>
+
 #include <cstddef>
 #include <cstdio>
 
@@ -48,10 +49,33 @@ int main() {
   std::printf("%%define charon_regs64_size %zu\n", sizeof(charon_regs64));
   std::printf("%%define charon_regs32_size %zu\n", sizeof(charon_regs32));
 #define R64(r) OFF(charon_regs64, r)
-  R64(rax); R64(rbx); R64(rcx); R64(rdx); R64(rsi); R64(rdi); R64(rsp); R64(rbp);
-  R64(r8); R64(r9); R64(r10); R64(r11); R64(r12); R64(r13); R64(r14); R64(r15); R64(rip);
+  R64(rax);
+  R64(rbx);
+  R64(rcx);
+  R64(rdx);
+  R64(rsi);
+  R64(rdi);
+  R64(rsp);
+  R64(rbp);
+  R64(r8);
+  R64(r9);
+  R64(r10);
+  R64(r11);
+  R64(r12);
+  R64(r13);
+  R64(r14);
+  R64(r15);
+  R64(rip);
 #define R32(r) OFF(charon_regs32, r)
-  R32(eax); R32(ebx); R32(ecx); R32(edx); R32(esi); R32(edi); R32(esp); R32(ebp); R32(eip);
+  R32(eax);
+  R32(ebx);
+  R32(ecx);
+  R32(edx);
+  R32(esi);
+  R32(edi);
+  R32(esp);
+  R32(ebp);
+  R32(eip);
   FIELD(charon_bin_header, magic);
   FIELD(charon_bin_header, version);
   FIELD(charon_bin_header, entry64);

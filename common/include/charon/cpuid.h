@@ -11,17 +11,19 @@ struct CpuidResult {
 
 inline CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) {
   CpuidResult r;
-  asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+  asm volatile("cpuid"
+               : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+               : "a"(leaf), "c"(subleaf));
   return r;
 }
 
 struct CpuFeatures {
-  bool sse41 = false;     // CPUID.1:ECX[19]
-  bool ssse3 = false;     // CPUID.1:ECX[9]
-  bool sha = false;       // CPUID.(7,0):EBX[29], the SHA extensions
-  bool la57 = false;      // CPUID.(7,0):ECX[16], 5-level paging
-  bool pdpe1gb = false;   // CPUID.80000001h:EDX[26], 1 GiB pages
-  uint8_t phys_bits = 36; // CPUID.80000008h:EAX[7:0]
+  bool sse41 = false;      // CPUID.1:ECX[19]
+  bool ssse3 = false;      // CPUID.1:ECX[9]
+  bool sha = false;        // CPUID.(7,0):EBX[29], the SHA extensions
+  bool la57 = false;       // CPUID.(7,0):ECX[16], 5-level paging
+  bool pdpe1gb = false;    // CPUID.80000001h:EDX[26], 1 GiB pages
+  uint8_t phys_bits = 36;  // CPUID.80000008h:EAX[7:0]
 
   // [intel/vol2a]: CPUID, tables 3-8 and 3-17.
   static CpuFeatures detect() {

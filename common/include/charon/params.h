@@ -19,7 +19,7 @@
 
 #define CHARON_PARAMS_MAGIC 0x4e524843u /* "CHRN" little-endian */
 #define CHARON_PARAMS_VERSION 1u
-#define CHARON_MAX_REGIONS 16   /* kexec-tools' SHA256_REGIONS */
+#define CHARON_MAX_REGIONS 16 /* kexec-tools' SHA256_REGIONS */
 #define CHARON_MAX_MAP_RANGES 8
 #define CHARON_BACKUP_DEFAULT_SIZE (640u * 1024u) /* [0, 640 KiB) */
 
@@ -33,7 +33,7 @@
 #define CHARON_HANDOFF_COUNT 4u
 
 /* flags */
-#define CHARON_F_SCALAR_ONLY 0x1u /* never use SHA-NI (and never enable SSE) */
+#define CHARON_F_SCALAR_ONLY 0x1u      /* never use SHA-NI (and never enable SSE) */
 #define CHARON_F_HALT_BEFORE_JUMP 0x2u /* verify and prepare, then halt: a loader self-test */
 #define CHARON_F_FAULT_TEST 0x4u /* execute ud2 once the IDT is in: proves the exception report */
 
@@ -77,7 +77,7 @@ struct charon_params {
   struct charon_regs64 regs64; /* entry64_regs */
   struct charon_regs32 regs32; /* entry32_regs */
 
-  int32_t skip_checks; /* skip_checks: nonzero skips verification (kexec-tools' meaning) */
+  int32_t skip_checks;      /* skip_checks: nonzero skips verification (kexec-tools' meaning) */
   uint64_t jump_back_entry; /* jump_back_entry: kept for ABI compatibility, unused */
   uint64_t cmdline_end;     /* cmdline_end: kept for ABI compatibility, unused */
 
@@ -113,13 +113,13 @@ struct charon_params {
  * of the file, which is loaded at any 4 KiB-aligned address below 4 GiB. */
 #define CHARON_BIN_MAGIC 0x4e494243u /* "CBIN" */
 struct charon_bin_header {
-  uint32_t magic;          /* CHARON_BIN_MAGIC */
-  uint32_t version;        /* CHARON_PARAMS_VERSION */
-  uint32_t entry64;        /* 64-bit entry (long mode, image mapped 1:1) */
-  uint32_t entry32;        /* 32-bit entry (protected mode, paging off) */
-  uint32_t params;         /* offset of struct charon_params */
-  uint32_t file_size;      /* bytes of the file */
-  uint32_t mem_size;       /* bytes to reserve from the load address (file + bss) */
+  uint32_t magic;     /* CHARON_BIN_MAGIC */
+  uint32_t version;   /* CHARON_PARAMS_VERSION */
+  uint32_t entry64;   /* 64-bit entry (long mode, image mapped 1:1) */
+  uint32_t entry32;   /* 32-bit entry (protected mode, paging off) */
+  uint32_t params;    /* offset of struct charon_params */
+  uint32_t file_size; /* bytes of the file */
+  uint32_t mem_size;  /* bytes to reserve from the load address (file + bss) */
   uint32_t reserved;
 };
 
