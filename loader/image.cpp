@@ -18,20 +18,13 @@ unsigned long long ull(uint64_t v) {
   return v;
 }
 
-// Pages the purgatory uses beyond those idmap_pages_needed() counts
-// (x86_64/purgatory.cpp: alignment and its own bookkeeping).
-constexpr uint64_t kScratchSlackPages = 7;
-
 }  // namespace
 
 uint64_t scratch_bytes_for(const std::vector<Range>& ranges) {
   std::vector<charon_region> regions;
   for (const Range& r : ranges)
     if (r.end > r.start) regions.push_back({r.start, r.end - r.start});
-  // Worst case: no 1 GiB pages and a fifth paging level.
-  const size_t pages = charon::x86::idmap_pages_needed(regions.data(), regions.size(),
-                                                       charon::x86::MapPolicy{false, true});
-  return (pages + kScratchSlackPages) * kPage;
+  return charon::x86::scratch_bytes_needed(regions.data(), regions.size());
 }
 
 std::vector<MemRange> crash_e820(const MemoryMap& map, const std::vector<Range>& held) {

@@ -195,6 +195,10 @@ size_t idmap_pages_needed(const charon_region* ranges, size_t count, MapPolicy p
   return pages;
 }
 
+size_t scratch_bytes_needed(const charon_region* ranges, size_t count) {
+  return (idmap_pages_needed(ranges, count, MapPolicy{false, true}) + kScratchSlackPages) * 4096;
+}
+
 const char* map_status_name(MapStatus status) {
   switch (status) {
     case MapStatus::Ok:

@@ -420,5 +420,18 @@ TEST(IdentityMapTest, PagesNeededWithTwoMiBFiveLevelBoundsEveryPolicyAndOrder) {
   }
 }
 
+TEST(IdentityMapTest, ScratchBytesNeededIsTheFiveLevelTwoMiBBoundPlusTheSlack) {
+  std::mt19937_64 rng(0x73637261);
+  for (int iter = 0; iter < 200; ++iter) {
+    std::vector<charon_region> ranges(rng() % 9);
+    for (charon_region& r : ranges) r = random_range(rng, k4Level2M);
+    const size_t bytes = scratch_bytes_needed(ranges.data(), ranges.size());
+    const size_t bound = idmap_pages_needed(ranges.data(), ranges.size(), k5Level2M);
+    ASSERT_EQ(bytes, (bound + kScratchSlackPages) * 4096) << iter;
+    for (MapPolicy p : {k4Level1G, k4Level2M, k5Level1G, k5Level2M})
+      ASSERT_GE(bytes / 4096, idmap_pages_needed(ranges.data(), ranges.size(), p) + 7) << iter;
+  }
+}
+
 }  // namespace
 }  // namespace charon::x86

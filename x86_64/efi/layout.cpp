@@ -7,10 +7,6 @@ namespace charon::efi {
 namespace {
 
 constexpr uint64_t kPage = 4096;
-// Pages the purgatory uses beyond idmap_pages_needed(): alignment of its
-// arena and the bookkeeping in x86_64/purgatory.cpp. charon-kexec adds
-// the same margin (loader/image.cpp, kScratchSlackPages).
-constexpr uint64_t kScratchSlackPages = 7;
 
 uint64_t up(uint64_t v, uint64_t a) {
   return (v + a - 1) & ~(a - 1);
@@ -101,9 +97,7 @@ uint64_t scratch_bytes(const LayoutInput& in, const Layout& l) {
       {cmdline, in.cmdline_map},
       {in.extra_map_start, in.extra_map_len},
   };
-  const size_t pages = x86::idmap_pages_needed(ranges, sizeof ranges / sizeof ranges[0],
-                                               x86::MapPolicy{false, true});
-  return (pages + kScratchSlackPages) * kPage;
+  return x86::scratch_bytes_needed(ranges, sizeof ranges / sizeof ranges[0]);
 }
 
 LayoutStatus plan_layout(const LayoutInput& in, FreeRange* free, size_t& n, Layout& out) {

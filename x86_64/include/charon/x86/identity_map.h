@@ -90,6 +90,15 @@ class IdentityMap {
 // scratch area with that policy.
 size_t idmap_pages_needed(const charon_region* ranges, size_t count, MapPolicy policy);
 
+// What a loader reserves as the purgatory's scratch area for `ranges`
+// (params.scratch_size): idmap_pages_needed() in the policy that bounds
+// every CPU and call order (2 MiB leaves, five levels), plus a margin for
+// the ranges the purgatory derives itself (its own image bounds, the
+// command line it finds through boot_params), which a loader can only
+// approximate. charon-kexec and charon.efi both size the area with it.
+inline constexpr size_t kScratchSlackPages = 7;
+size_t scratch_bytes_needed(const charon_region* ranges, size_t count);
+
 const char* map_status_name(MapStatus status);
 
 }  // namespace charon::x86
