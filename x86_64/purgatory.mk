@@ -9,7 +9,7 @@ PURG_CXXFLAGS := $(filter-out -fno-pic -fno-pie -mcmodel=kernel,$(FS_CXXFLAGS)) 
   -fno-zero-initialized-in-bss
 PURG_CXX_SRCS := common/mem.cpp common/console.cpp common/uart8250.cpp common/sha256.cpp \
   common/libc_shim.cpp x86_64/identity_map.cpp x86_64/idt.cpp x86_64/bootstrap.cpp \
-  x86_64/purgatory.cpp
+  x86_64/purgatory_map.cpp x86_64/purgatory.cpp
 PURG_SIMD_SRCS := common/sha256_shani.cpp
 PURG_ASM_SRCS := x86_64/entry.asm x86_64/handoff.asm x86_64/isr_stubs.asm x86_64/params.asm
 

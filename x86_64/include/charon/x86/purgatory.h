@@ -30,6 +30,12 @@ TableArena scratch_arena(const charon_params& p);
 void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const charon_params& p);
 void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what, uint64_t start,
                  uint64_t len);
+// Everything the parameter block names directly, for this handoff kind.
+void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
+                      uint32_t handoff);
+// The command line, found through boot_params, which must already be
+// mapped by the live tables. True if it added to them (reload CR3).
+bool map_cmdline(IdentityMap& map, const TableArena& arena, const charon_params& p);
 
 constexpr uint64_t kBootTableBytes = 8 * 4096;  // charon_boot_tables in entry.asm
 
