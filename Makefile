@@ -100,7 +100,7 @@ $(B)/bench/%.o: %.cpp
 # ------------------------------------------------------------------ targets
 DEB_PACKAGES := clang lld nasm gnu-efi binutils qemu-system-x86 ovmf \
   binutils-ia64-linux-gnu busybox-static cpio mtools libgtest-dev libssl-dev \
-  libclang-rt-14-dev kexec-tools xz-utils
+  libclang-rt-14-dev kexec-tools xz-utils llvm clang-format git
 
 deps:
 	$(Q)sh boot-tests/deps.sh $(DEB_PACKAGES)

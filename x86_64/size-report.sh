@@ -11,7 +11,7 @@ printf '\nPurgatory size (%s)\n' "$elf"
 printf '  %-34s %7d bytes\n' "text (with the 32-byte bin header)" $((hdr + text)) \
   "rodata" "$ro" "data (parameter block 0x4e8 incl.)" "$data"
 printf '  %-34s %7d bytes = %.1f KiB   target <= 12 KiB: %s\n' "text+rodata+data" "$total" \
-  "$(echo "$total / 1024" | bc -l)" "$([ "$total" -le 12288 ] && echo met || echo MISSED)"
+  "$(awk -v t="$total" 'BEGIN { print t / 1024 }')" "$([ "$total" -le 12288 ] && echo met || echo MISSED)"
 printf '  %-34s %7d bytes\n' "kexec-tools purgatory.ro, for scale" $((15800 + 8400))
 printf '  %-34s %7d bytes (never in the file):\n' ".noinit" "$noinit"
 printf '    %-32s %7d\n' "stack" 16384 "bootstrap page tables" $((8 * 4096)) \
