@@ -31,19 +31,23 @@ purgatory_start:
 charon_entry64:
     cli
     cld
+    ; CR4 down to PAE plus the caller's LA57 (which cannot change in long
+    ; mode). Clearing PGE flushes global translations; PCIDE, CET, SMEP,
+    ; SMAP, PKS, OSFXSR and the rest go too. [intel/vol3]: 2.5, 4.10.4.1.
+    ; First of all: CR0.WP cannot be cleared while CR4.CET is set, and no
+    ; memory access may come before it (SMAP or PKS could fault it if the
+    ; caller maps our pages as user pages or under a protection key).
+    mov     rax, cr4
+    and     eax, CR4_LA57
+    mov     edx, eax
+    or      eax, CR4_PAE
+    mov     cr4, rax
     ; Our own pages may be mapped read-only; clear CR0.WP so our writes
     ; below land. [intel/vol3]: 4.6.1.
     mov     rax, cr0
     and     rax, ~CR0_WP
     mov     cr0, rax
-    ; CR4 down to PAE plus the caller's LA57 (which cannot change in long
-    ; mode). Clearing PGE flushes global translations; PCIDE, CET, SMEP,
-    ; SMAP, OSFXSR and the rest go too. [intel/vol3]: 2.5, 4.10.4.1.
-    mov     rax, cr4
-    and     eax, CR4_LA57
-    mov     [rel charon_entered_la57], eax
-    or      eax, CR4_PAE
-    mov     cr4, rax
+    mov     [rel charon_entered_la57], edx
     ; Our GDT, CS = 0x10 through a far return on our own stack (the whole
     ; image, .noinit included, is mapped), then flat data selectors.
     lea     rsp, [rel charon_stack_top]

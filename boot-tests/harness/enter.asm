@@ -50,6 +50,12 @@ bits 64
         mov     rcx, cr4
         or      rcx, [entry_plan + P_EXTRA_CR4]
         mov     cr4, rcx
+        test    dword [entry_plan + P_FLAGS], F_SET_WP
+        jz      .wp_ok
+        mov     rcx, cr0
+        bts     rcx, 16                 ; CR0.WP ([intel/vol3] 2.5)
+        mov     cr0, rcx
+.wp_ok:
         cmp     dword [entry_plan + P_MODE], MODE_DIRECT64
         je      enter_direct64
 

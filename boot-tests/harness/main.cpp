@@ -76,6 +76,7 @@ void plan_purgatory_entry(const Options& o, const World& w, const charon::CpuFea
       p.target_cr3 =
           build_purgonly_tables(o.purg, w.purg->mem_size, reinterpret_cast<uint64_t>(switch_stub));
       if (!p.target_cr3) die("purgonly table pool exhausted", w.purg->mem_size);
+      p.flags = kSetWp;  // the purgatory's pages are read-only there
       break;
     case Entry::Lm64La57:
       if (!cpu.la57) die("lm64-la57 needs CPUID.(7,0):ECX[16] (QEMU -cpu max,+la57)", 0);

@@ -21,6 +21,7 @@ inline constexpr uint32_t kSetDf = 1u << 0;
 inline constexpr uint32_t kSetIf = 1u << 1;
 inline constexpr uint32_t kGarbageIdtr = 1u << 2;
 inline constexpr uint32_t kGarbageGdtr = 1u << 3;
+inline constexpr uint32_t kSetWp = 1u << 4;  // CR0.WP: read-only pages bind CPL 0 too
 
 struct EntryPlan {
   uint64_t target;       // entry address

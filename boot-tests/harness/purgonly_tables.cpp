@@ -6,6 +6,7 @@ namespace harness {
 namespace {
 
 constexpr uint64_t kPresentWritable = 0x3;  // supervisor: SMEP/SMAP-safe
+constexpr uint64_t kPresentReadOnly = 0x1;  // with CR0.WP, even CPL 0 cannot write
 constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 constexpr int kPoolPages = 16;
 
@@ -19,7 +20,7 @@ uint64_t* alloc_table() {
   return t;
 }
 
-bool map_4k(uint64_t* pml4, uint64_t va) {
+bool map_4k(uint64_t* pml4, uint64_t va, uint64_t leaf_flags) {
   uint64_t* table = pml4;
   for (int level = 4; level > 1; --level) {
     uint64_t& e = table[(va >> (12 + 9 * (level - 1))) & 511];
@@ -30,7 +31,7 @@ bool map_4k(uint64_t* pml4, uint64_t va) {
     }
     table = reinterpret_cast<uint64_t*>(e & kAddrMask);
   }
-  table[(va >> 12) & 511] = va | kPresentWritable;
+  table[(va >> 12) & 511] = va | leaf_flags;
   return true;
 }
 
@@ -40,9 +41,11 @@ uint64_t build_purgonly_tables(uint64_t base, uint64_t size, uint64_t stub_page)
   g_used = 0;
   uint64_t* pml4 = alloc_table();
   if (!pml4) return 0;
+  // The purgatory's pages read-only: it must clear CR0.WP before its
+  // first store, and store nothing before (README, "Entry contract").
   for (uint64_t va = base & ~0xfffull; va < base + size; va += 4096)
-    if (!map_4k(pml4, va)) return 0;
-  if (!map_4k(pml4, stub_page)) return 0;
+    if (!map_4k(pml4, va, kPresentReadOnly)) return 0;
+  if (!map_4k(pml4, stub_page, kPresentWritable)) return 0;
   return reinterpret_cast<uint64_t>(pml4);
 }
 
