@@ -14,8 +14,8 @@ using namespace charon::x86;
 
 extern "C" uint64_t charon_bootstrap64(const charon_params* params) {
   const charon_params& p = *params;
-  setup_console(p);
   idt_install();  // from here on a fault is reported, not a triple fault
+  setup_console(p);
   const CpuFeatures cpu = CpuFeatures::detect();
   // The address goes through a register: as a constant, clang would
   // store it in .rodata with an absolute relocation.

@@ -29,6 +29,9 @@ bits 64
 ; ---- 64-bit entry: long mode, any CR3 that maps us 1:1 --------------------
 purgatory_start:
 charon_entry64:
+    ; A caller with supervisor IBT on (CR4.CET, IA32_S_CET.ENDBR_EN) can
+    ; only reach us indirectly on an ENDBR; it is a NOP everywhere else.
+    endbr64
     cli
     cld
     ; CR4 down to PAE plus the caller's LA57 (which cannot change in long
@@ -80,6 +83,7 @@ charon_entry64:
 ; ---- 32-bit entry: protected mode, paging off, EAX = &charon_entry32 ------
 bits 32
 charon_entry32:
+    endbr32
     cli
     cld
     mov     ebx, eax
@@ -96,6 +100,9 @@ charon_entry32:
 ; ---- the common path: 32-bit, paging off, ebx = &charon_entry32 ----------
 common32:
     LOAD_DATA_SEGMENTS SEL_DATA
+    ; The caller's 32-bit IDT means nothing in long mode: until
+    ; purgatory_main installs ours, a fault stops the machine at once.
+    lidt    [ebx + (null_idtr - charon_entry32)]
     ; CR4: PAE, plus LA57 if the caller used it; everything else off.
     mov     eax, CR4_PAE
     or      eax, [ebx + (charon_entered_la57 - charon_entry32)]
@@ -177,6 +184,9 @@ extern charon_params
 align 8
 farptr:             dd 0
                     dw 0
+align 8
+null_idtr:          dw 0
+                    dd 0
 align 8
 charon_entered_la57: dd 0
 boot_tables_slot:   dd charon_boot_tables - $

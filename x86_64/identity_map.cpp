@@ -69,6 +69,30 @@ MapStatus IdentityMap::map(uint64_t start, uint64_t end) {
   return policy_.la57 ? map_pml5(root, start, end) : map_pml4(root, start, end);
 }
 
+bool IdentityMap::maps(uint64_t addr) const {
+  if (root_ == 0 || addr >= idmap_limit(policy_)) return false;
+  const auto* table = static_cast<const Pte*>(arena_.to_virt(root_));
+  for (unsigned shift = policy_.la57 ? kPml5Shift : kPml4Shift;; shift -= 9) {
+    if (table == nullptr) return false;
+    const Pte e = table[table_index(addr, shift)];
+    if (!e.present()) return false;
+    // Leaves are 1 GiB or 2 MiB and map their aligned block onto itself.
+    if (shift == kPdShift || (shift == kPdptShift && e.ps()))
+      return e.leaf_address(shift == kPdShift ? PageSize::k2M : PageSize::k1G) ==
+             align_down(addr, uint64_t{1} << shift);
+    table = static_cast<const Pte*>(arena_.to_virt(e.table_address()));
+  }
+}
+
+bool IdentityMap::covers(uint64_t start, uint64_t len) const {
+  if (len == 0 || start + len < start) return false;
+  const uint64_t last = start + len - 1;
+  for (uint64_t a = align_down(start, kSize2M);; a += kSize2M) {
+    if (!maps(a)) return false;
+    if (a >= align_down(last, kSize2M)) return true;
+  }
+}
+
 Pte* IdentityMap::next_table(Pte& entry) {
   // Every present entry above the leaves points into the arena, because
   // only this class writes these tables; to_virt() still checks.

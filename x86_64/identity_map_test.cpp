@@ -420,6 +420,25 @@ TEST(IdentityMapTest, PagesNeededWithTwoMiBFiveLevelBoundsEveryPolicyAndOrder) {
   }
 }
 
+TEST(IdentityMapTest, CoversAnswersForMappedUnmappedAndStraddlingRanges) {
+  for (MapPolicy p : {k4Level1G, k4Level2M, k5Level1G, k5Level2M}) {
+    HostArena h(64);
+    IdentityMap m(h.arena, p);
+    EXPECT_FALSE(m.covers(0, 4096)) << "nothing is mapped before init";
+    ASSERT_EQ(m.map(3 * GiB, 5 * GiB), MapStatus::Ok);
+    ASSERT_EQ(m.map(600 * GiB + 5 * MiB, 600 * GiB + 6 * MiB), MapStatus::Ok);
+    EXPECT_TRUE(m.covers(3 * GiB, 2 * GiB));
+    EXPECT_TRUE(m.covers(4 * GiB - 8, 16)) << "across a 1 GiB boundary";
+    EXPECT_TRUE(m.covers(600 * GiB + 4 * MiB, 4096)) << "2 MiB rounding";
+    EXPECT_FALSE(m.covers(3 * GiB - 1, 2)) << "straddles the start";
+    EXPECT_FALSE(m.covers(5 * GiB - 1, 2)) << "straddles the end";
+    EXPECT_FALSE(m.covers(600 * GiB + 6 * MiB, 1)) << "one 2 MiB page past";
+    EXPECT_FALSE(m.covers(1 * GiB, 4096));
+    EXPECT_FALSE(m.covers(3 * GiB, 0));
+    EXPECT_FALSE(m.covers(~uint64_t{0} - 10, 100)) << "wraps around";
+  }
+}
+
 TEST(IdentityMapTest, ScratchBytesNeededIsTheFiveLevelTwoMiBBoundPlusTheSlack) {
   std::mt19937_64 rng(0x73637261);
   for (int iter = 0; iter < 200; ++iter) {

@@ -134,8 +134,8 @@ extern "C" void purgatory_main(charon_params* params) {
   const charon_params& p = *params;
 
   // ---- console and exceptions ---------------------------------------------
+  idt_install();  // first: the 32-bit entry still has the caller's IDTR
   setup_console(p);
-  idt_install();
   if (p.flags & CHARON_F_FAULT_TEST) asm volatile("ud2");
   if (p.magic != CHARON_PARAMS_MAGIC || p.version != CHARON_PARAMS_VERSION ||
       p.size != sizeof(charon_params))
@@ -172,7 +172,7 @@ extern "C" void purgatory_main(charon_params* params) {
   IdentityMap map(live, MapPolicy{cpu.pdpe1gb, la57});
   map_known_ranges(map, arena, p, handoff);
   write_cr3(map.root());
-  if (map_cmdline(map, arena, p)) write_cr3(map.root());  // new entries only; reload anyway
+  if (map_from_boot_params(map, arena, p, handoff)) write_cr3(map.root());
   const uint64_t cr3 = map.root();
 
   // ---- verify, then back up low memory -------------------------------------

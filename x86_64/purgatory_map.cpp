@@ -2,6 +2,7 @@
 // tables live. The builder itself (identity_map.cpp) is plain C++ tested
 // on the host; this file decides what to map from the parameter block.
 #include <charon/mem.h>
+#include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
 #include <charon/x86/purgatory.h>
 
@@ -17,15 +18,40 @@ constexpr size_t kBuiltinScratchPages = 12;
 [[gnu::section(".noinit.scratch")]] alignas(4096) uint8_t
     g_builtin_scratch[kBuiltinScratchPages * kPage];
 
-// Linux's boot_params fields we read, at boot.rst's offsets.
-constexpr uint64_t kBpExtCmdLinePtr = 0x0c8, kBpCmdLinePtr = 0x228, kBpCmdlineSize = 0x238;
+// Linux's boot_params fields we read, at the offsets boot.rst and
+// zero-page.rst give.
+constexpr uint64_t kBpExtRamdiskImage = 0x0c0, kBpExtRamdiskSize = 0x0c4, kBpExtCmdLinePtr = 0x0c8,
+                   kBpHeader = 0x202, kBpRamdiskImage = 0x218, kBpRamdiskSize = 0x21c,
+                   kBpCmdLinePtr = 0x228, kBpCmdlineSize = 0x238, kBpSetupData = 0x250,
+                   kBpInitSize = 0x260;
+constexpr uint32_t kHdrS = 0x53726448;  // "HdrS"
+constexpr uint64_t kLowMemory = 1 << 20;
+constexpr int kMaxSetupData = 64;  // a bound on the chain, against loops
 
-uint64_t cmdline_of(uint64_t boot_params) {
-  const auto* bp = reinterpret_cast<const uint8_t*>(boot_params);
-  uint32_t lo, hi;
-  mem_copy(&lo, bp + kBpCmdLinePtr, 4);
-  mem_copy(&hi, bp + kBpExtCmdLinePtr, 4);
-  return (uint64_t{hi} << 32) | lo;
+uint32_t read32(uint64_t addr) {
+  uint32_t v;
+  mem_copy(&v, reinterpret_cast<const void*>(addr), 4);
+  return v;
+}
+
+uint64_t read64(uint64_t addr) {
+  uint64_t v;
+  mem_copy(&v, reinterpret_cast<const void*>(addr), 8);
+  return v;
+}
+
+uint64_t hi_lo(uint64_t bp, uint64_t hi_off, uint64_t lo_off) {
+  return (uint64_t{read32(bp + hi_off)} << 32) | read32(bp + lo_off);
+}
+
+bool is_linux(uint32_t handoff) {
+  return handoff == CHARON_HANDOFF_LINUX64 || handoff == CHARON_HANDOFF_LINUX32;
+}
+
+// For ranges derived from memory a non-Linux payload may own: map if it
+// can be mapped, never halt over it.
+bool try_map(IdentityMap& map, uint64_t start, uint64_t len) {
+  return len && map.map(start, start + len) == MapStatus::Ok;
 }
 
 }  // namespace
@@ -81,19 +107,60 @@ void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_pa
     need("the backup destination", p.backup_dst, size);
   }
   if (p.boot_params) need("boot_params", p.boot_params, kPage);
+  // Linux's decompressor reads the BIOS data area and puts its 5-level
+  // trampoline below 640 KiB while still on our tables.
+  if (is_linux(handoff)) need("low memory", 0, kLowMemory);
   if (handoff == CHARON_HANDOFF_GENERIC64) {
     need("entry64 rip", p.regs64.rip, 1);
     if (p.regs64.rsp) need("entry64 rsp", p.regs64.rsp - 1, 1);
+    // kexec-tools passes boot_params only as entry64_regs.rsi; phase two
+    // looks there for "HdrS".
+    if (p.regs64.rsi) try_map(map, p.regs64.rsi, kPage);
   }
 }
 
-bool map_cmdline(IdentityMap& map, const TableArena& arena, const charon_params& p) {
-  if (!p.boot_params) return false;
-  const uint64_t cmdline = cmdline_of(p.boot_params);
-  if (!cmdline) return false;
-  uint32_t cmdline_size;
-  mem_copy(&cmdline_size, reinterpret_cast<const uint8_t*>(p.boot_params) + kBpCmdlineSize, 4);
-  map_or_halt(map, arena, "the cmdline", cmdline, cmdline_size ? cmdline_size : kPage);
+bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
+                          uint32_t handoff) {
+  // Which boot_params, and where the kernel was loaded: the parameter
+  // block says so for the Linux kinds. For generic64 (kexec-tools, which
+  // with --no-checks fills no regions at all) RSI is boot_params when it
+  // carries "HdrS", and RIP is the 64-bit entry at load address + 0x200.
+  uint64_t bp = 0, load = 0;
+  const bool linux = is_linux(handoff);
+  if (linux) {
+    bp = p.boot_params;
+    load = handoff == CHARON_HANDOFF_LINUX64 ? p.kernel_entry - 0x200 : p.kernel_entry;
+  } else if (handoff == CHARON_HANDOFF_GENERIC64 && p.regs64.rsi &&
+             map.covers(p.regs64.rsi, kPage) && read32(p.regs64.rsi + kBpHeader) == kHdrS) {
+    bp = p.regs64.rsi;
+    load = p.regs64.rip >= 0x200 ? p.regs64.rip - 0x200 : 0;
+  }
+  if (!bp) return false;
+  // Linux kinds must get what they need or stop; for generic64 these are
+  // only a courtesy, so a range that cannot be mapped is left out.
+  auto want = [&](const char* what, uint64_t start, uint64_t len) {
+    if (linux)
+      map_or_halt(map, arena, what, start, len);
+    else
+      try_map(map, start, len);
+  };
+  const uint64_t cmdline = hi_lo(bp, kBpExtCmdLinePtr, kBpCmdLinePtr);
+  const uint32_t cmdline_size = read32(bp + kBpCmdlineSize);
+  if (cmdline) want("the cmdline", cmdline, cmdline_size ? cmdline_size : kPage);
+  want("the initrd", hi_lo(bp, kBpExtRamdiskImage, kBpRamdiskImage),
+       hi_lo(bp, kBpExtRamdiskSize, kBpRamdiskSize));
+  if (load) want("the kernel's init_size range", load, read32(bp + kBpInitSize));
+  // setup_data: the decompressor reads each node under our tables before
+  // it builds its own, so every node must be mapped. Each header is mapped
+  // (and the tables reloaded) before it is read.
+  uint64_t node = read64(bp + kBpSetupData);
+  for (int i = 0; node && i < kMaxSetupData; ++i) {
+    want("a setup_data header", node, 16);
+    write_cr3(map.root());
+    if (!map.covers(node, 16)) break;
+    want("setup_data", node, 16 + uint64_t{read32(node + 12)});
+    node = read64(node);
+  }
   return true;
 }
 

@@ -25,6 +25,7 @@ bits 64
 charon_reloc_start:
 ; ---- 64-bit entry: RDI head, RSI control page, RDX CR3, RCX entry ---------
 charon_reloc_entry64:
+    endbr64                     ; a caller with supervisor IBT reaches us indirectly
     cli
     cld
     mov     r8, rdi
@@ -69,6 +70,7 @@ charon_reloc_entry64:
     times CHARON_RELOC_ENTRY32_OFFSET - OFF($) db 0xcc
 bits 32
 charon_reloc_entry32:
+    endbr32
     cli
     cld
     mov     ebp, edi

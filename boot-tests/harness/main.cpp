@@ -136,6 +136,7 @@ void plan_direct_entry(const Options& o, World& w) {
     case Break::None:
     case Break::NoZero:        // reloc entries only
     case Break::NoBootParams:  // purgatory entries only
+    case Break::KexecTools:
       break;
     case Break::Df:
       p.flags |= kSetDf;

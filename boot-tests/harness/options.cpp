@@ -71,6 +71,7 @@ constexpr Name kBreaks[] = {
     {"gb1", int(Break::Gb1)},
     {"nozero", int(Break::NoZero)},
     {"nobootparams", int(Break::NoBootParams)},
+    {"kexectools", int(Break::KexecTools)},
 };
 
 }  // namespace

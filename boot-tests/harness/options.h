@@ -22,8 +22,10 @@ enum class Entry {
 // fails. NoZero (Reloc only): the list copies a poisoned page where it
 // should zero one, which the purgatory's digest must catch. NoBootParams:
 // the parameter block names no boot_params for a Linux kind, which the
-// purgatory must refuse.
-enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero, NoBootParams };
+// purgatory must refuse. KexecTools: the block as kexec-tools --no-checks
+// leaves it (generic64, skip_checks, no regions, boot_params only in
+// entry64_regs.rsi); the purgatory must still map what the kernel needs.
+enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero, NoBootParams, KexecTools };
 
 struct Options {
   char case_name[48] = "unnamed";

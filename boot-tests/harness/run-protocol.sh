@@ -156,6 +156,12 @@ if expect_halt "$name" max 0x800000 '^charon: linux64 needs boot_params and kern
   pass "$name"
 fi
 
+# ---- kexec-tools --no-checks: generic64, no regions, boot_params only in
+# entry64_regs.rsi; the purgatory must find it ("HdrS") and map its cmdline
+# and the kernel's range itself, or the probe's page walk fails.
+expect_verdict generic64-no-regions-maps-boot-params-from-rsi max 0x800000 33 \
+  "entry=lm64-ident kind=generic64 break=kexectools"
+
 # ---- CHARON_F_FAULT_TEST: ud2 once the IDT is in, reported as #UD
 for entry in lm64-ident pm32 lm64-purgonly; do
   name=fault-test-from-$entry-reports-vector-6-and-halts

@@ -80,6 +80,8 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   for (int i = 0; i < 8; ++i) r32[i] = static_cast<uint32_t>(pattern_word(w.seed ^ 0x3232, i));
   d.regs64.rsp = kGenericStackAddr;
   d.regs64.rip = kProbeAddr + w.probe->entry64;
+  // kexec-tools hands boot_params over only as entry64_regs.rsi.
+  if (w.opt->brk == Break::KexecTools) d.regs64.rsi = kBootParamsAddr;
   d.regs32.esp = static_cast<uint32_t>(kGenericStackAddr);
   d.regs32.eip = static_cast<uint32_t>(kProbeAddr + w.probe->entry32);
   copy_str(d.cmdline, "console=ttyS0 charon.probe=", kCmdlineMax);
@@ -101,6 +103,11 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   }
   if (d.handoff == CHARON_HANDOFF_GENERIC64)
     add_range(d, kGenericStackAddr & ~0xfffull, 4096, "rsp-page");
+  // The kernel's init_size range, which the purgatory takes from
+  // boot_params itself: for linux64, and for generic64 when boot_params
+  // comes only as RSI (kexec-tools).
+  if (d.handoff == CHARON_HANDOFF_LINUX64 || w.opt->brk == Break::KexecTools)
+    add_range(d, kProbeAddr, kProbeInitSize, "init-size");
 }
 
 charon_params* write_params(const World& w) {
@@ -138,6 +145,17 @@ charon_params* write_params(const World& w) {
   // are not digest regions; only map_ranges brings them into the map.
   p->map_ranges[0] = {kProbeAddr, w.probe->mem_size};
   p->map_ranges[1] = {kDescriptorAddr, sizeof d};
+  if (w.opt->brk == Break::KexecTools) {
+    // kexec-tools --no-checks: no regions, no digest, none of charon's own
+    // fields. Only the descriptor (test scaffolding) stays in map_ranges.
+    p->skip_checks = 1;
+    charon::mem_fill(p->regions, 0, sizeof p->regions);
+    charon::mem_fill(p->digest, 0, sizeof p->digest);
+    charon::mem_fill(p->region_digests, 0, sizeof p->region_digests);
+    p->boot_params = 0;
+    p->kernel_entry = 0;
+    p->map_ranges[0] = {};
+  }
   return p;
 }
 

@@ -15,7 +15,10 @@ namespace probe {
 // Fixed physical addresses. Everything sits in the first 64 MiB, away from
 // the harness (1 MiB) and from every purgatory load address the runner
 // uses, and below the 1 GiB of RAM that the runner gives QEMU.
-inline constexpr uint64_t kProbeAddr = 0x01000000;         // like a bzImage's pref_address
+inline constexpr uint64_t kProbeAddr = 0x01000000;  // like a bzImage's pref_address
+// The probe's init_size in the zero page: larger than the probe and than
+// one 2 MiB page, so a purgatory that maps only the entry's page fails.
+inline constexpr uint32_t kProbeInitSize = 0x00600000;
 inline constexpr uint64_t kDescriptorAddr = 0x00e00000;    // this struct
 inline constexpr uint64_t kBootParamsAddr = 0x00d00000;    // one page
 inline constexpr uint64_t kCmdlineAddr = 0x00d01800;       // a page of its own
@@ -91,6 +94,7 @@ inline constexpr size_t kLoaderTypeOffset = 0x210;   // setup_header.type_of_loa
 inline constexpr size_t kLoadFlagsOffset = 0x211;    // setup_header.loadflags
 inline constexpr size_t kCmdLinePtrOffset = 0x228;   // setup_header.cmd_line_ptr
 inline constexpr size_t kCmdlineSizeOffset = 0x238;  // setup_header.cmdline_size
+inline constexpr size_t kInitSizeOffset = 0x260;     // setup_header.init_size
 inline constexpr uint32_t kHdrSMagic = 0x53726448;
 
 // The expected zero page: zero where a loader leaves it zero (so the
@@ -114,6 +118,7 @@ inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline) {
   put(kLoadFlagsOffset, 0x01, 1);   // LOADED_HIGH
   put(kCmdLinePtrOffset, cmdline, 4);
   put(kCmdlineSizeOffset, kCmdlineMax - 1, 4);
+  put(kInitSizeOffset, kProbeInitSize, 4);
 }
 
 }  // namespace probe

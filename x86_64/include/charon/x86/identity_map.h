@@ -64,6 +64,10 @@ class IdentityMap {
 
   uint64_t root() const { return root_; }  // physical address for CR3, 0 before init()
 
+  // True if every byte of [start, start + len) translates to itself in
+  // these tables (len 0: false). Walks the tables; for short ranges.
+  bool covers(uint64_t start, uint64_t len) const;
+
  private:
   // One function per level, each clamping to the part of [addr, end) that
   // its entry covers. The tables only ever grow: entries that are already
@@ -72,7 +76,8 @@ class IdentityMap {
   MapStatus map_pml4(Pte* pml4, uint64_t addr, uint64_t end);
   MapStatus map_pdpt(Pte* pdpt, uint64_t addr, uint64_t end);
   void map_pd(Pte* pd, uint64_t addr, uint64_t end);
-  Pte* next_table(Pte& entry);  // the table `entry` points to, allocated if absent
+  Pte* next_table(Pte& entry);     // the table `entry` points to, allocated if absent
+  bool maps(uint64_t addr) const;  // one address, walked level by level
 
   TableArena& arena_;
   MapPolicy policy_;

@@ -33,9 +33,13 @@ void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what, ui
 // Everything the parameter block names directly, for this handoff kind.
 void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
                       uint32_t handoff);
-// The command line, found through boot_params, which must already be
-// mapped by the live tables. True if it added to them (reload CR3).
-bool map_cmdline(IdentityMap& map, const TableArena& arena, const charon_params& p);
+// What boot_params points to, read through the live tables (boot_params
+// must already be mapped): the command line, the initrd, the kernel's
+// init_size range and the setup_data chain. For generic64, RSI counts as
+// boot_params when it carries "HdrS" (kexec-tools' way). True if it added
+// to the tables (reload CR3).
+bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
+                          uint32_t handoff);
 
 constexpr uint64_t kBootTableBytes = 8 * 4096;  // charon_boot_tables in entry.asm
 
