@@ -15,6 +15,23 @@
 extern probe_main
 extern __probe_file_size, __probe_mem_size
 
+; Selectors, GDTR, IDTR and EFER into `saved`: the same source in both
+; modes (the encodings differ, the meaning does not).
+%macro SAVE_SELECTORS_TABLES_EFER 0
+        mov     [saved + S_CS], cs
+        mov     [saved + S_DS], ds
+        mov     [saved + S_ES], es
+        mov     [saved + S_SS], ss
+        mov     [saved + S_FS], fs
+        mov     [saved + S_GS], gs
+        sgdt    [saved + S_GDTR]
+        sidt    [saved + S_IDTR]
+        mov     ecx, MSR_EFER
+        rdmsr
+        mov     [saved + S_EFER], eax
+        mov     [saved + S_EFER + 4], edx
+%endmacro
+
 section .head progbits alloc exec
 global probe_entry32, probe_entry64
 
@@ -61,18 +78,7 @@ probe_entry64:
         mov     [saved + S_CR3], rax
         mov     rax, cr4
         mov     [saved + S_CR4], rax
-        mov     [saved + S_CS], cs
-        mov     [saved + S_DS], ds
-        mov     [saved + S_ES], es
-        mov     [saved + S_SS], ss
-        mov     [saved + S_FS], fs
-        mov     [saved + S_GS], gs
-        sgdt    [saved + S_GDTR]
-        sidt    [saved + S_IDTR]
-        mov     ecx, MSR_EFER
-        rdmsr
-        mov     [saved + S_EFER], eax
-        mov     [saved + S_EFER + 4], edx
+        SAVE_SELECTORS_TABLES_EFER
         mov     qword [saved + S_RIP], probe_entry64
         mov     dword [saved + S_ENTRY], 64
 
@@ -112,18 +118,7 @@ entry32_body:
         mov     [saved + S_CR3], eax
         mov     eax, cr4
         mov     [saved + S_CR4], eax
-        mov     [saved + S_CS], cs
-        mov     [saved + S_DS], ds
-        mov     [saved + S_ES], es
-        mov     [saved + S_SS], ss
-        mov     [saved + S_FS], fs
-        mov     [saved + S_GS], gs
-        sgdt    [saved + S_GDTR]
-        sidt    [saved + S_IDTR]
-        mov     ecx, MSR_EFER
-        rdmsr
-        mov     [saved + S_EFER], eax
-        mov     [saved + S_EFER + 4], edx
+        SAVE_SELECTORS_TABLES_EFER
         mov     dword [saved + S_RIP], probe_entry32
         mov     dword [saved + S_ENTRY], 32
 
