@@ -20,7 +20,7 @@ $(HARNESS_OBJS) $(B)/fs/loader/indirection.o: FS_CXXFLAGS += -Iloader/include
 # enter.inc and the generated params.inc.
 $(PROBE_OBJS) $(HARNESS_OBJS): FS_CXXFLAGS += -Iboot-tests/probe
 $(PROBE_OBJS): NASMFLAGS += -Iboot-tests/probe/
-$(HARNESS_OBJS): NASMFLAGS += -Iboot-tests/harness/
+$(HARNESS_OBJS): NASMFLAGS += -Iboot-tests/harness/ -Iboot-tests/probe/
 $(filter %/entry.o %/enter.o,$(PROBE_OBJS) $(HARNESS_OBJS)): $(GEN_PARAMS_INC)
 
 PROTO_LDFLAGS := -nostdlib -static --no-pie --gc-sections -z max-page-size=4096 --build-id=none

@@ -4,6 +4,7 @@
 ; QEMU's multiboot loader refuses 64-bit ELF files, so the image is flat
 ; and uses the header's address fields (multiboot spec 3.1.3, flag 16,
 ; the "a.out kludge"): load address, end of file, end of bss, entry.
+%include "identity_8g.inc"
 %include "params.inc"
 %include "enter.inc"
 
@@ -91,25 +92,7 @@ gdt_ptr:
 ; PML4 under a fifth level for the LA57 entry.
 align 4096
 global harness_pml5, harness_pml4, harness_pdpt
-harness_pml5:
-        dq      harness_pml4 + 3
-        times 511 dq 0
-harness_pml4:
-        dq      harness_pdpt + 3
-        times 511 dq 0
-harness_pdpt:
-%assign i 0
-%rep 8
-        dq      harness_pd + i * 0x1000 + 3
-%assign i i + 1
-%endrep
-        times 504 dq 0
-harness_pd:
-%assign i 0
-%rep 4096
-        dq      (i << 21) | 0x83
-%assign i i + 1
-%endrep
+IDENTITY_8G harness_pml5, harness_pml4, harness_pdpt, harness_pd
 
 section .bss
 align 16

@@ -5,6 +5,7 @@
 ; moves onto the probe's own GDT, identity map and stack and calls the C++
 ; checker in 64-bit mode. The checker judges the recorded state, never the
 ; live one.
+%include "identity_8g.inc"
 %include "saved.inc"
 
 %define MSR_EFER 0xc0000080
@@ -180,23 +181,7 @@ gdtr:   dw      gdtr - gdt - 1
 ; above 4 GiB (its GDT) can be read. pml5 is used only when the handoff
 ; left LA57 on.
 align 4096
-pml5:   dq      pml4 + 3
-        times 511 dq 0
-pml4:   dq      pdpt + 3
-        times 511 dq 0
-pdpt:
-%assign i 0
-%rep 8
-        dq      pd + i * 0x1000 + 3
-%assign i i + 1
-%endrep
-        times 504 dq 0
-pd:
-%assign i 0
-%rep 4096
-        dq      (i << 21) | 0x83
-%assign i i + 1
-%endrep
+IDENTITY_8G pml5, pml4, pdpt, pd
 
 section .bss
 align 16
