@@ -64,19 +64,7 @@ bits 64
         jz      .idt_ok
         lidt    [garbage_pseudo]
 .idt_ok:
-        mov     rbx, [R(rbx)]
-        mov     rcx, [R(rcx)]
-        mov     rsi, [R(rsi)]
-        mov     rdi, [R(rdi)]
-        mov     rbp, [R(rbp)]
-        mov     r8, [R(r8)]
-        mov     r9, [R(r9)]
-        mov     r10, [R(r10)]
-        mov     r11, [R(r11)]
-        mov     r12, [R(r12)]
-        mov     r13, [R(r13)]
-        mov     r14, [R(r14)]
-        mov     r15, [R(r15)]
+        LOAD_PLAN_GPRS
         mov     rax, [entry_plan + P_TARGET]
         mov     rdx, [entry_plan + P_TARGET_CR3]
         test    dword [entry_plan + P_FLAGS], F_SET_DF
@@ -109,20 +97,8 @@ enter_direct64:
 .flags: push    rax
         popfq
         mov     rax, [R(rax)]
-        mov     rbx, [R(rbx)]
-        mov     rcx, [R(rcx)]
         mov     rdx, [R(rdx)]
-        mov     rsi, [R(rsi)]
-        mov     rdi, [R(rdi)]
-        mov     rbp, [R(rbp)]
-        mov     r8, [R(r8)]
-        mov     r9, [R(r9)]
-        mov     r10, [R(r10)]
-        mov     r11, [R(r11)]
-        mov     r12, [R(r12)]
-        mov     r13, [R(r13)]
-        mov     r14, [R(r14)]
-        mov     r15, [R(r15)]
+        LOAD_PLAN_GPRS
         mov     rsp, [R(rsp)]
         jmp     [entry_plan + P_TARGET]
 
