@@ -7,10 +7,11 @@
 ; [0, 4 GiB) in 2 MiB pages and enters long mode itself.
 ;
 ; What must hold on entry (README, "Entry contract"): the whole image
-; (file + bss) is identity-mapped and below 4 GiB; one CPU; and for
-; entry32, EAX holds the address of charon_entry32 itself (a caller that
-; does `jmp eax` satisfies it), because 32-bit code has no RIP-relative
-; addressing and we may not assume a stack to call/pop from.
+; (file + .noinit) is identity-mapped; one CPU. For entry32 also: the
+; image lies below 4 GiB, DS and ES are flat, and EAX holds the address of
+; charon_entry32 itself (a caller that does `jmp eax` satisfies it),
+; because 32-bit code has no RIP-relative addressing and we may not assume
+; a stack to call/pop from.
 %include "params.inc"
 %include "arch.inc"
 
