@@ -108,13 +108,7 @@ bits 32
 ; addressing and no stack to call/pop with, so purgatory.bin's entry32
 ; takes its own address in EAX (x86_64/entry.asm).
 enter_pm32:
-        mov     ebx, [R(rbx)]
-        mov     ecx, [R(rcx)]
-        mov     edx, [R(rdx)]
-        mov     esi, [R(rsi)]
-        mov     edi, [R(rdi)]
-        mov     ebp, [R(rbp)]
-        mov     esp, [R(rsp)]
+        LOAD_PLAN_GPRS32
         mov     eax, [entry_plan + P_TARGET]
         test    dword [entry_plan + P_FLAGS], F_SET_DF
         jz      .df_ok
@@ -140,13 +134,7 @@ enter_direct32:
         popfd
 load32_and_go:
         mov     eax, [R(rax)]
-        mov     ebx, [R(rbx)]
-        mov     ecx, [R(rcx)]
-        mov     edx, [R(rdx)]
-        mov     esi, [R(rsi)]
-        mov     edi, [R(rdi)]
-        mov     ebp, [R(rbp)]
-        mov     esp, [R(rsp)]
+        LOAD_PLAN_GPRS32
         jmp     [entry_plan + P_TARGET]
 
 ; The only harness page that the lm64-purgonly tables map besides the
