@@ -67,7 +67,7 @@ INSTALL_FILES :=
 all:
 
 include common/rules.mk
--include x86_64/rules.mk
+include x86_64/rules.mk
 -include ia64/rules.mk
 -include loader/rules.mk
 -include boot-tests/rules.mk

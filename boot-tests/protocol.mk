@@ -12,8 +12,8 @@ HARNESS_OBJS := $(patsubst %,$(B)/fs/boot-tests/harness/%.o,entry enter main opt
   reloc)
 # The relocation trampoline and what a firmware links to drive it: the
 # indirection-list builder and validator, and the identity-map builder.
-HARNESS_RELOC_OBJS := $(B)/fs/x86_64/relocate.o $(B)/fs/loader/indirection.o \
-  $(B)/fs/x86_64/identity_map.o
+HARNESS_RELOC_OBJS := $(B)/fs/x86_64/trampoline/relocate.o $(B)/fs/loader/indirection.o \
+  $(B)/fs/x86_64/paging/identity_map.o
 $(HARNESS_OBJS) $(B)/fs/loader/indirection.o: FS_CXXFLAGS += -Iloader/include
 
 # The probe and harness share descriptor.h; their asm includes saved.inc,

@@ -1,5 +1,5 @@
 // Indirection lists: the builder's layout, the C++ model of the
-// trampoline's walk (x86_64/relocate.asm) over plain memory, the validator
+// trampoline's walk (x86_64/trampoline/relocate.asm) over plain memory, the validator
 // on hostile lists, and the identity map the trampoline runs under.
 #include <charon/loader/indirection.h>
 #include <gtest/gtest.h>

@@ -10,7 +10,7 @@ LOADER_LIB_SRCS += $(wildcard loader/bzimage_core.cpp)
 LOADER_LIB_SRCS += loader/indirection.cpp
 # What the library links from the other directories: SHA-256 and the
 # page-table sizing the purgatory itself uses.
-LOADER_DEP_SRCS := common/sha256.cpp common/mem.cpp x86_64/identity_map.cpp
+LOADER_DEP_SRCS := common/sha256.cpp common/mem.cpp x86_64/paging/identity_map.cpp
 LOADER_DEP_SIMD_SRCS := common/sha256_shani.cpp
 
 LOADER_HOST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_LIB_SRCS))

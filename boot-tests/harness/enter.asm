@@ -106,7 +106,7 @@ bits 32
 ; ---- Pm32: 32-bit protected mode, paging off, the plan's garbage GPRs
 ; except EAX = the entry address: 32-bit code has no RIP-relative
 ; addressing and no stack to call/pop with, so purgatory.bin's entry32
-; takes its own address in EAX (x86_64/entry.asm).
+; takes its own address in EAX (x86_64/purgatory/entry.asm).
 enter_pm32:
         LOAD_PLAN_GPRS32
         mov     eax, [entry_plan + P_TARGET]

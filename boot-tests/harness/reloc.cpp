@@ -2,7 +2,7 @@
 // ExitBootServices. QEMU loaded the purgatory and the probe where they
 // belong; the harness takes their pages (and the zero page and cmdline)
 // away to shuffled source pages, poisons every destination, and lets the
-// trampoline (x86_64/relocate.asm) put everything back and enter the
+// trampoline (x86_64/trampoline/relocate.asm) put everything back and enter the
 // purgatory, whose digest and the probe then judge the result.
 //
 // What makes it hard for the trampoline:

@@ -196,7 +196,7 @@ expect_verdict probe-fails-on-a-1g-leaf-without-pdpe1gb max - 35 \
 expect_verdict probe-fails-on-an-unmapped-range max - 35 "entry=direct kind=generic64 break=idmap" \
   idmap-above-8g
 
-# ---- through the relocation trampoline (x86_64/relocate.asm, harness/
+# ---- through the relocation trampoline (x86_64/trampoline/relocate.asm, harness/
 # reloc.cpp): the purgatory, probe, zero page and cmdline arrive from
 # shuffled source pages, some under later destinations; the trampoline runs
 # from a probe page the list overwrites and copies that page first; two

@@ -111,7 +111,7 @@ struct WalkVisitor {
   void (*list_page)(void* ctx, uint64_t page, size_t index);
 };
 
-// The trampoline's walk (x86_64/relocate.asm), exactly: the head first, then
+// The trampoline's walk (x86_64/trampoline/relocate.asm), exactly: the head first, then
 // entry by entry; tests in the order DESTINATION, INDIRECTION, DONE, SOURCE,
 // ZERO; addresses masked to the page; entries with none of them skipped;
 // past a page's end the walk simply reads on. Reports to `visit` in order.

@@ -1,10 +1,10 @@
-// The relocation trampoline (x86_64/relocate.asm): what firmware and
+// The relocation trampoline (x86_64/trampoline/relocate.asm): what firmware and
 // hypervisors call last. It copies itself into a control page, switches to
 // caller-built identity tables and its own GDT, walks a Linux-format
 // indirection list (loader/include/charon/loader/indirection.h builds and
 // checks one), and jumps to the purgatory's 64-bit entry.
 //
-// Linking: link build/fs/x86_64/relocate.o (position-independent; any load
+// Linking: link build/fs/x86_64/trampoline/relocate.o (position-independent; any load
 // address) and call the entries below. Vendoring: take the flat
 // build/x86_64/relocate.bin, load it anywhere, and enter it at
 // CHARON_RELOC_ENTRY64_OFFSET or CHARON_RELOC_ENTRY32_OFFSET.

@@ -1,16 +1,16 @@
-# x86_64/relocate.mk: the relocation trampoline that firmware and
+# x86_64/trampoline/rules.mk: the relocation trampoline that firmware and
 # hypervisors vendor: relocate.o to link, relocate.bin to load flat.
 
 # nasm takes the header's numbers (entry offsets, control page, IND_*
 # flags) from a file generated out of the header itself.
 RELOC_INC := $(B)/gen/relocate.inc
-$(RELOC_INC): x86_64/include/charon/x86/relocate.h x86_64/relocate.mk
+$(RELOC_INC): x86_64/include/charon/x86/relocate.h x86_64/trampoline/rules.mk
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	$(Q)$(CXX_HOST) -E -dM -Wno-pragma-once-outside-header -x c $< | \
 	  sed -n 's/^#define \(CHARON_[A-Z0-9_]*\) \(.*\)$$/%define \1 \2/p' > $@.tmp && mv $@.tmp $@
 
-RELOC_OBJ := $(B)/fs/x86_64/relocate.o
+RELOC_OBJ := $(B)/fs/x86_64/trampoline/relocate.o
 RELOC_ELF := $(B)/x86_64/relocate.elf
 RELOC_BIN := $(B)/x86_64/relocate.bin
 $(RELOC_OBJ): $(RELOC_INC) x86_64/arch.inc

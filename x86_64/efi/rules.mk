@@ -1,4 +1,4 @@
-# x86_64/efi.mk: charon.efi, the GNU-EFI loader, and its host tests.
+# x86_64/efi/rules.mk: charon.efi, the GNU-EFI loader, and its host tests.
 #
 # clang++ compiles the C++ for the GNU-EFI ABI (-fpic, -fshort-wchar, no
 # red zone, ms_abi calls into the firmware via GNU_EFI_USE_MS_ABI); GNU
@@ -27,14 +27,14 @@ EFI_APP_SRCS := x86_64/efi/main.cpp x86_64/efi/efi_glue.cpp x86_64/efi/handoff.c
 # Shared with the rest of charon: SHA-256, console, page tables, the
 # indirection list, and the protocol harness's descriptor writer.
 EFI_SHARED_SRCS := common/sha256.cpp common/mem.cpp common/console.cpp common/uart8250.cpp \
-  x86_64/identity_map.cpp loader/indirection.cpp boot-tests/harness/world.cpp
+  x86_64/paging/identity_map.cpp loader/indirection.cpp boot-tests/harness/world.cpp
 
 # The SHA-NI block function only links: the app hashes with the scalar one.
 EFI_SIMD_SRCS := common/sha256_shani.cpp
 
 EFI_OBJS := $(patsubst %.cpp,$(B)/efi/%.o,$(EFI_CORE_SRCS) $(EFI_APP_SRCS) $(EFI_SHARED_SRCS) \
   $(EFI_SIMD_SRCS)) \
-  $(B)/efi/x86_64/efi/purgatory_blob.o $(B)/fs/x86_64/relocate.o
+  $(B)/efi/x86_64/efi/purgatory_blob.o $(B)/fs/x86_64/trampoline/relocate.o
 CHARON_EFI_SO := $(B)/x86_64/charon.so
 CHARON_EFI := $(B)/x86_64/charon.efi
 
@@ -68,7 +68,7 @@ EFI_TEST_BIN := $(B)/host/efi_test
 $(patsubst %.cpp,$(B)/host/%.o,$(EFI_TESTS)): HOST_CXXFLAGS += -Ix86_64/efi \
   -DCHARON_PURGATORY_BIN='"$(PURG_BIN)"' -DCHARON_KERNEL='"$(B)/kernel/vmlinuz"'
 $(EFI_TEST_BIN): $(patsubst %.cpp,$(B)/host/%.o,$(EFI_TESTS) $(EFI_CORE_SRCS) \
-    x86_64/identity_map.cpp) $(COMMON_HOST_OBJS) | $(PURG_BIN)
+    x86_64/paging/identity_map.cpp) $(COMMON_HOST_OBJS) | $(PURG_BIN)
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $(filter %.o,$^) $(GTEST_LIBS) -o $@
 

@@ -4,7 +4,7 @@
 #include <charon/mem.h>
 #include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
-#include <charon/x86/purgatory.h>
+#include "purgatory.h"
 
 namespace charon::x86 {
 

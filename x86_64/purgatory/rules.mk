@@ -1,4 +1,4 @@
-# The purgatory: purgatory.ro (ET_REL, for loaders that relocate and patch
+# x86_64/purgatory/rules.mk: the purgatory: purgatory.ro (ET_REL, for loaders that relocate and patch
 # by symbol) and purgatory.bin (flat, position-independent), one source.
 
 # Position-independent freestanding C++: -fpie with every symbol hidden
@@ -8,10 +8,10 @@ PURG_CXXFLAGS := $(filter-out -fno-pic -fno-pie -mcmodel=kernel,$(FS_CXXFLAGS)) 
   -fpie -fvisibility=hidden -include common/include/charon/visibility.h \
   -fno-zero-initialized-in-bss
 PURG_CXX_SRCS := common/mem.cpp common/console.cpp common/uart8250.cpp common/sha256.cpp \
-  common/libc_shim.cpp x86_64/identity_map.cpp x86_64/idt.cpp x86_64/bootstrap.cpp \
-  x86_64/purgatory_map.cpp x86_64/purgatory.cpp
+  common/libc_shim.cpp x86_64/paging/identity_map.cpp x86_64/purgatory/idt.cpp x86_64/purgatory/bootstrap.cpp \
+  x86_64/purgatory/purgatory_map.cpp x86_64/purgatory/purgatory.cpp
 PURG_SIMD_SRCS := common/sha256_shani.cpp
-PURG_ASM_SRCS := x86_64/entry.asm x86_64/handoff.asm x86_64/isr_stubs.asm x86_64/params.asm
+PURG_ASM_SRCS := x86_64/purgatory/entry.asm x86_64/purgatory/handoff.asm x86_64/purgatory/isr_stubs.asm x86_64/purgatory/params.asm
 
 PURG_OBJS := $(patsubst %.cpp,$(B)/purg/%.o,$(PURG_CXX_SRCS) $(PURG_SIMD_SRCS)) \
   $(patsubst %.asm,$(B)/fs/%.o,$(PURG_ASM_SRCS))
@@ -31,23 +31,23 @@ $(patsubst %.cpp,$(B)/purg/%.o,$(filter-out common/sha256.cpp,$(PURG_CXX_SRCS)))
 # The hash loop needs every register it can get (about 3%).
 $(B)/purg/common/sha256.o: PURG_GPR += -fomit-frame-pointer
 
-$(patsubst %.asm,$(B)/fs/%.o,$(PURG_ASM_SRCS) x86_64/bin_header.asm): $(GEN_PARAMS_INC) x86_64/arch.inc
+$(patsubst %.asm,$(B)/fs/%.o,$(PURG_ASM_SRCS) x86_64/purgatory/bin_header.asm): $(GEN_PARAMS_INC) x86_64/arch.inc
 
 # The relocation types kexec-tools and Linux apply are 64, 32, 32S, PC32
 # and PLT32; we allow only the PC-relative two, which also proves the flat
 # binary needs no relocation at run time. The check fails the build.
-$(PURG_RO): $(PURG_OBJS) linker/purgatory-ro.ld x86_64/check-relocs.sh
+$(PURG_RO): $(PURG_OBJS) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
 	@mkdir -p $(dir $@)
 	@echo "  LD -r   $@"
 	$(Q)$(LD_FS) -r --gc-sections -e purgatory_start -u charon_entry32 \
 	  -T linker/purgatory-ro.ld $(PURG_OBJS) -o $@.tmp
-	$(Q)sh x86_64/check-relocs.sh $@.tmp
+	$(Q)sh x86_64/purgatory/check-relocs.sh $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(PURG_ELF): $(PURG_RO) $(B)/fs/x86_64/bin_header.o linker/purgatory-bin.ld
+$(PURG_ELF): $(PURG_RO) $(B)/fs/x86_64/purgatory/bin_header.o linker/purgatory-bin.ld
 	@echo "  LD      $@"
 	$(Q)$(LD_FS) -static -nostdlib --no-dynamic-linker -T linker/purgatory-bin.ld \
-	  $(B)/fs/x86_64/bin_header.o $(PURG_RO) -o $@
+	  $(B)/fs/x86_64/purgatory/bin_header.o $(PURG_RO) -o $@
 
 $(PURG_BIN): $(PURG_ELF)
 	@echo "  OBJCOPY $@"
@@ -56,4 +56,4 @@ $(PURG_BIN): $(PURG_ELF)
 ALL_TARGETS += $(PURG_RO) $(PURG_BIN)
 INSTALL_FILES += $(PURG_RO):lib/charon/purgatory.ro:644 $(PURG_BIN):lib/charon/purgatory.bin:644
 
-BENCH_STEPS += x86_64/size-report.sh
+BENCH_STEPS += x86_64/purgatory/size-report.sh

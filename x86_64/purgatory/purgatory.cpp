@@ -9,7 +9,7 @@
 #include <charon/sha256.h>
 #include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
-#include <charon/x86/purgatory.h>
+#include "purgatory.h"
 #include <stdarg.h>
 
 namespace charon::x86 {

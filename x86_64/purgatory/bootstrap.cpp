@@ -5,7 +5,7 @@
 // .noinit (charon_boot_tables), inside the image.
 #include <charon/cpuid.h>
 #include <charon/x86/identity_map.h>
-#include <charon/x86/purgatory.h>
+#include "purgatory.h"
 
 // kBootTableBytes (8 pages): PML5, PML4, two PDPTs and four PDs cover the
 // two ranges, each under 1 GiB, in 2 MiB pages wherever they lie.

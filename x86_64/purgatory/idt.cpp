@@ -2,7 +2,7 @@
 // code, RIP, CR2) and halts. A silent triple fault is the one failure a
 // user cannot debug, so even an NMI gets a report.
 #include <charon/x86/cr.h>
-#include <charon/x86/purgatory.h>
+#include "purgatory.h"
 
 namespace charon::x86 {
 namespace {
