@@ -1,6 +1,9 @@
 # common/: freestanding runtime shared by every target, also built for the
 # host so that it can be unit-tested.
 
+# The image-building core every loader shares (freestanding, no heap).
+KIMAGE_SRCS := $(filter-out %_test.cpp,$(wildcard common/kimage/*.cpp))
+
 # Sources built with -mgeneral-regs-only.
 COMMON_SRCS := common/mem.cpp common/console.cpp common/uart8250.cpp common/sha256.cpp
 # The one unit allowed to use SSE: the SHA-NI block function.
@@ -29,7 +32,19 @@ $(COMMON_TEST_BIN): $(patsubst %.cpp,$(B)/host/%.o,$(COMMON_TESTS)) $(COMMON_HOS
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $^ $(GTEST_LIBS) -lcrypto -o $@
 
-ALL_TARGETS += $(GEN_PARAMS_INC) $(COMMON_FS_OBJS) $(COMMON_FS_SHIM) $(COMMON_TEST_BIN)
+# The image-building core's tests, with the page-table sizing it calls.
+KIMAGE_TESTS := $(wildcard common/kimage/*_test.cpp)
+KIMAGE_TEST_BIN := $(B)/host/kimage_test
+$(patsubst %.cpp,$(B)/host/%.o,$(KIMAGE_TESTS)): HOST_CXXFLAGS += -Icommon/kimage/testdata \
+  -DCHARON_KERNEL='"$(B)/kernel/vmlinuz"'
+$(KIMAGE_TEST_BIN): $(patsubst %.cpp,$(B)/host/%.o,$(KIMAGE_TESTS) $(KIMAGE_SRCS) \
+    x86_64/paging/identity_map.cpp) $(COMMON_HOST_OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $^ $(GTEST_LIBS) -o $@
+CHECK_SUITES += gtest:$(KIMAGE_TEST_BIN)
+
+ALL_TARGETS += $(GEN_PARAMS_INC) $(COMMON_FS_OBJS) $(COMMON_FS_SHIM) $(COMMON_TEST_BIN) \
+  $(KIMAGE_TEST_BIN)
 CHECK_SUITES += gtest:$(COMMON_TEST_BIN)
 
 # SHA-256 speed. The scalar block function is the hot loop of the

@@ -1,13 +1,13 @@
 #include <charon/loader/bzimage.h>
 #include <gtest/gtest.h>
-
-#include "testdata/synthetic_bzimage.h"
+#include <synthetic_bzimage.h>
 
 namespace charon::loader {
 namespace {
 
-using testing::BzSpec;
-using testing::make_bzimage;
+using charon::testing::BzSpec;
+using namespace charon::boot;
+using charon::testing::make_bzimage;
 
 TEST(BzImage, AcceptsARelocatable64BitKernelAndReadsItsFields) {
   BzSpec s;
@@ -21,9 +21,9 @@ TEST(BzImage, AcceptsARelocatable64BitKernelAndReadsItsFields) {
   EXPECT_EQ(k->kernel_alignment, s.kernel_alignment);
   EXPECT_EQ(k->pref_address, s.pref_address);
   EXPECT_EQ(k->cmdline_max, s.cmdline_size);
-  EXPECT_TRUE(k->can_64);
-  EXPECT_TRUE(k->above_4g);
-  EXPECT_FALSE(k->la57);
+  EXPECT_TRUE(k->can_64());
+  EXPECT_TRUE(k->above_4g());
+  EXPECT_FALSE(k->la57());
 }
 
 TEST(BzImage, SetupSectsZeroMeansFour) {
@@ -41,7 +41,7 @@ TEST(BzImage, Xlf5LevelIsReported) {
   auto f = make_bzimage(s);
   auto k = parse_bzimage(f, EntryMode::k64);
   ASSERT_TRUE(k.ok());
-  EXPECT_TRUE(k->la57);
+  EXPECT_TRUE(k->la57());
 }
 
 struct BadCase {
@@ -93,8 +93,8 @@ TEST(BzImage, OldProtocolWithoutXloadflagsStillLoadsBy32BitEntry) {
   auto f = make_bzimage(s);
   auto k = parse_bzimage(f, EntryMode::k32);
   ASSERT_TRUE(k.ok()) << k.error();
-  EXPECT_FALSE(k->can_64);
-  EXPECT_FALSE(k->above_4g);
+  EXPECT_FALSE(k->can_64());
+  EXPECT_FALSE(k->above_4g());
 }
 
 TEST(BzImage, RejectsAFileTooShortForTheHeader) {

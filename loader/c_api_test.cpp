@@ -1,13 +1,15 @@
 // The C API: the same image as the C++ library, errors as one sentence.
 #include <charon/loader.h>
 #include <gtest/gtest.h>
+#include <synthetic_bzimage.h>
 
 #include <cstring>
 
-#include "testdata/synthetic_bzimage.h"
 #include "testdata/test_util.h"
 
 namespace {
+
+using namespace charon::boot;
 
 namespace t = charon::loader::testing;
 

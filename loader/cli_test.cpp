@@ -2,13 +2,15 @@
 // message and a non-zero status, and nothing reaches kexec_load.
 #include <charon/loader/cli.h>
 #include <gtest/gtest.h>
+#include <synthetic_bzimage.h>
 
 #include "testdata/fake_kexec_sys.h"
-#include "testdata/synthetic_bzimage.h"
 #include "testdata/test_util.h"
 
 namespace charon::loader {
 namespace {
+
+using namespace charon::boot;
 
 constexpr uint64_t kM = 1ull << 20;
 

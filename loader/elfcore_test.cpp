@@ -12,6 +12,8 @@
 namespace charon::loader {
 namespace {
 
+using namespace charon::boot;
+
 constexpr uint64_t kM = 1ull << 20;
 constexpr uint64_t kK = 1024;
 

@@ -1,21 +1,24 @@
 // The whole image for a synthetic kernel and the real purgatory: what
 // boot_params says, what the parameter block says, and what the digest
 // covers.
+#include <charon/align.h>
 #include <charon/loader/elfcore.h>
 #include <charon/loader/image.h>
 #include <charon/loader/purgatory.h>
 #include <charon/sha256.h>
 #include <elf.h>
 #include <gtest/gtest.h>
+#include <synthetic_bzimage.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "testdata/synthetic_bzimage.h"
 #include "testdata/test_util.h"
 
 namespace charon::loader {
 namespace {
+
+using namespace charon::boot;
 
 constexpr uint64_t kM = 1ull << 20;
 constexpr uint64_t kG = 1ull << 30;
@@ -85,7 +88,7 @@ TEST(Image, BootParamsFollowTheProtocolFor64BitAbove4G) {
   EXPECT_STREQ(reinterpret_cast<const char*>(setup.data.data() + sizeof(boot_params)),
                req.cmdline.c_str());
   // The initrd sits above 4 GiB, so the ext_ fields carry the high half.
-  ASSERT_GE(initrd.mem, k4G);
+  ASSERT_GE(initrd.mem, k4GiB);
   EXPECT_EQ(+bp.hdr.ramdisk_image, static_cast<uint32_t>(initrd.mem));
   EXPECT_EQ(+bp.ext_ramdisk_image, static_cast<uint32_t>(initrd.mem >> 32));
   EXPECT_EQ(+bp.hdr.ramdisk_size, req.initrd->size());
@@ -106,18 +109,18 @@ TEST(Image, ParamsDescribeA64BitLinuxHandoff) {
   const Segment& kernel = seg(*img, "kernel");
   EXPECT_EQ(p.handoff, CHARON_HANDOFF_LINUX64);
   EXPECT_EQ(p.kernel_entry, kernel.mem + 0x200);
-  EXPECT_GE(kernel.mem, k4G);
+  EXPECT_GE(kernel.mem, k4GiB);
   EXPECT_EQ(p.boot_params, seg(*img, "boot_params + cmdline").mem);
-  EXPECT_EQ(p.idmap_limit, k4G + 3 * kG) << "the top of RAM";
+  EXPECT_EQ(p.idmap_limit, k4GiB + 3 * kG) << "the top of RAM";
   EXPECT_EQ(p.map_ranges[0].start, kernel.mem);
   EXPECT_EQ(p.map_ranges[0].len, img->kernel.init_size);
   EXPECT_EQ(p.scratch_base, seg(*img, "page-table scratch").mem);
   EXPECT_EQ(p.scratch_size, seg(*img, "page-table scratch").memsz);
-  EXPECT_LT(p.scratch_base + p.scratch_size, k4G + 1);
+  EXPECT_LT(p.scratch_base + p.scratch_size, k4GiB + 1);
   EXPECT_EQ(p.regs64.rsi, p.boot_params);
   EXPECT_EQ(p.panic_kernel, 0);
   const Segment& purg = seg(*img, "purgatory");
-  EXPECT_LE(purg.mem + purg.memsz, k2G);
+  EXPECT_LE(purg.mem + purg.memsz, k2GiB);
   EXPECT_GE(img->entry, purg.mem);
   EXPECT_LT(img->entry, purg.mem + purg.memsz);
 }
@@ -164,11 +167,11 @@ TEST(Image, DigestCoversKernelInitrdAndBootParamsButNotThePurgatory) {
 TEST(Image, Protocol32PutsEverythingBelow4GAndEntersAtTheLoadAddress) {
   auto img = build_kexec_image(request(EntryMode::k32), system(3 * kG - kM, 3 * kG));
   ASSERT_TRUE(img.ok()) << img.error();
-  for (const Segment& s : img->segments) EXPECT_LE(s.mem + s.memsz, k4G) << s.what;
+  for (const Segment& s : img->segments) EXPECT_LE(s.mem + s.memsz, k4GiB) << s.what;
   const charon_params& p = img->params;
   EXPECT_EQ(p.handoff, CHARON_HANDOFF_LINUX32);
   EXPECT_EQ(p.kernel_entry, seg(*img, "kernel").mem);
-  EXPECT_EQ(p.idmap_limit, k4G);
+  EXPECT_EQ(p.idmap_limit, k4GiB);
   EXPECT_EQ(p.regs32.esi, p.boot_params);
   const boot_params bp = zero_page(*img);
   EXPECT_EQ(+bp.ext_ramdisk_image, 0u);
@@ -423,9 +426,9 @@ TEST(Image, APurgatoryThatIsNotAnElfIsRefused) {
 TEST(Image, ScratchBytesGrowWithWhatIsMapped) {
   const uint64_t small = scratch_bytes_for({{0, 4 * kG}});
   const uint64_t big = scratch_bytes_for({{0, 64 * kG}, {1ull << 45, (1ull << 45) + 4096}});
-  EXPECT_GT(small, 7 * kPage);
+  EXPECT_GT(small, 7 * kPageSize);
   EXPECT_GT(big, small);
-  EXPECT_EQ(small % kPage, 0u);
+  EXPECT_EQ(small % kPageSize, 0u);
 }
 
 }  // namespace

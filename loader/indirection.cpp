@@ -6,7 +6,7 @@
 namespace charon::loader {
 namespace {
 
-constexpr uint64_t kPage = kIndPageSize;
+constexpr uint64_t kPageSize = kIndPageSize;
 
 uint64_t load64(const uint8_t* p) {
   uint64_t v = 0;
@@ -77,7 +77,7 @@ IndStatus IndirectionBuilder::put(uint64_t entry) {
   if (slot_ == kIndEntriesPerPage - 1 && entry != kIndDone) {
     if (page_ + 1 >= arena_.pages) return IndStatus::OutOfListPages;
     arena_.virt[page_ * kIndEntriesPerPage + slot_] =
-        (arena_.phys_base + (page_ + 1) * kPage) | kIndIndirection;
+        (arena_.phys_base + (page_ + 1) * kPageSize) | kIndIndirection;
     ++page_, ++entries_;
     slot_ = 0;
   }
@@ -88,16 +88,17 @@ IndStatus IndirectionBuilder::put(uint64_t entry) {
 
 IndStatus IndirectionBuilder::pages(uint64_t dst, uint64_t src, uint64_t bytes, uint64_t flag) {
   if (done_) return IndStatus::Finished;
-  if ((dst | src) % kPage != 0 || arena_.phys_base % kPage != 0) return IndStatus::Misaligned;
-  const uint64_t n = bytes / kPage + (bytes % kPage != 0);
-  if (n == 0 || dst + n * kPage < dst || src + n * kPage < src) return IndStatus::BadRange;
+  if ((dst | src) % kPageSize != 0 || arena_.phys_base % kPageSize != 0)
+    return IndStatus::Misaligned;
+  const uint64_t n = bytes / kPageSize + (bytes % kPageSize != 0);
+  if (n == 0 || dst + n * kPageSize < dst || src + n * kPageSize < src) return IndStatus::BadRange;
   if (dst != next_dst_)
     if (IndStatus s = put(dst | kIndDestination); s != IndStatus::Ok) return s;
   for (uint64_t i = 0; i < n; ++i)
-    if (IndStatus s = put(flag == kIndSource ? (src + i * kPage) | kIndSource : kIndZero);
+    if (IndStatus s = put(flag == kIndSource ? (src + i * kPageSize) | kIndSource : kIndZero);
         s != IndStatus::Ok)
       return s;
-  next_dst_ = dst + n * kPage;
+  next_dst_ = dst + n * kPageSize;
   return IndStatus::Ok;
 }
 
@@ -131,7 +132,7 @@ IndStatus walk_list(uint64_t head, PhysWindow mem, size_t max_entries, const Wal
     } else if (entry & (kIndSource | kIndZero)) {
       const bool zero = !(entry & kIndSource);
       if (v.op) v.op(v.ctx, {dst, zero ? 0 : entry & kIndAddrMask, zero, index});
-      dst += kPage;
+      dst += kPageSize;
     }
     const uint8_t* word = mem.map(mem.ctx, ptr, 8);
     if (!word) return IndStatus::Unreadable;
@@ -149,14 +150,14 @@ struct ModelState {
 
 void model_op(void* ctx, const PageOp& op) {
   auto& st = *static_cast<ModelState*>(ctx);
-  uint8_t* dst = st.mem.map(st.mem.ctx, op.dst, kPage);
-  const uint8_t* src = op.zero ? nullptr : st.mem.map(st.mem.ctx, op.src, kPage);
+  uint8_t* dst = st.mem.map(st.mem.ctx, op.dst, kPageSize);
+  const uint8_t* src = op.zero ? nullptr : st.mem.map(st.mem.ctx, op.src, kPageSize);
   if (!dst || (!op.zero && !src)) {
     st.unreachable = true;
   } else if (op.zero) {
-    mem_fill(dst, 0, kPage);
+    mem_fill(dst, 0, kPageSize);
   } else {
-    mem_move(dst, src, kPage);  // whole pages: the same page or disjoint
+    mem_move(dst, src, kPageSize);  // whole pages: the same page or disjoint
   }
 }
 
@@ -201,7 +202,7 @@ ValidateResult check_shape(uint64_t head, PhysWindow mem, const ValidateLimits& 
       if (++lambda == power) saved = addr, power *= 2, lambda = 0;
       ptr = addr;
       fresh = true;
-    } else if (!fresh && ptr % kPage == 0) {
+    } else if (!fresh && ptr % kPageSize == 0) {
       return {IndStatus::RunsOffPage, index, ptr};
     }
     const uint8_t* word = mem.map(mem.ctx, ptr, 8);
@@ -229,18 +230,18 @@ void check_op(void* ctx, const PageOp& op) {
   const ValidateLimits& l = *h.l;
   if (op.dst == l.control_page) return fail(h, IndStatus::HitsControlPage, op.index, op.dst);
   for (size_t i = 0; i < l.nkeep; ++i)
-    if (overlaps(op.dst, op.dst + kPage, l.keep[i].start, l.keep[i].start + l.keep[i].len))
+    if (overlaps(op.dst, op.dst + kPageSize, l.keep[i].start, l.keep[i].start + l.keep[i].len))
       return fail(h, IndStatus::HitsKeptRange, op.index, op.dst);
   if (!op.zero) {
     if (op.src == l.control_page) return fail(h, IndStatus::HitsControlPage, op.index, op.src);
     for (size_t i = 0; i < h.nruns; ++i)
-      if (overlaps(op.src, op.src + kPage, l.runs[i].start, l.runs[i].end))
+      if (overlaps(op.src, op.src + kPageSize, l.runs[i].start, l.runs[i].end))
         return fail(h, IndStatus::SourceClobbered, op.index, op.src);
   }
   if (h.nruns > 0 && l.runs[h.nruns - 1].end == op.dst) {
-    l.runs[h.nruns - 1].end += kPage;
+    l.runs[h.nruns - 1].end += kPageSize;
   } else if (h.nruns < l.max_runs) {
-    l.runs[h.nruns++] = {op.dst, op.dst + kPage};
+    l.runs[h.nruns++] = {op.dst, op.dst + kPageSize};
   } else {
     fail(h, IndStatus::TooManyRuns, op.index, op.dst);
   }
@@ -249,7 +250,7 @@ void check_op(void* ctx, const PageOp& op) {
 void check_list_page(void* ctx, uint64_t page, size_t index) {
   auto& h = *static_cast<Hazards*>(ctx);
   for (size_t i = 0; i < h.nruns; ++i)
-    if (overlaps(page, page + kPage, h.l->runs[i].start, h.l->runs[i].end))
+    if (overlaps(page, page + kPageSize, h.l->runs[i].start, h.l->runs[i].end))
       return fail(h, IndStatus::HitsListPage, index, page);
 }
 
@@ -279,12 +280,12 @@ struct MapState {
 
 void map_run(MapState& st, DestRun& run, uint64_t page) {
   if (run.end == page && run.end != run.start) {
-    run.end += kPage;
+    run.end += kPageSize;
     return;
   }
   if (run.end != run.start && st.map->map(run.start, run.end) != x86::MapStatus::Ok)
     st.failed = true;
-  run = {page, page + kPage};
+  run = {page, page + kPageSize};
 }
 
 void map_op(void* ctx, const PageOp& op) {
@@ -295,7 +296,7 @@ void map_op(void* ctx, const PageOp& op) {
 
 void map_list_page(void* ctx, uint64_t page, size_t) {
   auto& st = *static_cast<MapState*>(ctx);
-  if (st.map->map(page, page + kPage) != x86::MapStatus::Ok) st.failed = true;
+  if (st.map->map(page, page + kPageSize) != x86::MapStatus::Ok) st.failed = true;
 }
 
 }  // namespace

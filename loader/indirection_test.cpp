@@ -1,6 +1,7 @@
 // Indirection lists: the builder's layout, the C++ model of the
 // trampoline's walk (x86_64/trampoline/relocate.asm) over plain memory, the validator
 // on hostile lists, and the identity map the trampoline runs under.
+#include <charon/align.h>
 #include <charon/loader/indirection.h>
 #include <gtest/gtest.h>
 
@@ -14,20 +15,21 @@
 namespace charon::loader {
 namespace {
 
-constexpr uint64_t kPage = kIndPageSize;
+constexpr uint64_t kPageSize = kIndPageSize;
 
 // Host memory standing in for physical [base, base + pages * 4 KiB).
 class FakePhys {
  public:
-  explicit FakePhys(size_t pages, uint64_t base = 0x40000000) : base_(base), mem_(pages * kPage) {}
+  explicit FakePhys(size_t pages, uint64_t base = 0x40000000)
+      : base_(base), mem_(pages * kPageSize) {}
 
   PhysWindow window() { return {this, &FakePhys::map}; }
   uint8_t* at(uint64_t phys) { return mem_.data() + (phys - base_); }
   uint64_t* words(uint64_t phys) { return reinterpret_cast<uint64_t*>(at(phys)); }
-  uint64_t page(size_t i) const { return base_ + i * kPage; }
+  uint64_t page(size_t i) const { return base_ + i * kPageSize; }
   void fill_page(uint64_t phys, uint64_t seed) {
     std::mt19937_64 rng(seed);
-    for (size_t i = 0; i < kPage / 8; ++i) words(phys)[i] = rng();
+    for (size_t i = 0; i < kPageSize / 8; ++i) words(phys)[i] = rng();
   }
   ListArena arena(size_t first_page, size_t pages) {
     return {page(first_page), words(page(first_page)), pages};
@@ -67,15 +69,16 @@ TEST(Indirection, ModelWalkOfABuiltListPutsShuffledSourcesZeroPagesAndChainsInPl
   std::iota(slot.begin(), slot.end(), 0);
   std::shuffle(slot.begin(), slot.end(), std::mt19937_64(7));
   for (size_t i = 0; i < n; ++i) m.fill_page(m.page(3000 + slot[i]), i);
-  for (size_t i = 0; i < n; ++i) std::memset(m.at(m.page(i)), 0xa5, kPage);  // poison
-  m.fill_page(m.page(8000), 99);                                             // untouched
+  for (size_t i = 0; i < n; ++i) std::memset(m.at(m.page(i)), 0xa5, kPageSize);  // poison
+  m.fill_page(m.page(8000), 99);                                                 // untouched
 
   IndirectionBuilder b(m.arena(6000, 16));
   for (size_t i = 0; i < n; ++i) {
     if (i >= 500 && i < 700) continue;  // the zero segment, below
-    ASSERT_EQ(b.copy(dst_base + i * kPage, src_base + slot[i] * kPage, kPage), IndStatus::Ok);
+    ASSERT_EQ(b.copy(dst_base + i * kPageSize, src_base + slot[i] * kPageSize, kPageSize),
+              IndStatus::Ok);
   }
-  ASSERT_EQ(b.zero(dst_base + 500 * kPage, 200 * kPage - 100), IndStatus::Ok);  // rounds up
+  ASSERT_EQ(b.zero(dst_base + 500 * kPageSize, 200 * kPageSize - 100), IndStatus::Ok);  // rounds up
   ASSERT_EQ(b.finish(), IndStatus::Ok);
   EXPECT_GE(b.pages_used(), 4u);
 
@@ -86,24 +89,25 @@ TEST(Indirection, ModelWalkOfABuiltListPutsShuffledSourcesZeroPagesAndChainsInPl
   ASSERT_EQ(relocate_model(b.head(), m.window(), 1 << 20), IndStatus::Ok);
 
   for (size_t i = 0; i < n; ++i) {
-    std::vector<uint64_t> want(kPage / 8, 0);
+    std::vector<uint64_t> want(kPageSize / 8, 0);
     if (i < 500 || i >= 700) {
       std::mt19937_64 rng(i);
       for (auto& w : want) w = rng();
     }
-    ASSERT_EQ(std::memcmp(m.at(dst_base + i * kPage), want.data(), kPage), 0) << "page " << i;
+    ASSERT_EQ(std::memcmp(m.at(dst_base + i * kPageSize), want.data(), kPageSize), 0)
+        << "page " << i;
   }
   // Nothing outside the destinations changed: sources, list pages, the rest.
-  EXPECT_EQ(std::memcmp(m.bytes().data() + n * kPage, before.data() + n * kPage,
-                        before.size() - n * kPage),
+  EXPECT_EQ(std::memcmp(m.bytes().data() + n * kPageSize, before.data() + n * kPageSize,
+                        before.size() - n * kPageSize),
             0);
 }
 
 TEST(Indirection, BuilderKeepsEachPagesLastSlotForTheLinkAndWritesDestinationOnlyOnAGap) {
   FakePhys m(1200);
   IndirectionBuilder b(m.arena(1100, 4));
-  ASSERT_EQ(b.copy(m.page(0), m.page(600), 600 * kPage), IndStatus::Ok);    // contiguous
-  ASSERT_EQ(b.copy(m.page(700), m.page(601 + 400), kPage), IndStatus::Ok);  // a gap
+  ASSERT_EQ(b.copy(m.page(0), m.page(600), 600 * kPageSize), IndStatus::Ok);    // contiguous
+  ASSERT_EQ(b.copy(m.page(700), m.page(601 + 400), kPageSize), IndStatus::Ok);  // a gap
   ASSERT_EQ(b.finish(), IndStatus::Ok);
   const uint64_t* p0 = m.words(m.page(1100));
   const uint64_t* p1 = m.words(m.page(1101));
@@ -123,17 +127,17 @@ TEST(Indirection, BuilderKeepsEachPagesLastSlotForTheLinkAndWritesDestinationOnl
 TEST(Indirection, BuilderRejectsMisalignedEmptyOverflowingAndLateEntries) {
   FakePhys m(16);
   IndirectionBuilder b(m.arena(0, 1));
-  EXPECT_EQ(b.copy(m.page(2) + 8, m.page(3), kPage), IndStatus::Misaligned);
-  EXPECT_EQ(b.copy(m.page(2), m.page(3) + 0x800, kPage), IndStatus::Misaligned);
-  EXPECT_EQ(b.zero(m.page(2) + 0x10, kPage), IndStatus::Misaligned);
+  EXPECT_EQ(b.copy(m.page(2) + 8, m.page(3), kPageSize), IndStatus::Misaligned);
+  EXPECT_EQ(b.copy(m.page(2), m.page(3) + 0x800, kPageSize), IndStatus::Misaligned);
+  EXPECT_EQ(b.zero(m.page(2) + 0x10, kPageSize), IndStatus::Misaligned);
   EXPECT_EQ(b.copy(m.page(2), m.page(3), 0), IndStatus::BadRange);
-  EXPECT_EQ(b.zero(~uint64_t{0} & kIndAddrMask, 2 * kPage), IndStatus::BadRange);
+  EXPECT_EQ(b.zero(~uint64_t{0} & kIndAddrMask, 2 * kPageSize), IndStatus::BadRange);
   // One page holds 511 entries and DONE: 510 sources after a DESTINATION fit.
-  EXPECT_EQ(b.zero(m.page(4), 510 * kPage), IndStatus::Ok);
-  EXPECT_EQ(b.zero(m.page(4) + 510 * kPage, kPage), IndStatus::OutOfListPages);
+  EXPECT_EQ(b.zero(m.page(4), 510 * kPageSize), IndStatus::Ok);
+  EXPECT_EQ(b.zero(m.page(4) + 510 * kPageSize, kPageSize), IndStatus::OutOfListPages);
   EXPECT_EQ(b.finish(), IndStatus::Ok);
   EXPECT_EQ(m.words(m.page(0))[511], kIndDone);
-  EXPECT_EQ(b.zero(m.page(5), kPage), IndStatus::Finished);
+  EXPECT_EQ(b.zero(m.page(5), kPageSize), IndStatus::Finished);
 }
 
 // ---- the model is the asm: its quirks, one by one --------------------------
@@ -142,12 +146,12 @@ TEST(Indirection, ZeroEntryZeroesTheDestinationPageAndAdvancesItAsXenDoes) {
   FakePhys m(8);
   m.fill_page(m.page(1), 1);
   m.fill_page(m.page(2), 2);
-  std::vector<uint8_t> src(m.at(m.page(2)), m.at(m.page(2)) + kPage);
+  std::vector<uint8_t> src(m.at(m.page(2)), m.at(m.page(2)) + kPageSize);
   const uint64_t head = write_list(
       m, m.page(0), {m.page(1) | kIndDestination, kIndZero, m.page(2) | kIndSource, kIndDone});
   ASSERT_EQ(relocate_model(head, m.window(), 100), IndStatus::Ok);
   EXPECT_TRUE(std::all_of(m.at(m.page(1)), m.at(m.page(2)), [](uint8_t c) { return c == 0; }));
-  EXPECT_EQ(std::memcmp(m.at(m.page(2)), src.data(), kPage), 0);  // copied onto itself
+  EXPECT_EQ(std::memcmp(m.at(m.page(2)), src.data(), kPageSize), 0);  // copied onto itself
 }
 
 TEST(Indirection, WalkTestsFlagsInLinuxOrderMasksLowBitsAndSkipsEntriesWithoutFlags) {
@@ -341,8 +345,8 @@ TEST(Indirection, MapRelocationMapsEveryListSourceAndDestinationPageOneToOne) {
   // Sources and list far above the destinations: 5 GiB apart, 3 ranges.
   FakePhys m(64, 5ull << 30);
   IndirectionBuilder b(m.arena(0, 4));
-  ASSERT_EQ(b.copy(0x1000000, m.page(10), 3 * kPage), IndStatus::Ok);
-  ASSERT_EQ(b.zero(0x7fe00000, kPage), IndStatus::Ok);
+  ASSERT_EQ(b.copy(0x1000000, m.page(10), 3 * kPageSize), IndStatus::Ok);
+  ASSERT_EQ(b.zero(0x7fe00000, kPageSize), IndStatus::Ok);
   ASSERT_EQ(b.finish(), IndStatus::Ok);
 
   alignas(4096) static uint64_t tables[16][512];

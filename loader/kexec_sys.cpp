@@ -1,5 +1,6 @@
 // kexec_load(2) and reboot(2) for real, and the messages for their errors
 // (kernel/kexec.c, kernel/kexec_core.c, security/lockdown/lockdown.c).
+#include <charon/align.h>
 #include <charon/loader/kexec_sys.h>
 #include <charon/loader/sysinfo.h>
 #include <linux/reboot.h>
@@ -81,7 +82,7 @@ Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
                 KEXEC_SEGMENT_MAX);
   std::vector<kexec_segment_abi> segs;
   for (const Segment& s : img.segments) {
-    if (s.mem % kPage || s.memsz % kPage || s.data.size() > s.memsz)
+    if (!is_aligned(s.mem, kPageSize) || !is_aligned(s.memsz, kPageSize) || s.data.size() > s.memsz)
       return fail("internal error: segment %s at 0x%llx is not page-aligned", s.what.c_str(),
                   static_cast<unsigned long long>(s.mem));
     segs.push_back({s.data.empty() ? nullptr : s.data.data(), s.data.size(),

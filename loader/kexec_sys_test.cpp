@@ -1,12 +1,14 @@
 #include <charon/loader/kexec_sys.h>
 #include <gtest/gtest.h>
+#include <synthetic_bzimage.h>
 
 #include "testdata/fake_kexec_sys.h"
-#include "testdata/synthetic_bzimage.h"
 #include "testdata/test_util.h"
 
 namespace charon::loader {
 namespace {
+
+using namespace charon::boot;
 
 using testing::FakeKexecSys;
 using testing::TempDir;

@@ -72,25 +72,24 @@ std::optional<E820Type> e820_type_from_name(std::string_view name) {
 }
 
 Result<std::vector<MemRange>> normalize_ranges(std::vector<MemRange> ranges) {
-  std::sort(ranges.begin(), ranges.end(),
-            [](const MemRange& a, const MemRange& b) { return a.start < b.start; });
-  std::vector<MemRange> out;
-  for (const MemRange& r : ranges) {
-    if (r.end <= r.start) continue;
-    if (!out.empty() && r.start < out.back().end) {
-      return fail("memory map: range 0x%llx-0x%llx overlaps 0x%llx-0x%llx",
-                  static_cast<unsigned long long>(r.start),
-                  static_cast<unsigned long long>(r.end - 1),
-                  static_cast<unsigned long long>(out.back().start),
-                  static_cast<unsigned long long>(out.back().end - 1));
-    }
-    if (!out.empty() && r.start == out.back().end && r.type == out.back().type) {
-      out.back().end = r.end;
-    } else {
-      out.push_back(r);
-    }
+  // The core's one memory-map rule (sort, refuse overlaps, merge touching
+  // ranges of one type); this names the overlap it found.
+  size_t n = ranges.size();
+  if (kimage::normalize_memmap(ranges.data(), n) != kimage::Status::kOk) {
+    std::sort(ranges.begin(), ranges.end(),
+              [](const MemRange& a, const MemRange& b) { return a.start < b.start; });
+    for (size_t i = 1; i < ranges.size(); ++i)
+      if (ranges[i].start < ranges[i - 1].end && ranges[i].end > ranges[i].start &&
+          ranges[i - 1].end > ranges[i - 1].start)
+        return fail("memory map: range 0x%llx-0x%llx overlaps 0x%llx-0x%llx",
+                    static_cast<unsigned long long>(ranges[i].start),
+                    static_cast<unsigned long long>(ranges[i].end - 1),
+                    static_cast<unsigned long long>(ranges[i - 1].start),
+                    static_cast<unsigned long long>(ranges[i - 1].end - 1));
+    return fail("memory map: two ranges overlap");
   }
-  return out;
+  ranges.resize(n);
+  return ranges;
 }
 
 Result<MemoryMap> parse_iomem(std::string_view text) {
@@ -220,20 +219,6 @@ Result<MemoryMap> read_system_memory_map(const std::string& root) {
         fw.error().c_str());
   }
   return *iomem;
-}
-
-Status fill_e820(const std::vector<MemRange>& ranges, boot_params& bp) {
-  if (ranges.size() > E820_MAX_ENTRIES_ZEROPAGE) {
-    return fail("memory map has %zu entries; boot_params holds at most %zu", ranges.size(),
-                E820_MAX_ENTRIES_ZEROPAGE);
-  }
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    bp.e820_table[i].addr = ranges[i].start;
-    bp.e820_table[i].size = ranges[i].end - ranges[i].start;
-    bp.e820_table[i].type = static_cast<uint32_t>(ranges[i].type);
-  }
-  bp.e820_entries = static_cast<uint8_t>(ranges.size());
-  return Status::Ok();
 }
 
 }  // namespace charon::loader

@@ -6,6 +6,8 @@
 namespace charon::loader {
 namespace {
 
+using namespace charon::boot;
+
 using testing::TempDir;
 using testing::write_file;
 
@@ -143,28 +145,6 @@ TEST(SystemMemoryMap, NeitherSourceIsAClearError) {
   auto m = read_system_memory_map(t.path().string());
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.error().find("no memory map"), std::string::npos) << m.error();
-}
-
-TEST(E820, TableHoldsTheRangesInOrder) {
-  auto m = parse_iomem(kIomem);
-  ASSERT_TRUE(m.ok());
-  boot_params bp{};
-  ASSERT_TRUE(fill_e820(m->ranges, bp).ok());
-  ASSERT_EQ(+bp.e820_entries, m->ranges.size());
-  EXPECT_EQ(+bp.e820_table[1].addr, 0x1000u);
-  EXPECT_EQ(+bp.e820_table[1].size, 0x9fc00u - 0x1000u);
-  EXPECT_EQ(+bp.e820_table[1].type, 1u);
-  EXPECT_EQ(+bp.e820_table[4].type, 3u);
-}
-
-TEST(E820, MoreThan128EntriesIsAnError) {
-  std::vector<MemRange> r;
-  for (uint64_t i = 0; i < 129; ++i) r.push_back({i * 0x2000, i * 0x2000 + 0x1000, E820Type::kRam});
-  boot_params bp{};
-  auto st = fill_e820(r, bp);
-  ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().find("129 entries"), std::string::npos) << st.error();
-  EXPECT_EQ(+bp.e820_entries, 0u);
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 // Parameter-block access and the digest. Patching goes through the
 // kexec-tools-style set_symbol, so the size check and the refusal of bss
 // apply to charon's own block exactly as to kexec-tools' names.
+#include <charon/kimage/image.h>
 #include <charon/loader/purgatory.h>
-#include <charon/sha256.h>
 
 namespace charon::loader {
 
 Status check_params_identity(const charon_params& p) {
+  // The core's rule; this names the field that differs.
+  if (kimage::check_params_identity(p) == kimage::Status::kOk) return Status::Ok();
   if (p.magic != CHARON_PARAMS_MAGIC)
     return fail("purgatory: charon_params magic is 0x%08x, not 0x%08x (not a charon purgatory?)",
                 p.magic, CHARON_PARAMS_MAGIC);
@@ -16,7 +18,7 @@ Status check_params_identity(const charon_params& p) {
   if (p.size != sizeof(charon_params))
     return fail("purgatory: charon_params size field is %u, this loader's block is %zu bytes",
                 p.size, sizeof(charon_params));
-  return Status::Ok();
+  return fail("purgatory: %s", kimage::status_message(kimage::Status::kBadParamsIdentity));
 }
 
 Result<charon_params> read_params(const RelocatableElf& elf) {
@@ -29,21 +31,6 @@ Result<charon_params> read_params(const RelocatableElf& elf) {
 Status write_params(RelocatableElf& elf, const charon_params& p) {
   if (auto st = check_params_identity(p); !st) return st;
   return elf.set_symbol(kParamsSymbol, &p, sizeof(p));
-}
-
-Status fill_digest(std::span<const DigestInput> inputs, charon_params& p) {
-  if (inputs.size() > CHARON_MAX_REGIONS)
-    return fail("digest: %zu regions, the parameter block holds %d", inputs.size(),
-                CHARON_MAX_REGIONS);
-  Sha256 s;
-  sha256_init(s, sha256_choose(CpuFeatures::detect(), true));
-  for (size_t i = 0; i < CHARON_MAX_REGIONS; ++i) p.regions[i] = {0, 0};
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    p.regions[i] = {inputs[i].mem, inputs[i].bytes.size()};
-    sha256_update(s, inputs[i].bytes.data(), inputs[i].bytes.size());
-  }
-  sha256_final(s, p.digest);
-  return Status::Ok();
 }
 
 }  // namespace charon::loader

@@ -130,32 +130,5 @@ TEST(Purgatory, ParamsWithWrongMagicVersionOrSizeAreRefused) {
   EXPECT_FALSE(read_params(*e).ok());
 }
 
-TEST(Digest, RegionsInOrderAndDigestOfTheirConcatenation) {
-  std::vector<uint8_t> a(5000, 0x11), b(3, 0x22), c(70000, 0x33);
-  charon_params p{};
-  const DigestInput in[] = {{0x1000000, a}, {0x2000, b}, {0x100000000, c}};
-  ASSERT_TRUE(fill_digest(in, p).ok());
-  EXPECT_EQ(p.regions[0].start, 0x1000000u);
-  EXPECT_EQ(p.regions[0].len, 5000u);
-  EXPECT_EQ(p.regions[2].start, 0x100000000u);
-  EXPECT_EQ(p.regions[3].len, 0u);
-  std::vector<uint8_t> all = a;
-  all.insert(all.end(), b.begin(), b.end());
-  all.insert(all.end(), c.begin(), c.end());
-  Sha256 s;
-  sha256_init(s, Sha256Impl::Scalar);
-  sha256_update(s, all.data(), all.size());
-  uint8_t want[32];
-  sha256_final(s, want);
-  EXPECT_EQ(std::memcmp(p.digest, want, 32), 0);
-}
-
-TEST(Digest, MoreRegionsThanTheBlockHoldsIsAnError) {
-  std::vector<uint8_t> a(1);
-  std::vector<DigestInput> in(17, DigestInput{0, a});
-  charon_params p{};
-  EXPECT_FALSE(fill_digest(in, p).ok());
-}
-
 }  // namespace
 }  // namespace charon::loader

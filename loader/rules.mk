@@ -1,16 +1,10 @@
 # loader/: the host loader library, the charon-kexec CLI, their tests and
 # fuzzers.
 
-LOADER_LIB_SRCS := loader/bzimage.cpp loader/memmap.cpp loader/placement.cpp \
-  loader/elf_reloc.cpp loader/purgatory.cpp loader/setup_segment.cpp loader/sysinfo.cpp \
-  loader/image.cpp loader/kexec_sys.cpp loader/cli.cpp loader/c_api.cpp loader/elfcore.cpp \
-  loader/crash_info.cpp
-# The freestanding header checks shared with the EFI loader, once they land.
-LOADER_LIB_SRCS += $(wildcard loader/bzimage_core.cpp)
-LOADER_LIB_SRCS += loader/indirection.cpp
-# What the library links from the other directories: SHA-256 and the
-# page-table sizing the purgatory itself uses.
-LOADER_DEP_SRCS := common/sha256.cpp common/mem.cpp x86_64/paging/identity_map.cpp
+LOADER_LIB_SRCS := $(filter-out %_test.cpp %_main.cpp,$(wildcard loader/*.cpp))
+# What the library links from the other directories: the image-building
+# core, SHA-256 and the page-table sizing the purgatory itself uses.
+LOADER_DEP_SRCS := $(KIMAGE_SRCS) common/sha256.cpp common/mem.cpp x86_64/paging/identity_map.cpp
 LOADER_DEP_SIMD_SRCS := common/sha256_shani.cpp
 
 LOADER_HOST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_LIB_SRCS))
@@ -78,7 +72,9 @@ $(LOADER_FAKE_PURG): loader/testdata/fake_purgatory.cpp common/include/charon/pa
 LOADER_TESTS := $(wildcard loader/*_test.cpp loader/tools/*_test.cpp)
 LOADER_TEST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_TESTS))
 $(LOADER_TEST_OBJS): HOST_CXXFLAGS += -DCHARON_FAKE_PURGATORY='"$(LOADER_FAKE_PURG)"' \
-  -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"' -DCHARON_TESTDATA='"loader/testdata"'
+  -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"' -DCHARON_TESTDATA='"loader/testdata"' \
+  -Icommon/kimage/testdata
+$(B)/host/loader/testdata/mkbzimage.o: HOST_CXXFLAGS += -Icommon/kimage/testdata
 LOADER_TEST_BIN := $(B)/host/loader_test
 $(LOADER_TEST_BIN): $(LOADER_TEST_OBJS) $(LOADER_HOST_OBJS) $(B)/host/loader/tools/vmcore_check.o \
     $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_DEP_SRCS) $(LOADER_DEP_SIMD_SRCS)) \
@@ -110,7 +106,8 @@ INSTALL_FILES += $(CHARON_KEXEC):sbin/charon-kexec:755
 # its committed seed corpus (new inputs land under build/, not in git).
 FUZZ_SECONDS ?= 60
 LOADER_FUZZ_FLAGS := -std=c++20 -O1 -g $(WARN) -fsanitize=fuzzer,address,undefined \
-  -fno-sanitize-recover=all -Icommon/include -Iloader/include -Ix86_64/include -I$(B)/gen
+  -fno-sanitize-recover=all -Icommon/include -Iloader/include -Ix86_64/include -I$(B)/gen \
+  -Icommon/kimage/testdata
 LOADER_FUZZ_TARGETS := bzimage elf memmap placement elfcore
 LOADER_FUZZ_BINS := $(patsubst %,$(B)/fuzz/loader/fuzz_%,$(LOADER_FUZZ_TARGETS))
 $(B)/fuzz/loader/fuzz_%: loader/fuzz/fuzz_%.cpp $(LOADER_LIB_SRCS) $(LOADER_DEP_SRCS) \
@@ -125,3 +122,10 @@ loader-fuzzers: $(LOADER_FUZZ_BINS)
 export FUZZ_SECONDS
 fuzz: loader-fuzzers
 FUZZ_STEPS += loader/fuzz/run.sh
+
+# charon.efi's host tests compare its adapter with this one (one core, two
+# adapters), so they link the hosted library too.
+$(EFI_TEST_BIN): $(LOADER_HOST_OBJS) \
+  $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_DEP_SRCS) $(LOADER_DEP_SIMD_SRCS)) | $(LOADER_PURGATORY_RO)
+$(patsubst %.cpp,$(B)/host/%.o,$(EFI_TESTS)): HOST_CXXFLAGS += \
+  -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"'

@@ -19,9 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (m->ranges[i].end <= m->ranges[i].start) std::abort();
       if (i && m->ranges[i].start < m->ranges[i - 1].end) std::abort();
     }
-    boot_params bp{};
-    auto st = fill_e820(m->ranges, bp);
-    if (st.ok() != (m->ranges.size() <= 128)) std::abort();
+    charon::boot::boot_params bp{};
+    const auto st = charon::kimage::fill_e820(m->ranges.data(), m->ranges.size(), bp);
+    if ((st == charon::kimage::Status::kOk) != (m->ranges.size() <= 128)) std::abort();
   } else if (m.error().empty()) {
     std::abort();
   }

@@ -1,13 +1,21 @@
-// libFuzzer: the placement planner over arbitrary memory maps and kernel
-// sizes. Whatever it returns must be page-aligned, inside usable RAM,
-// disjoint, and within the protocol's address limits.
-#include <charon/loader/image.h>
-#include <charon/loader/placement.h>
+// libFuzzer: the image-building core's planner and boot_params builder
+// over arbitrary memory maps, kernel headers, initrd and command-line
+// sizes, crash extras and setup_data. Whatever it plans must be
+// page-aligned, inside the free memory it was given, disjoint, and within
+// the protocol's address limits; whatever it builds must say where the
+// plan put things.
+#include <charon/align.h>
+#include <charon/kimage/image.h>
+#include <synthetic_bzimage.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <vector>
 
-using namespace charon::loader;
+using namespace charon;
+using namespace charon::kimage;
 
 namespace {
 
@@ -33,47 +41,83 @@ bool inside(const Range& r, const std::vector<Range>& usable) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Reader in{data, size};
-  const uint64_t flags = in.u64();
-  PlanInput pin;
-  pin.mode = (flags & 1) ? EntryMode::k32 : EntryMode::k64;
-  pin.kernel.init_size = (in.u64() & 0x3fffffff) + 1;
-  pin.kernel.payload_size = in.u64() & 0x3fffffff;
-  pin.kernel.kernel_alignment = 4096ull << (in.u64() % 20);
-  pin.kernel.pref_address = in.u64() & 0xffffffffff;
-  pin.kernel.initrd_addr_max = static_cast<uint32_t>(in.u64());
-  pin.kernel.above_4g = flags & 2;
-  pin.initrd_size = (flags & 4) ? in.u64() & 0xffffffff : 0;
-  pin.setup_size = 4096 + (in.u64() & 0xffff);
-  pin.purgatory_size = (in.u64() & 0xfffff) + 1;
-  pin.scratch_bytes = scratch_bytes_for;
-  std::vector<MemRange> ranges;
-  while (in.n >= 16 && ranges.size() < 64) {
-    const uint64_t s = in.u64() & 0xfffffffffffull;
-    const uint64_t len = in.u64() & 0xffffffffffull;
-    ranges.push_back({s, s + len, (len & 1) ? E820Type::kReserved : E820Type::kRam});
+  Reader rd{data, size};
+  const uint64_t flags = rd.u64();
+  charon::testing::BzSpec spec;
+  spec.init_size = static_cast<uint32_t>((rd.u64() & 0x3fffffff) + 0x40000);
+  spec.kernel_alignment = static_cast<uint32_t>(4096ull << (rd.u64() % 19));
+  spec.pref_address = rd.u64() & 0xffffffffff;
+  spec.initrd_addr_max = static_cast<uint32_t>(rd.u64());
+  spec.cmdline_size = static_cast<uint32_t>(rd.u64() & 0xffff);
+  spec.xloadflags = boot::XLF_KERNEL_64 | ((flags & 2) ? boot::XLF_CAN_BE_LOADED_ABOVE_4G : 0);
+  const std::vector<uint8_t> kernel = charon::testing::make_bzimage(spec);
+
+  auto free = std::make_unique<FreeList>();
+  std::vector<Range> usable;
+  ImageInput in;
+  in.kernel = kernel.data();
+  in.kernel_size = kernel.size();
+  in.entry = (flags & 1) ? Entry::k32 : Entry::k64;
+  in.has_initrd = flags & 4;
+  in.initrd_size = in.has_initrd ? (rd.u64() & 0xffffffff) + 1 : 0;
+  in.cmdline_max_len = std::min<uint64_t>(rd.u64() & 0xffff, spec.cmdline_size);
+  in.purgatory_size = (rd.u64() & 0xfffff) + 1;
+  in.purgatory_max_end = (flags & 8) ? k4GiB : k2GiB;
+  if (flags & 16) in.crash = {true, 0, 640 * 1024, (rd.u64() & 0xffff) + 64};
+  const uint8_t seed[32] = {1, 2, 3};
+  const SetupDataNode node{boot::SETUP_RNG_SEED, seed, static_cast<uint32_t>(rd.u64() % 33)};
+  if (flags & 32) {
+    in.setup_data = &node;
+    in.nsetup_data = 1;
   }
-  auto norm = normalize_ranges(ranges);
-  if (!norm) return 0;
-  pin.usable = usable_ram(*norm);
-  for (const MemRange& m : *norm)
-    if (m.type == E820Type::kRam) pin.idmap_limit = std::max(pin.idmap_limit, m.end);
-  auto plan = plan_layout(pin);
-  if (!plan) {
-    if (plan.error().empty()) std::abort();
+  for (int nranges = 0; rd.n >= 16 && nranges < 64; ++nranges) {
+    const uint64_t s = align_up(std::max<uint64_t>(rd.u64() & 0xfffffffffffull, k1MiB), kPageSize);
+    const uint64_t e = align_down(s + (rd.u64() & 0xffffffffffull), kPageSize);
+    if (e <= s) continue;
+    if (free->add(s, e) != Status::kOk) return 0;
+    in.top_of_ram = std::max(in.top_of_ram, e);
+  }
+  // Overlapping and touching ranges merge: the planner may use the union.
+  for (size_t i = 0; i < free->count(); ++i) usable.push_back((*free)[i]);
+  in.free = free.get();
+
+  ImagePlan p;
+  const Status st = plan_image(in, p);
+  if (st != Status::kOk) {
+    if (status_message(st)[0] == '?') std::abort();
     return 0;
   }
-  std::vector<Range> all = {plan->kernel, plan->setup, plan->purgatory, plan->scratch};
-  if (pin.initrd_size) all.push_back(plan->initrd);
+  std::vector<Range> all = {p.kernel_seg, p.setup, p.purgatory, p.scratch};
+  if (in.has_initrd) all.push_back(p.initrd);
+  if (in.crash.enabled) all.insert(all.end(), {p.backup, p.elfcorehdr});
   for (size_t i = 0; i < all.size(); ++i) {
-    if (all[i].start % kPage || all[i].end % kPage || all[i].end <= all[i].start) std::abort();
-    if (!inside(all[i], pin.usable)) std::abort();
+    if (!is_aligned(all[i].start, kPageSize) || !is_aligned(all[i].end, kPageSize) ||
+        all[i].empty())
+      std::abort();
+    if (!inside(all[i], usable)) std::abort();
     for (size_t j = i + 1; j < all.size(); ++j)
       if (all[i].start < all[j].end && all[j].start < all[i].end) std::abort();
-    if (pin.mode == EntryMode::k32 && all[i].end > k4G) std::abort();
+    if (in.entry == Entry::k32 && all[i].end > k4GiB) std::abort();
   }
-  if (plan->purgatory.end > k2G || plan->scratch.end > k4G || plan->setup.end > k4G) std::abort();
-  if (plan->kernel.start % pin.kernel.kernel_alignment) std::abort();
-  if (plan->kernel.end - plan->kernel.start < pin.kernel.init_size) std::abort();
+  if (p.purgatory.end > in.purgatory_max_end || p.scratch.end > k4GiB || p.setup.end > k4GiB)
+    std::abort();
+  if (p.kernel_seg.start % p.kernel.kernel_alignment) std::abort();
+  if (p.kernel_seg.size() < p.kernel.init_size) std::abort();
+
+  // The setup segment for the longest command line, and what it says.
+  std::vector<char> cmdline(in.cmdline_max_len, 'x');
+  std::vector<uint8_t> setup(setup_bytes(cmdline.size(), in.setup_data, in.nsetup_data));
+  const MemRange e820[] = {{k1MiB, in.top_of_ram, boot::E820Type::kRam}};
+  if (build_setup(in, p, cmdline.data(), cmdline.size(), e820, 1, setup.data(), setup.size()) !=
+      Status::kOk)
+    std::abort();
+  boot::boot_params bp;
+  std::memcpy(&bp, setup.data(), sizeof bp);
+  if (bp.hdr.cmd_line_ptr != p.setup.start + sizeof bp) std::abort();
+  if (in.has_initrd &&
+      (uint64_t{bp.ext_ramdisk_image} << 32 | bp.hdr.ramdisk_image) != p.initrd.start)
+    std::abort();
+  if (in.nsetup_data && (bp.hdr.setup_data < p.setup.start || bp.hdr.setup_data >= p.setup.end))
+    std::abort();
   return 0;
 }

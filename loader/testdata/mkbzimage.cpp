@@ -2,14 +2,14 @@
 // tests (see synthetic_bzimage.h). Fields: version, setup_sects,
 // relocatable, xloadflags, init_size, align, pref, payload, magic,
 // loadflags, syssize, truncate (keep only the first N bytes).
+#include <synthetic_bzimage.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "synthetic_bzimage.h"
-
 int main(int argc, char** argv) {
-  using namespace charon::loader::testing;
+  using namespace charon::testing;
   if (argc < 2) {
     std::fprintf(stderr, "usage: mkbzimage OUT [field=value]...\n");
     return 2;

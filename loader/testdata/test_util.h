@@ -3,6 +3,7 @@
 #pragma once
 #include <charon/loader/memmap.h>
 #include <gtest/gtest.h>
+#include <synthetic_bzimage.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,10 @@
 #include <vector>
 
 namespace charon::loader::testing {
+
+// The synthetic bzImages are the core's test data (common/kimage/testdata).
+using charon::testing::BzSpec;
+using charon::testing::make_bzimage;
 
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

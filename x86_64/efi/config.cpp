@@ -44,19 +44,25 @@ enum Key {
   kCmdline,
   kProtocol,
   kConsole,
+#if CHARON_EFI_TEST
   kProbe,
   kCorrupt,
   kStaleKey,
+#endif
   kKeyCount
 };
-constexpr const char* kKeyNames[kKeyCount] = {"kernel",
-                                              "initrd",
-                                              "cmdline",
-                                              "protocol",
-                                              "console",
-                                              "probe",
-                                              "test-corrupt-kernel-after-plan",
-                                              "test-stale-map-key"};
+constexpr const char* kKeyNames[kKeyCount] = {
+    "kernel",
+    "initrd",
+    "cmdline",
+    "protocol",
+    "console",
+#if CHARON_EFI_TEST
+    "probe",
+    "test-corrupt-kernel-after-plan",
+    "test-stale-map-key",
+#endif
+};
 
 ConfigStatus apply(Key k, Span v, Config& c) {
   switch (k) {
@@ -69,9 +75,6 @@ ConfigStatus apply(Key k, Span v, Config& c) {
     case kCmdline:
       return copy_value(v, c.cmdline, sizeof c.cmdline) ? ConfigStatus::kOk
                                                         : ConfigStatus::kValueTooLong;
-    case kProbe:
-      return copy_value(v, c.probe_case, sizeof c.probe_case) ? ConfigStatus::kOk
-                                                              : ConfigStatus::kValueTooLong;
     case kProtocol:
       if (v.is("64")) {
         c.protocol = Protocol::k64;
@@ -87,11 +90,16 @@ ConfigStatus apply(Key k, Span v, Config& c) {
       if (!c.console_serial && !c.console_debugcon && !v.is("none"))
         return ConfigStatus::kBadConsole;
       return ConfigStatus::kOk;
+#if CHARON_EFI_TEST
+    case kProbe:
+      return copy_value(v, c.probe_case, sizeof c.probe_case) ? ConfigStatus::kOk
+                                                              : ConfigStatus::kValueTooLong;
     case kCorrupt:
     case kStaleKey:
       if (!v.is("0") && !v.is("1")) return ConfigStatus::kBadBool;
       (k == kCorrupt ? c.corrupt_kernel_after_plan : c.stale_map_key) = v.is("1");
       return ConfigStatus::kOk;
+#endif
     case kKeyCount:
       break;
   }
@@ -153,8 +161,12 @@ const char* config_status_message(ConfigStatus s) {
     case ConfigStatus::kNoEquals:
       return "expected \"key = value\"";
     case ConfigStatus::kUnknownKey:
+#if CHARON_EFI_TEST
       return "unknown key (known: kernel, initrd, cmdline, protocol, console, probe, "
              "test-corrupt-kernel-after-plan, test-stale-map-key)";
+#else
+      return "unknown key (known: kernel, initrd, cmdline, protocol, console)";
+#endif
     case ConfigStatus::kDuplicateKey:
       return "key given twice";
     case ConfigStatus::kEmptyValue:

@@ -7,17 +7,24 @@
 //   protocol = 64 | 32             (default 64) boot.rst 64- or 32-bit entry
 //   console  = serial | debugcon | both | none   (default serial) the
 //              purgatory's console after ExitBootServices
-//   probe    = <case name>         (tests) the kernel file is the protocol
-//              probe (boot-tests/probe): lay out the probe's fixed world
-//   test-corrupt-kernel-after-plan = 1   (tests) flip one kernel byte after
-//              the digests are computed, so the purgatory must refuse it
-//   test-stale-map-key = 1   (tests) make the first ExitBootServices call
-//              with a map key that an allocation has made stale
+//
+// The test build (charon-test.efi, CHARON_EFI_TEST=1) also takes:
+//   probe    = <case name>   the kernel file is the protocol probe
+//              (boot-tests/probe): lay out the probe's fixed world
+//   test-corrupt-kernel-after-plan = 1   flip one kernel byte after the
+//              digests are computed, so the purgatory must refuse it
+//   test-stale-map-key = 1   make the first ExitBootServices call with a
+//              map key that an allocation has made stale
+// The installed charon.efi refuses them as unknown keys.
 //
 // Pure code over a byte buffer, so the host tests parse every error.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef CHARON_EFI_TEST
+#define CHARON_EFI_TEST 0
+#endif
 
 namespace charon::efi {
 
@@ -31,12 +38,14 @@ struct Config {
   char kernel[kPathMax];
   char initrd[kPathMax];  // empty: no initrd
   char cmdline[kCmdlineMax];
-  char probe_case[kCaseMax];  // empty: a real kernel
   Protocol protocol;
   bool console_serial;
   bool console_debugcon;
+#if CHARON_EFI_TEST
+  char probe_case[kCaseMax];  // empty: a real kernel
   bool corrupt_kernel_after_plan;
   bool stale_map_key;
+#endif
 };
 
 enum class ConfigStatus {

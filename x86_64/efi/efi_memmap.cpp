@@ -2,7 +2,7 @@
 
 namespace charon::efi {
 
-using loader::E820Type;
+using boot::E820Type;
 
 E820Type e820_type_of(const EfiMemDesc& d) {
   switch (static_cast<EfiMemType>(d.type)) {
@@ -28,104 +28,37 @@ E820Type e820_type_of(const EfiMemDesc& d) {
   }
 }
 
-namespace {
-
-// Insertion sort by address over the zero page's table: at most 128
-// entries, and the firmware's map is nearly sorted already.
-void sort_e820(loader::boot_e820_entry* t, size_t n) {
-  for (size_t i = 1; i < n; ++i) {
-    const loader::boot_e820_entry e = t[i];
-    size_t j = i;
-    for (; j > 0 && t[j - 1].addr > e.addr; --j) t[j] = t[j - 1];
-    t[j] = e;
-  }
-}
-
-}  // namespace
-
-E820Status fill_e820(const EfiMemMap& map, loader::boot_params& bp) {
-  if (map.desc_size < sizeof(EfiMemDesc)) return E820Status::kBadDescSize;
-  // Merge runs that are already in order while reading (the firmware's map
-  // usually is), then sort and merge once more: a map may list entries out
-  // of order, and reading alone would miss those neighbours.
-  loader::boot_e820_entry* t = bp.e820_table;
-  size_t n = 0;
-  loader::boot_e820_entry pending{};
-  bool have = false;
+kimage::Status memmap_ranges(const EfiMemMap& map, kimage::MemRange* out, size_t cap, size_t& n) {
+  n = 0;
+  if (map.desc_size < sizeof(EfiMemDesc)) return kimage::Status::kBadMemoryMap;
   for (size_t i = 0; i < map.count(); ++i) {
     const EfiMemDesc& d = map.at(i);
     if (d.pages == 0) continue;
-    const loader::boot_e820_entry e{d.phys_start, d.pages * kEfiPage,
-                                    static_cast<uint32_t>(e820_type_of(d))};
-    if (have && pending.type == e.type && pending.addr + pending.size == e.addr) {
-      pending.size += e.size;
+    const kimage::MemRange r{d.phys_start, d.phys_start + d.pages * kEfiPage, e820_type_of(d)};
+    // Runs in address order merge while reading (the firmware's map
+    // usually is sorted), so `cap` bounds the map's runs, not its entries.
+    if (n && out[n - 1].type == r.type && out[n - 1].end == r.start) {
+      out[n - 1].end = r.end;
       continue;
     }
-    if (have) {
-      if (n == loader::E820_MAX_ENTRIES_ZEROPAGE) return E820Status::kTooMany;
-      t[n++] = pending;
-    }
-    pending = e;
-    have = true;
+    if (n == cap) return kimage::Status::kTooManyRanges;
+    out[n++] = r;
   }
-  if (have) {
-    if (n == loader::E820_MAX_ENTRIES_ZEROPAGE) return E820Status::kTooMany;
-    t[n++] = pending;
-  }
-  sort_e820(t, n);
-  size_t m = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (m && t[m - 1].type == t[i].type && t[m - 1].addr + t[m - 1].size == t[i].addr) {
-      t[m - 1].size += t[i].size;
-    } else {
-      t[m++] = t[i];
-    }
-  }
-  for (size_t i = m; i < n; ++i) t[i] = {};
-  bp.e820_entries = static_cast<uint8_t>(m);
-  return E820Status::kOk;
+  return kimage::normalize_memmap(out, n);
 }
 
-size_t free_ranges(const EfiMemMap& map, uint64_t min, FreeRange* out, size_t cap) {
-  size_t n = 0;
+kimage::Status free_list(const EfiMemMap& map, uint64_t min, kimage::FreeList& out) {
   for (size_t i = 0; i < map.count(); ++i) {
     const EfiMemDesc& d = map.at(i);
     if (d.type != static_cast<uint32_t>(EfiMemType::kConventional) || (d.attribute & kEfiMemorySp))
       continue;
-    uint64_t s = d.phys_start, e = d.phys_start + d.pages * kEfiPage;
-    if (e <= min) continue;
-    if (s < min) s = min;
-    // Insert sorted, merging with neighbours.
-    size_t j = 0;
-    while (j < n && out[j].start < s) ++j;
-    if (j > 0 && out[j - 1].end == s) {
-      out[j - 1].end = e;
-      if (j < n && out[j].start == e) {
-        out[j - 1].end = out[j].end;
-        for (size_t k = j; k + 1 < n; ++k) out[k] = out[k + 1];
-        --n;
-      }
-      continue;
-    }
-    if (j < n && out[j].start == e) {
-      out[j].start = s;
-      continue;
-    }
-    if (n == cap) {
-      // Full: keep the larger ranges.
-      size_t smallest = 0;
-      for (size_t k = 1; k < n; ++k)
-        if (out[k].end - out[k].start < out[smallest].end - out[smallest].start) smallest = k;
-      if (out[smallest].end - out[smallest].start >= e - s) continue;
-      for (size_t k = smallest; k + 1 < n; ++k) out[k] = out[k + 1];
-      --n;
-      if (smallest < j) --j;
-    }
-    for (size_t k = n; k > j; --k) out[k] = out[k - 1];
-    out[j] = {s, e};
-    ++n;
+    const uint64_t end = d.phys_start + d.pages * kEfiPage;
+    if (end <= min) continue;
+    if (kimage::Status s = out.add(d.phys_start < min ? min : d.phys_start, end);
+        s != kimage::Status::kOk)
+      return s;
   }
-  return n;
+  return kimage::Status::kOk;
 }
 
 uint64_t top_of_ram(const EfiMemMap& map) {

@@ -1,9 +1,10 @@
-// The UEFI memory map as the loader sees it, and the two things made from
-// it: the e820 table the kernel reads from boot_params, and the free
-// ranges segments may be placed in. Pure code over the bytes GetMemoryMap
-// returns, so the host tests feed it any map.
+// The UEFI memory map as charon.efi's adapter reads it, and the facts the
+// image-building core takes from it: the machine's memory map with e820
+// types, and the free ranges segments may be placed in. Pure code over the
+// bytes GetMemoryMap returns, so the host tests feed it any map.
 #pragma once
-#include <charon/loader/boot_params.h>
+#include <charon/boot/boot_params.h>
+#include <charon/kimage/image.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,23 +60,17 @@ struct EfiMemMap {
 // services memory stays reserved (the kernel maps it for runtime calls),
 // ACPI reclaim and NVS keep their meaning. EFI_MEMORY_SP RAM is "soft
 // reserved", as Linux's EFI stub reports it.
-loader::E820Type e820_type_of(const EfiMemDesc& d);
+boot::E820Type e820_type_of(const EfiMemDesc& d);
 
-enum class E820Status { kOk, kTooMany, kBadDescSize };
+// The map in e820 terms, sorted and merged by the core's one rule
+// (kimage::normalize_memmap): what boot_params' table is filled from.
+// kTooManyRanges when the map has more runs than `cap`, kBadMemoryMap for
+// a descriptor size below the struct's.
+kimage::Status memmap_ranges(const EfiMemMap& map, kimage::MemRange* out, size_t cap, size_t& n);
 
-// Writes the map into bp.e820_table/e820_entries, sorted by address, with
-// adjacent entries of one type merged. kTooMany if more than the zero
-// page's 128 entries remain.
-E820Status fill_e820(const EfiMemMap& map, loader::boot_params& bp);
-
-struct FreeRange {
-  uint64_t start, end;  // [start, end)
-};
-
-// Conventional memory at or above `min`, sorted and merged: the only
-// memory no one uses at the moment the map was taken. Returns how many
-// ranges were written (at most `cap`; the rest are dropped, smallest last).
-size_t free_ranges(const EfiMemMap& map, uint64_t min, FreeRange* out, size_t cap);
+// Conventional memory at or above `min`: the only memory no one uses at
+// the moment the map was taken, where the core may place segments.
+kimage::Status free_list(const EfiMemMap& map, uint64_t min, kimage::FreeList& out);
 
 // The end of the highest RAM entry the kernel will see.
 uint64_t top_of_ram(const EfiMemMap& map);

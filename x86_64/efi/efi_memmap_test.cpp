@@ -5,10 +5,13 @@
 #include <cstring>
 #include <vector>
 
+#include "adapter.h"
+
 namespace charon::efi {
 namespace {
 
-using loader::E820Type;
+using boot::E820Type;
+using kimage::MemRange;
 
 // A firmware map with a descriptor size larger than the struct, as real
 // firmware uses (OVMF: 48 bytes), so every stride bug shows.
@@ -53,35 +56,63 @@ TEST(EfiMemmap, E820IsSortedAndMergedAcrossOutOfOrderDescriptors) {
   m.add(EfiMemType::kRuntimeServicesData, 0x120000, 1);
   m.add(EfiMemType::kAcpiNvs, 0x121000, 2);
   m.add(EfiMemType::kLoaderData, 0x123000, 0, 0);  // empty: skipped
-  loader::boot_params bp{};
-  ASSERT_EQ(fill_e820(m.map(), bp), E820Status::kOk);
-  ASSERT_EQ(bp.e820_entries, 4);
-  EXPECT_EQ(+bp.e820_table[0].addr, 0u);
-  EXPECT_EQ(+bp.e820_table[0].size, 0xa0000u);
-  EXPECT_EQ(+bp.e820_table[1].addr, 0x100000u);
-  EXPECT_EQ(+bp.e820_table[1].size, 0x20000u);
-  EXPECT_EQ(+bp.e820_table[1].type, static_cast<uint32_t>(E820Type::kRam));
-  EXPECT_EQ(+bp.e820_table[2].type, static_cast<uint32_t>(E820Type::kReserved));
-  EXPECT_EQ(+bp.e820_table[3].addr, 0x121000u);
-  EXPECT_EQ(+bp.e820_table[3].type, static_cast<uint32_t>(E820Type::kNvs));
+  MemRange r[8];
+  size_t n = 0;
+  ASSERT_EQ(memmap_ranges(m.map(), r, 8, n), kimage::Status::kOk);
+  ASSERT_EQ(n, 4u);
+  EXPECT_EQ(r[0], (MemRange{0, 0xa0000, E820Type::kRam}));
+  EXPECT_EQ(r[1], (MemRange{0x100000, 0x120000, E820Type::kRam}));
+  EXPECT_EQ(r[2], (MemRange{0x120000, 0x121000, E820Type::kReserved}));
+  EXPECT_EQ(r[3], (MemRange{0x121000, 0x123000, E820Type::kNvs}));
 }
 
-TEST(EfiMemmap, MoreThanTheZeroPageHoldsIsAnError) {
+TEST(EfiMemmap, MoreRunsThanTheScratchHoldsIsAnError) {
   FakeMap m;
-  for (int i = 0; i < 130; ++i)  // alternate types: nothing merges
+  for (int i = 0; i < 10; ++i)  // alternate types: nothing merges
     m.add(i % 2 ? EfiMemType::kConventional : EfiMemType::kAcpiNvs, 0x100000ull + i * 0x1000, 1);
-  loader::boot_params bp{};
-  EXPECT_EQ(fill_e820(m.map(), bp), E820Status::kTooMany);
+  MemRange r[8];
+  size_t n = 0;
+  EXPECT_EQ(memmap_ranges(m.map(), r, 8, n), kimage::Status::kTooManyRanges);
+}
+
+TEST(EfiMemmap, MoreThanTheZeroPageHoldsIsAnErrorOfTheE820Builder) {
+  FakeMap m;
+  for (int i = 0; i < 130; ++i)
+    m.add(i % 2 ? EfiMemType::kConventional : EfiMemType::kAcpiNvs, 0x100000ull + i * 0x1000, 1);
+  MemRange r[256];
+  boot::boot_params bp{};
+  EXPECT_EQ(finish_boot_params(m.map(), 0x7f000000, 0x7e000000, 1, r, 256, bp),
+            kimage::Status::kTooManyE820);
 }
 
 TEST(EfiMemmap, DescriptorSizeBelowTheStructIsRejected) {
   FakeMap m;
   m.stride = 40;
   m.add(EfiMemType::kConventional, 0, 1);
-  loader::boot_params bp{};
   EfiMemMap map = m.map();
   map.desc_size = 24;
-  EXPECT_EQ(fill_e820(map, bp), E820Status::kBadDescSize);
+  MemRange r[8];
+  size_t n = 0;
+  EXPECT_EQ(memmap_ranges(map, r, 8, n), kimage::Status::kBadMemoryMap);
+}
+
+TEST(EfiMemmap, FinalMapFillsE820AndEfiInfoWithEl64) {
+  FakeMap m;
+  m.add(EfiMemType::kConventional, 0x0, 0xa0);
+  m.add(EfiMemType::kRuntimeServicesCode, 0x7f000000, 0x10);
+  MemRange r[8];
+  boot::boot_params bp{};
+  ASSERT_EQ(finish_boot_params(m.map(), 0x1'7f00'0000, 0x1'7e00'0000, 1, r, 8, bp),
+            kimage::Status::kOk);
+  EXPECT_EQ(bp.e820_entries, 2);
+  EXPECT_EQ(bp.efi_info.efi_loader_signature, boot::EFI64_LOADER_SIGNATURE);
+  EXPECT_EQ(bp.efi_info.efi_systab, 0x7f000000u);
+  EXPECT_EQ(bp.efi_info.efi_systab_hi, 1u);
+  EXPECT_EQ(bp.efi_info.efi_memmap, 0x7e000000u);
+  EXPECT_EQ(bp.efi_info.efi_memmap_hi, 1u);
+  EXPECT_EQ(bp.efi_info.efi_memmap_size, 2u * 48);
+  EXPECT_EQ(bp.efi_info.efi_memdesc_size, 48u);
+  EXPECT_EQ(bp.efi_info.efi_memdesc_version, 1u);
 }
 
 TEST(EfiMemmap, FreeRangesAreConventionalOnlyAboveTheFloorAndMerged) {
@@ -92,13 +123,13 @@ TEST(EfiMemmap, FreeRangesAreConventionalOnlyAboveTheFloorAndMerged) {
   m.add(EfiMemType::kBootServicesData, 0x400000, 0x100);
   m.add(EfiMemType::kConventional, 0x800000, 0x100, kEfiMemorySp);
   m.add(EfiMemType::kConventional, 0xf0000, 0x20);  // straddles the floor
-  FreeRange out[8];
-  const size_t n = free_ranges(m.map(), 0x100000, out, 8);
-  ASSERT_EQ(n, 2u);
-  EXPECT_EQ(out[0].start, 0x100000u);
-  EXPECT_EQ(out[0].end, 0x110000u);
-  EXPECT_EQ(out[1].start, 0x200000u);
-  EXPECT_EQ(out[1].end, 0x400000u);
+  kimage::FreeList f;
+  ASSERT_EQ(free_list(m.map(), 0x100000, f), kimage::Status::kOk);
+  ASSERT_EQ(f.count(), 2u);
+  EXPECT_EQ(f[0].start, 0x100000u);
+  EXPECT_EQ(f[0].end, 0x110000u);
+  EXPECT_EQ(f[1].start, 0x200000u);
+  EXPECT_EQ(f[1].end, 0x400000u);
 }
 
 TEST(EfiMemmap, TopOfRamIgnoresReservedAndMmio) {

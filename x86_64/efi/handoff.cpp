@@ -1,20 +1,16 @@
 #include "handoff.h"
 
+#include <charon/align.h>
 #include <charon/loader/indirection.h>
 #include <charon/x86/identity_map.h>
 #include <charon/x86/relocate.h>
 
-#include "purgatory_params.h"
+#include "adapter.h"
+#include "test_hooks.h"
 
 namespace charon::efi {
 
 namespace {
-
-constexpr uint64_t kPage = 4096;
-
-uint64_t up(uint64_t v, uint64_t a) {
-  return (v + a - 1) & ~(a - 1);
-}
 
 uint64_t addr(const void* p) {
   return reinterpret_cast<uint64_t>(p);
@@ -24,6 +20,9 @@ constinit loader::DestRun g_runs[256] = {};
 
 // After ExitBootServices: the purgatory's console settings, on our side.
 constinit Console g_late;
+
+// The final map, in e820 terms, while it is turned into boot_params.
+constinit kimage::MemRange g_ranges[1024] = {};
 
 [[noreturn]] void halt() {
   for (;;) asm volatile("cli; hlt");
@@ -62,7 +61,7 @@ EFI_STATUS alloc_map_buffer(MapBuffer& mb) {
   // Every later allocation may split a free range into three entries;
   // 64 more descriptors cover ours and the firmware's own.
   Pages p{};
-  const uint64_t cap = up(size + 64 * (desc_size ? desc_size : 48), kPage);
+  const uint64_t cap = align_up(size + 64 * (desc_size ? desc_size : 48), kPageSize);
   st = alloc_pages(cap, 0, p);
   if (EFI_ERROR(st)) {
     g_con.printf("charon.efi: no memory for the memory map (status 0x%lx)\n", st);
@@ -76,15 +75,16 @@ EFI_STATUS alloc_map_buffer(MapBuffer& mb) {
 EFI_STATUS prepare_relocation(const SegmentSet& segs, HandoffPlan& plan, const MapBuffer& mb) {
   // ---- the list: every segment page by page, one page in 511 for links
   uint64_t data_pages = 0;
-  for (size_t i = 0; i < segs.n; ++i) data_pages += up(segs.seg[i].len, kPage) / kPage;
+  for (size_t i = 0; i < segs.n; ++i)
+    data_pages += align_up(segs.seg[i].len, kPageSize) / kPageSize;
   const uint64_t entries = data_pages + 2 * segs.n + 2;
   const uint64_t list_pages = entries / (loader::kIndEntriesPerPage - 1) + 2;
   Pages list{}, control{}, tables{};
-  if (EFI_STATUS st = alloc_pages(list_pages * kPage, 0, list); EFI_ERROR(st)) {
+  if (EFI_STATUS st = alloc_pages(list_pages * kPageSize, 0, list); EFI_ERROR(st)) {
     g_con.printf("charon.efi: no memory for the relocation list (status 0x%lx)\n", st);
     return st;
   }
-  if (EFI_STATUS st = alloc_pages(kPage, 0, control); EFI_ERROR(st)) {
+  if (EFI_STATUS st = alloc_pages(kPageSize, 0, control); EFI_ERROR(st)) {
     g_con.printf("charon.efi: no memory for the trampoline's control page (status 0x%lx)\n", st);
     return st;
   }
@@ -112,15 +112,15 @@ EFI_STATUS prepare_relocation(const SegmentSet& segs, HandoffPlan& plan, const M
   charon_region ranges[2 * kMaxSegments + 4];
   size_t nr = 0;
   for (size_t i = 0; i < segs.n; ++i) {
-    ranges[nr++] = {addr(segs.seg[i].src), up(segs.seg[i].len, kPage)};
-    ranges[nr++] = {segs.seg[i].dest, up(segs.seg[i].reserve, kPage)};
+    ranges[nr++] = {addr(segs.seg[i].src), align_up(segs.seg[i].len, kPageSize)};
+    ranges[nr++] = {segs.seg[i].dest, align_up(segs.seg[i].reserve, kPageSize)};
   }
   ranges[nr++] = {addr(list.ptr), list.bytes};
-  ranges[nr++] = {plan.control_page, kPage};
+  ranges[nr++] = {plan.control_page, kPageSize};
   ranges[nr++] = {addr(charon_reloc_start), addr(charon_reloc_end) - addr(charon_reloc_start)};
   ranges[nr++] = {plan.purgatory, plan.purg_mem};
   const size_t table_pages = x86::idmap_pages_needed(ranges, nr, x86::MapPolicy{false, true}) + 1;
-  if (EFI_STATUS st = alloc_pages(table_pages * kPage, 0, tables); EFI_ERROR(st)) {
+  if (EFI_STATUS st = alloc_pages(table_pages * kPageSize, 0, tables); EFI_ERROR(st)) {
     g_con.printf("charon.efi: no memory for the trampoline's page tables (status 0x%lx)\n", st);
     return st;
   }
@@ -168,13 +168,10 @@ EFI_STATUS exit_and_hand_off(EFI_HANDLE image, SegmentSet& segs, HandoffPlan& pl
     UINTN need = 0;
     st = get_memory_map(mb, need);
     if (EFI_ERROR(st)) break;
-    UINTN key = mb.key;
-    if (plan.stale_map_key && attempt == 1) {
-      // Test hook: an allocation after GetMemoryMap makes `key` stale.
-      EFI_PHYSICAL_ADDRESS a = 0;
-      if (!EFI_ERROR(BS->AllocatePages(AllocateAnyPages, EfiLoaderData, 1, &a)))
-        BS->FreePages(a, 1);
-    }
+    const UINTN key = mb.key;
+#if CHARON_EFI_TEST
+    test::before_exit_boot_services(attempt);
+#endif
     st = BS->ExitBootServices(image, key);
   }
   if (EFI_ERROR(st)) {
@@ -193,45 +190,28 @@ EFI_STATUS exit_and_hand_off(EFI_HANDLE image, SegmentSet& segs, HandoffPlan& pl
 
   charon_params& p = *plan.purg_params;
   if (!plan.params_ready) {
-    auto& bp = *reinterpret_cast<loader::boot_params*>(plan.boot_params);
-    if (fill_e820(mb.map, bp) != E820Status::kOk) {
-      g_late.printf("charon.efi: the final memory map has more than %u e820 entries; halting\n",
-                    static_cast<unsigned>(loader::E820_MAX_ENTRIES_ZEROPAGE));
+    auto& bp = *reinterpret_cast<boot::boot_params*>(plan.boot_params);
+    if (kimage::Status ks = finish_boot_params(mb.map, plan.systab, addr(mb.buf), mb.desc_version,
+                                               g_ranges, sizeof g_ranges / sizeof g_ranges[0], bp);
+        ks != kimage::Status::kOk) {
+      g_late.printf("charon.efi: the final memory map: %s; halting\n", kimage::status_message(ks));
       halt();
     }
-    fill_efi_info({plan.systab, addr(mb.buf), static_cast<uint32_t>(mb.map.size),
-                   static_cast<uint32_t>(mb.map.desc_size), mb.desc_version},
-                  bp);
-    DigestRegion regions[kMaxSegments + 1];
+    kimage::DigestRegion regions[kMaxSegments + 1];
     size_t nr = 0;
     for (size_t i = 0; i < segs.n; ++i)
       if (segs.seg[i].digest) regions[nr++] = {segs.seg[i].src, segs.seg[i].dest, segs.seg[i].len};
     // The kernel reads the memory map where it is: it is a region too.
     regions[nr++] = {mb.buf, addr(mb.buf), mb.map.size};
-    const HandoffInput h{plan.handoff,
-                         plan.kernel_entry,
-                         plan.boot_params_dest,
-                         plan.idmap_limit,
-                         plan.scratch.start,
-                         plan.scratch.size(),
-                         &plan.kernel_range,
-                         1,
-                         plan.console_serial,
-                         plan.console_debugcon,
-                         0};
-    if (fill_params(h, regions, nr, p) != PurgStatus::kOk) {
-      g_late.printf("charon.efi: too many regions for the parameter block; halting\n");
+    if (kimage::Status ks = kimage::fill_digests(regions, nr, Sha256Impl::Scalar, p);
+        ks != kimage::Status::kOk) {
+      g_late.printf("charon.efi: %s; halting\n", kimage::status_message(ks));
       halt();
     }
   }
-  if (plan.corrupt_kernel) {
-    // Test hook: the digests are final; one flipped byte in the kernel's
-    // source must make the purgatory refuse to jump.
-    Segment& k = segs.seg[0];
-    k.src[k.len / 2] ^= 0x01;
-    g_late.printf("charon.efi: test hook: flipped the byte at 0x%lx of the %s\n",
-                  k.dest + k.len / 2, k.what);
-  }
+#if CHARON_EFI_TEST
+  test::after_digests(segs, g_late);
+#endif
   g_late.printf("charon.efi: entering the relocation trampoline (purgatory at 0x%lx)\n",
                 plan.purgatory);
   charon_reloc_entry64(plan.head, plan.control_page, plan.cr3, plan.purg_entry64);

@@ -5,24 +5,19 @@
 #include <charon/params.h>
 
 #include "efi_glue.h"
-#include "layout.h"
+#include "gop.h"
 #include "segments.h"
-#include "zero_page.h"
 
 namespace charon::efi {
 
 struct HandoffPlan {
   // firmware facts
   bool la57, gbpages;
-  uint64_t rsdp, systab, idmap_limit;
-  // the Linux handoff (unused in probe mode, where the probe world fills
-  // the parameter block itself before we leave)
-  uint32_t handoff;
-  uint8_t* boot_params;  // our buffer; the e820 and efi_info go here last
-  uint64_t boot_params_dest;
-  uint64_t kernel_entry;
-  charon_region kernel_range;  // [load, load + init_size): mapped by the purgatory
-  Range scratch;
+  uint64_t systab;
+  // The Linux handoff: the core filled the parameter block before we
+  // leave; the e820 table, efi_info and the digests come last. (The test
+  // build's probe world fills everything itself: params_ready.)
+  uint8_t* boot_params;  // our buffer
   bool params_ready;
   // the purgatory
   uint64_t purgatory, purg_entry64, purg_mem;
@@ -30,8 +25,8 @@ struct HandoffPlan {
   // the trampoline
   uint64_t head, control_page, cr3;
   uint64_t tables_start, tables_len;
-  // console and tests
-  bool console_serial, console_debugcon, corrupt_kernel, stale_map_key;
+  // our own console after ExitBootServices
+  bool console_serial, console_debugcon;
 };
 
 // GOP's current mode; false when there is no GOP.

@@ -5,20 +5,23 @@
 // trampoline, which copies them into place and enters the purgatory.
 // Read top to bottom; every step before ExitBootServices either succeeds
 // or prints one line, gives back what it took, and returns to the firmware.
+#include <charon/align.h>
 #include <charon/cpuid.h>
-#include <charon/loader/bzimage_core.h>
+#include <charon/kimage/image.h>
 #include <charon/loader/indirection.h>
 #include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
 #include <charon/x86/relocate.h>
 
+#include "adapter.h"
 #include "config.h"
 #include "efi_glue.h"
 #include "handoff.h"
-#include "layout.h"
-#include "probe_world.h"
-#include "purgatory_params.h"
-#include "zero_page.h"
+#include "purgatory_bin.h"
+#include "test_hooks.h"
+#if CHARON_EFI_TEST
+#include "test_probe_world.h"
+#endif
 
 extern "C" {
 // purgatory.bin, embedded at build time (purgatory_blob.asm).
@@ -27,13 +30,6 @@ extern const uint8_t charon_purgatory_bin[], charon_purgatory_bin_end[];
 
 namespace charon::efi {
 namespace {
-
-constexpr uint64_t kPage = 4096;
-constexpr uint64_t k1M = 1ull << 20;
-
-uint64_t up(uint64_t v, uint64_t a) {
-  return (v + a - 1) & ~(a - 1);
-}
 
 void copy(uint8_t* d, const uint8_t* s, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) d[i] = s[i];
@@ -45,7 +41,7 @@ struct Allocs {
   UINTN pages[64];
   size_t n;
   void note(uint64_t a, uint64_t bytes) {
-    if (n < 64) addr[n] = a, pages[n++] = (bytes + kPage - 1) / kPage;
+    if (n < 64) addr[n] = a, pages[n++] = (bytes + kPageSize - 1) / kPageSize;
   }
   void release() {
     while (n) --n, BS->FreePages(addr[n], pages[n]);
@@ -84,15 +80,15 @@ EFI_STATUS reserve(uint64_t addr, uint64_t bytes, const char* what, const MapBuf
     return EFI_SUCCESS;
   }
   if (mb) {  // page by page: take what is free, accept boot-services pages
-    for (uint64_t a = addr; a < addr + bytes; a += kPage) {
-      if (!EFI_ERROR(alloc_pages_at(a, kPage))) {
-        g_allocs.note(a, kPage);
+    for (uint64_t a = addr; a < addr + bytes; a += kPageSize) {
+      if (!EFI_ERROR(alloc_pages_at(a, kPageSize))) {
+        g_allocs.note(a, kPageSize);
         continue;
       }
       bool bs = false;
       for (size_t i = 0; i < mb->map.count(); ++i) {
         const EfiMemDesc& d = mb->map.at(i);
-        if (a >= d.phys_start && a < d.phys_start + d.pages * kPage)
+        if (a >= d.phys_start && a < d.phys_start + d.pages * kPageSize)
           bs = d.type == static_cast<uint32_t>(EfiMemType::kBootServicesCode) ||
                d.type == static_cast<uint32_t>(EfiMemType::kBootServicesData);
       }
@@ -112,6 +108,9 @@ constinit Config g_cfg{};
 constinit MapBuffer g_map{};
 constinit SegmentSet g_segs{};
 constinit HandoffPlan g_plan{};
+constinit kimage::FreeList g_free{};
+constinit kimage::Range g_scratch{};
+constinit Built g_built{};
 
 EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
   // ---- the configuration file
@@ -129,7 +128,12 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
       g_con.printf("charon.efi: %s: %s\n", kCfgPath, config_status_message(cr.status));
     return fail(EFI_INVALID_PARAMETER);
   }
+#if CHARON_EFI_TEST
+  test::configure(g_cfg);
   const bool probe_mode = g_cfg.probe_case[0] != 0;
+#else
+  constexpr bool probe_mode = false;
+#endif
   const bool is32 = g_cfg.protocol == Protocol::k32;
   g_con.printf("charon.efi: kernel %s, initrd %s, protocol %s%s\n", g_cfg.kernel,
                g_cfg.initrd[0] ? g_cfg.initrd : "(none)", is32 ? "32" : "64",
@@ -139,16 +143,6 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
   Pages kfile{}, ifile{};
   uint64_t ksize = 0, isize = 0;
   if (EFI_STATUS s = load(image, g_cfg.kernel, kfile, ksize); EFI_ERROR(s)) return fail(s);
-  loader::BzHeaderInfo bz{};
-  if (!probe_mode) {
-    const loader::BzStatus bs = loader::check_bzimage(
-        kfile.ptr, ksize, is32 ? loader::BzEntry::k32 : loader::BzEntry::k64, bz);
-    if (bs != loader::BzStatus::kOk) {
-      g_con.printf("charon.efi: %s: %s%s\n", g_cfg.kernel, loader::bz_status_message(bs),
-                   bs == loader::BzStatus::kNo64BitEntry ? "; use protocol = 32" : "");
-      return fail(EFI_LOAD_ERROR);
-    }
-  }
   if (g_cfg.initrd[0]) {
     if (EFI_STATUS s = load(image, g_cfg.initrd, ifile, isize); EFI_ERROR(s)) return fail(s);
     if (isize == 0) {
@@ -173,28 +167,42 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
   // ---- what the firmware tells the kernel
   g_plan.la57 = x86::read_cr4().la57();
   g_plan.gbpages = CpuFeatures::detect().pdpe1gb;
-  g_plan.rsdp = find_rsdp(st);
+  g_plan.systab = reinterpret_cast<uint64_t>(st);
+  const uint64_t rsdp = find_rsdp(st);
   Framebuffer fb{};
   const bool have_fb = find_framebuffer(fb);
 
-  // ---- our buffers, all taken before the map the plan is made from
+  // ---- our buffers, all taken before the map the plan is made from:
+  // the payload gets a page-aligned buffer of its own (the trampoline
+  // copies whole pages, and it starts at (setup_sects + 1) * 512)
+  kimage::BzImage bz{};
+  Pages payload{}, setup{};
   size_t cmdline_len = 0;
   while (g_cfg.cmdline[cmdline_len]) ++cmdline_len;
-  const uint64_t setup_size = 4096 + cmdline_len + 1;
-  // The payload gets a page-aligned buffer of its own: the trampoline
-  // copies whole pages, and it starts at (setup_sects + 1) * 512.
-  Pages payload{}, setup{}, sbuf{}, dbuf{}, lbuf{};
   if (!probe_mode) {
+    const kimage::Status bs =
+        kimage::parse_bzimage(kfile.ptr, ksize, is32 ? kimage::Entry::k32 : kimage::Entry::k64, bz);
+    if (bs != kimage::Status::kOk) {
+      g_con.printf("charon.efi: %s: %s%s\n", g_cfg.kernel, kimage::status_message(bs),
+                   bs == kimage::Status::kNo64BitEntry ? "; use protocol = 32" : "");
+      return fail(EFI_LOAD_ERROR);
+    }
     if (EFI_STATUS s = alloc(bz.payload_size, 0, payload, "the kernel payload"); EFI_ERROR(s))
       return fail(s);
     copy(payload.ptr, kfile.ptr + bz.payload_offset, bz.payload_size);
-    if (EFI_STATUS s = alloc(setup_size, 0, setup, "boot_params"); EFI_ERROR(s)) return fail(s);
-  } else {
+    if (EFI_STATUS s = alloc(kimage::setup_bytes(cmdline_len, nullptr, 0), 0, setup, "boot_params");
+        EFI_ERROR(s))
+      return fail(s);
+  }
+#if CHARON_EFI_TEST
+  Pages sbuf{}, dbuf{}, lbuf{};
+  if (probe_mode) {
     if (EFI_STATUS s = alloc(kSetupBytes, 0, sbuf, "boot_params"); EFI_ERROR(s)) return fail(s);
     if (EFI_STATUS s = alloc(kDescriptorBytes, 0, dbuf, "the descriptor"); EFI_ERROR(s))
       return fail(s);
     if (EFI_STATUS s = alloc(kLowMemBytes, 0, lbuf, "low memory"); EFI_ERROR(s)) return fail(s);
   }
+#endif
 
   // ---- a first memory map: where the segments can go
   if (EFI_STATUS s = alloc_map_buffer(g_map); EFI_ERROR(s)) return fail(s);
@@ -204,51 +212,43 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
     g_con.printf("charon.efi: GetMemoryMap failed (status 0x%lx)\n", s);
     return fail(s);
   }
-  FreeRange free[256 + 8];
-  size_t nfree = free_ranges(g_map.map, k1M, free, 256);
-  const uint64_t top = top_of_ram(g_map.map);
-  g_plan.idmap_limit = top;
 
   if (!probe_mode) {
-    // ---- kernel, initrd, boot_params + cmdline, purgatory, page tables
-    LayoutInput li{};
-    li.entry32 = is32;
-    li.kernel_size = bz.init_size > bz.payload_size ? bz.init_size : bz.payload_size;
-    li.kernel_align = bz.kernel_alignment;
-    li.kernel_pref = bz.pref_address;
-    li.kernel_above_4g = !is32 && (bz.xloadflags & loader::XLF_CAN_BE_LOADED_ABOVE_4G);
-    li.initrd_size = isize;
-    li.initrd_max = bz.initrd_addr_max;
-    li.setup_size = setup_size;
-    li.cmdline_map = bz.cmdline_max + 1;
-    li.purgatory_size = ph->mem_size;
-    li.idmap_limit = top;
-    Layout lay{};
-    if (LayoutStatus ls = plan_layout(li, free, nfree, lay); ls != LayoutStatus::kOk) {
-      g_con.printf("charon.efi: %s\n", layout_status_message(ls));
-      return fail(EFI_OUT_OF_RESOURCES);
+    // ---- the core plans and builds: kernel, initrd, boot_params with
+    // the command line, purgatory, page tables; the parameter block
+    const Facts facts{
+        &g_cfg,
+        kfile.ptr,
+        ksize,
+        isize,
+        &g_map.map,
+        rsdp,
+        have_fb ? &fb : nullptr,
+        ph->mem_size,
+        {reinterpret_cast<uint64_t>(g_map.buf), reinterpret_cast<uint64_t>(g_map.buf) + g_map.cap}};
+    const kimage::Status ks = build_image(facts, g_free, setup.ptr, setup.bytes, *params, g_built);
+    if (ks != kimage::Status::kOk) {
+      g_con.printf("charon.efi: %s\n", kimage::status_message(ks));
+      return fail(ks == kimage::Status::kCmdlineTooLong ? EFI_INVALID_PARAMETER
+                                                        : EFI_OUT_OF_RESOURCES);
     }
-    const ZeroPageInput zin{kfile.ptr,     &bz,         lay.setup.start,
-                            g_cfg.cmdline, cmdline_len, lay.initrd.start,
-                            isize,         g_plan.rsdp, have_fb ? &fb : nullptr};
-    if (ZeroPageStatus zs = build_zero_page(zin, setup.ptr); zs != ZeroPageStatus::kOk) {
-      g_con.printf("charon.efi: %s (%lu > %u bytes)\n", zero_page_status_message(zs), cmdline_len,
-                   bz.cmdline_max);
-      return fail(EFI_INVALID_PARAMETER);
-    }
-    g_segs.add({"kernel", payload.ptr, bz.payload_size, lay.kernel.start, lay.kernel.size(), true});
-    if (isize) g_segs.add({"initrd", ifile.ptr, isize, lay.initrd.start, lay.initrd.size(), true});
-    g_segs.add({"boot_params", setup.ptr, li.setup_size, lay.setup.start, lay.setup.size(), true});
+    const kimage::ImagePlan& plan = g_built.plan;
+    g_segs.add({"kernel", payload.ptr, bz.payload_size, plan.kernel_seg.start,
+                plan.kernel_seg.size(), true});
+    if (isize)
+      g_segs.add({"initrd", ifile.ptr, isize, plan.initrd.start, plan.initrd.size(), true});
+    g_segs.add({"boot_params", setup.ptr, kimage::setup_bytes(cmdline_len, nullptr, 0),
+                plan.setup.start, plan.setup.size(), true});
     g_plan.boot_params = setup.ptr;
-    g_plan.boot_params_dest = lay.setup.start;
-    g_plan.kernel_entry = lay.kernel.start + (is32 ? 0 : 0x200);
-    g_plan.kernel_range = {lay.kernel.start, lay.kernel.size()};
-    g_plan.purgatory = lay.purgatory.start;
-    g_plan.scratch = lay.scratch;
-  } else {
+    g_plan.purgatory = plan.purgatory.start;
+    g_scratch = plan.scratch;
+  }
+#if CHARON_EFI_TEST
+  else {
     // ---- the probe's world at its fixed addresses (tests)
-    g_plan.purgatory = place(free, nfree, ph->mem_size, kPage, k1M, k2G, true);
-    if (!g_plan.purgatory) {
+    if (kimage::Status fs = free_list(g_map.map, k1MiB, g_free);
+        fs != kimage::Status::kOk || !g_free.take(align_up(ph->mem_size, kPageSize), kPageSize,
+                                                  k1MiB, k2GiB, true, g_plan.purgatory)) {
       g_con.printf("charon.efi: no free memory below 2 GiB for the purgatory\n");
       return fail(EFI_OUT_OF_RESOURCES);
     }
@@ -272,7 +272,9 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
         return fail(s);
     g_plan.params_ready = true;
   }
-  g_segs.add({"purgatory", purg.ptr, purg_size, g_plan.purgatory, up(ph->mem_size, kPage), false});
+#endif
+  g_segs.add({"purgatory", purg.ptr, purg_size, g_plan.purgatory, align_up(ph->mem_size, kPageSize),
+              false});
   g_plan.purg_params = params;
   g_plan.purg_entry64 = g_plan.purgatory + ph->entry64;
   g_plan.purg_mem = ph->mem_size;
@@ -283,7 +285,7 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
       return fail(s);
   }
   if (!probe_mode)
-    if (EFI_STATUS s = reserve(g_plan.scratch.start, g_plan.scratch.size(), "page tables", nullptr);
+    if (EFI_STATUS s = reserve(g_scratch.start, g_scratch.size(), "page tables", nullptr);
         EFI_ERROR(s))
       return fail(s);
 
@@ -293,12 +295,8 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
     g_con.printf("charon.efi: %s: 0x%lx bytes at 0x%lx -> 0x%lx\n", g_segs.seg[i].what,
                  g_segs.seg[i].len, reinterpret_cast<uint64_t>(g_segs.seg[i].src),
                  g_segs.seg[i].dest);
-  g_plan.corrupt_kernel = g_cfg.corrupt_kernel_after_plan;
-  g_plan.stale_map_key = g_cfg.stale_map_key;
   g_plan.console_serial = g_cfg.console_serial;
   g_plan.console_debugcon = g_cfg.console_debugcon;
-  g_plan.handoff = is32 ? CHARON_HANDOFF_LINUX32 : CHARON_HANDOFF_LINUX64;
-  g_plan.systab = reinterpret_cast<uint64_t>(st);
 
   // ---- leave boot services; returns only if that fails
   return fail(exit_and_hand_off(image, g_segs, g_plan, g_map));

@@ -16,33 +16,41 @@ EFI_CXXFLAGS := --target=x86_64-linux-gnu -std=c++20 -O2 $(WARN) -ffreestanding 
   -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-threadsafe-statics \
   -fvisibility=hidden -DGNU_EFI_USE_MS_ABI \
   -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Icommon/include -Iloader/include \
-  -Ix86_64/include -Ix86_64/efi -Iboot-tests/probe -Iboot-tests/harness -I$(B)/gen
+  -Ix86_64/include -Ix86_64/efi -I$(B)/gen
 EFI_GPR := -mgeneral-regs-only
 
-# The app's own logic (also host-tested) and its firmware glue.
-EFI_CORE_SRCS := x86_64/efi/config.cpp x86_64/efi/efi_memmap.cpp x86_64/efi/layout.cpp \
-  x86_64/efi/zero_page.cpp x86_64/efi/purgatory_params.cpp loader/bzimage_core.cpp
-EFI_APP_SRCS := x86_64/efi/main.cpp x86_64/efi/efi_glue.cpp x86_64/efi/handoff.cpp \
-  x86_64/efi/probe_world.cpp
-# Shared with the rest of charon: SHA-256, console, page tables, the
-# indirection list, and the protocol harness's descriptor writer.
+# The app's own logic (also host-tested), its firmware glue, and what it
+# shares with the rest of charon: the image-building core, SHA-256, the
+# console, page tables and the indirection list.
+EFI_CORE_SRCS := x86_64/efi/config.cpp x86_64/efi/efi_memmap.cpp x86_64/efi/gop.cpp \
+  x86_64/efi/adapter.cpp x86_64/efi/purgatory_bin.cpp $(KIMAGE_SRCS)
+EFI_APP_SRCS := x86_64/efi/main.cpp x86_64/efi/efi_glue.cpp x86_64/efi/handoff.cpp
 EFI_SHARED_SRCS := common/sha256.cpp common/mem.cpp common/console.cpp common/uart8250.cpp \
-  x86_64/paging/identity_map.cpp loader/indirection.cpp boot-tests/harness/world.cpp
-
+  x86_64/paging/identity_map.cpp loader/indirection.cpp
 # The SHA-NI block function only links: the app hashes with the scalar one.
 EFI_SIMD_SRCS := common/sha256_shani.cpp
+# The test build adds probe mode and the fault-injection hooks.
+EFI_TEST_ONLY_SRCS := $(wildcard x86_64/efi/test_*.cpp) boot-tests/harness/world.cpp
 
-EFI_OBJS := $(patsubst %.cpp,$(B)/efi/%.o,$(EFI_CORE_SRCS) $(EFI_APP_SRCS) $(EFI_SHARED_SRCS) \
-  $(EFI_SIMD_SRCS)) \
-  $(B)/efi/x86_64/efi/purgatory_blob.o $(B)/fs/x86_64/trampoline/relocate.o
-CHARON_EFI_SO := $(B)/x86_64/charon.so
+EFI_PROD_OBJS := $(patsubst %.cpp,$(B)/efi/%.o,$(EFI_CORE_SRCS) $(EFI_APP_SRCS) $(EFI_SHARED_SRCS) \
+  $(EFI_SIMD_SRCS)) $(B)/efi/x86_64/efi/purgatory_blob.o $(B)/fs/x86_64/trampoline/relocate.o
+EFI_TEST_OBJS := $(patsubst %.cpp,$(B)/efi-test/%.o,$(EFI_CORE_SRCS) $(EFI_APP_SRCS) \
+  $(EFI_SHARED_SRCS) $(EFI_SIMD_SRCS) $(EFI_TEST_ONLY_SRCS)) $(B)/efi/x86_64/efi/purgatory_blob.o \
+  $(B)/fs/x86_64/trampoline/relocate.o
 CHARON_EFI := $(B)/x86_64/charon.efi
+CHARON_TEST_EFI := $(B)/x86_64/charon-test.efi
 
 $(B)/efi/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	@echo "  CXX-EFI $<"
 	$(Q)$(CXX_FS) $(EFI_CXXFLAGS) $(EFI_GPR) -MMD -MP -c $< -o $@
-$(patsubst %.cpp,$(B)/efi/%.o,$(EFI_SIMD_SRCS)): EFI_GPR := $(FS_SIMD)
+$(B)/efi-test/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX-EFT $<"
+	$(Q)$(CXX_FS) $(EFI_CXXFLAGS) -DCHARON_EFI_TEST=1 -Iboot-tests/probe -Iboot-tests/harness \
+	  $(EFI_GPR) -MMD -MP -c $< -o $@
+$(patsubst %.cpp,$(B)/efi/%.o,$(EFI_SIMD_SRCS)) $(patsubst %.cpp,$(B)/efi-test/%.o,$(EFI_SIMD_SRCS)): \
+  EFI_GPR := $(FS_SIMD)
 
 $(B)/efi/x86_64/efi/purgatory_blob.o: x86_64/efi/purgatory_blob.asm $(PURG_BIN)
 	@mkdir -p $(dir $@)
@@ -51,27 +59,35 @@ $(B)/efi/x86_64/efi/purgatory_blob.o: x86_64/efi/purgatory_blob.asm $(PURG_BIN)
 
 $(B)/efi/x86_64/efi/main.o $(B)/efi/x86_64/efi/handoff.o: $(GEN_PARAMS_INC)
 
-$(CHARON_EFI_SO): $(EFI_OBJS)
+# GNU ld links with GNU-EFI's crt0 and linker script into a shared object;
+# objcopy turns that into a PE32+ EFI application (subsystem 10).
+EFI_LINK = ld.bfd -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic --no-undefined \
+  -z noexecstack -L$(EFI_LIBDIR) $(EFI_CRT0) $(1) -lefi -lgnuefi -o $(2)
+EFI_PE = objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+  -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $(1) $(2)
+
+$(CHARON_EFI): $(EFI_PROD_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD-EFI  $@"
-	$(Q)ld.bfd -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic --no-undefined -z noexecstack \
-	  -L$(EFI_LIBDIR) $(EFI_CRT0) $(EFI_OBJS) -lefi -lgnuefi -o $@
-
-$(CHARON_EFI): $(CHARON_EFI_SO)
-	@echo "  PE      $@"
-	$(Q)objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
-	  -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	$(Q)$(call EFI_LINK,$(EFI_PROD_OBJS),$@.so)
+	$(Q)$(call EFI_PE,$@.so,$@)
+$(CHARON_TEST_EFI): $(EFI_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD-EFI  $@"
+	$(Q)$(call EFI_LINK,$(EFI_TEST_OBJS),$@.so)
+	$(Q)$(call EFI_PE,$@.so,$@)
 
 # ---- host tests of the pure parts
 EFI_TESTS := $(wildcard x86_64/efi/*_test.cpp)
 EFI_TEST_BIN := $(B)/host/efi_test
-$(patsubst %.cpp,$(B)/host/%.o,$(EFI_TESTS)): HOST_CXXFLAGS += -Ix86_64/efi \
+$(patsubst %.cpp,$(B)/host/%.o,$(EFI_TESTS) $(EFI_CORE_SRCS)): HOST_CXXFLAGS += -Ix86_64/efi \
+  -DCHARON_EFI_TEST=1 -Icommon/kimage/testdata \
   -DCHARON_PURGATORY_BIN='"$(PURG_BIN)"' -DCHARON_KERNEL='"$(B)/kernel/vmlinuz"'
 $(EFI_TEST_BIN): $(patsubst %.cpp,$(B)/host/%.o,$(EFI_TESTS) $(EFI_CORE_SRCS) \
     x86_64/paging/identity_map.cpp) $(COMMON_HOST_OBJS) | $(PURG_BIN)
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $(filter %.o,$^) $(GTEST_LIBS) -o $@
 
-ALL_TARGETS += $(CHARON_EFI) $(EFI_TEST_BIN)
+ALL_TARGETS += $(CHARON_EFI) $(CHARON_TEST_EFI) $(EFI_TEST_BIN)
 CHECK_SUITES += gtest:$(EFI_TEST_BIN)
 INSTALL_FILES += $(CHARON_EFI):lib/charon/charon.efi:644

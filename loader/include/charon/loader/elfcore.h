@@ -6,7 +6,7 @@
 // address the crash kernel reads it from.
 #pragma once
 #include <charon/loader/memmap.h>
-#include <charon/loader/placement.h>
+#include <charon/loader/ranges.h>
 #include <charon/loader/result.h>
 #include <charon/params.h>
 

@@ -1,15 +1,18 @@
 // A complete kexec image: the segments kexec_load(2) takes, the entry
-// point, and the parameter block patched into the purgatory. Built from
-// the input files and a SystemInfo, with no system call, so --dry-run,
-// the tests and the fuzzers all see the exact image a load would use.
+// point, and the parameter block patched into the purgatory. The hosted
+// adapter over the image-building core (common/kimage): it turns the
+// files and a SystemInfo into the core's ImageInput, lets the core plan
+// and build, and relocates purgatory.ro to the planned address. No system
+// call, so --dry-run, the tests and the fuzzers all see the exact image a
+// load would use.
 #pragma once
+#include <charon/kimage/image.h>
 #include <charon/loader/bzimage.h>
-#include <charon/loader/placement.h>
+#include <charon/loader/ranges.h>
 #include <charon/loader/result.h>
 #include <charon/loader/sysinfo.h>
 #include <charon/params.h>
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,13 +20,7 @@
 
 namespace charon::loader {
 
-struct ConsoleOptions {
-  bool serial = false;
-  uint16_t serial_base = 0x3f8;
-  uint32_t serial_baud = 0;  // 0: leave the UART's divisor as the old kernel set it
-  bool debugcon = false;
-  uint16_t debugcon_port = 0xe9;
-};
+using ConsoleOptions = kimage::ConsoleSpec;
 
 struct LoadRequest {
   std::vector<uint8_t> kernel;
@@ -52,12 +49,16 @@ struct KexecImage {
   uint64_t entry = 0;             // purgatory_start
   charon_params params{};
   BzImage kernel{};
-  Plan plan{};
+  kimage::ImagePlan plan{};
 };
 
 // Bytes of page tables the purgatory needs to map `ranges` (worst case:
 // 4 KiB-granular tables for LA57 without 1 GiB pages), plus its slack.
 uint64_t scratch_bytes_for(const std::vector<Range>& ranges);
+
+// What the hosted world gives the core: where segments may go (RAM from
+// 1 MiB, or the crash reservation) as the core's free list.
+Status free_list_from(const std::vector<Range>& usable, kimage::FreeList& out);
 
 Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& sys);
 

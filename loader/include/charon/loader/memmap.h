@@ -4,7 +4,8 @@
 // The parsers take text and directory roots so that tests and fuzzers can
 // feed them anything.
 #pragma once
-#include <charon/loader/boot_params.h>
+#include <charon/boot/boot_params.h>
+#include <charon/kimage/image.h>
 #include <charon/loader/result.h>
 
 #include <cstdint>
@@ -14,12 +15,10 @@
 
 namespace charon::loader {
 
-struct MemRange {
-  uint64_t start;  // first byte
-  uint64_t end;    // one past the last byte
-  E820Type type;
-  friend bool operator==(const MemRange&, const MemRange&) = default;
-};
+using boot::E820Type;
+// [start, end) with its e820 type: the core's own type, so that the map
+// reaches boot_params without a conversion.
+using kimage::MemRange;
 
 struct MemoryMap {
   std::vector<MemRange> ranges;        // sorted, non-overlapping, merged
@@ -49,9 +48,5 @@ Result<std::vector<MemRange>> normalize_ranges(std::vector<MemRange> ranges);
 // The whole lookup: memmap under `root`/sys/firmware/memmap, falling back to
 // `root`/proc/iomem. The crash reservation always comes from iomem.
 Result<MemoryMap> read_system_memory_map(const std::string& root);
-
-// boot_params' e820 table from a map: at most 128 entries (Linux's
-// E820_MAX_ENTRIES_ZEROPAGE), else an error.
-Status fill_e820(const std::vector<MemRange>& ranges, boot_params& bp);
 
 }  // namespace charon::loader

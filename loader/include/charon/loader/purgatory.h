@@ -5,9 +5,7 @@
 #include <charon/loader/result.h>
 #include <charon/params.h>
 
-#include <array>
 #include <cstdint>
-#include <span>
 
 namespace charon::loader {
 
@@ -21,17 +19,5 @@ Status check_params_identity(const charon_params& p);
 // Reads the block out of the (relocated) image and checks its identity.
 Result<charon_params> read_params(const RelocatableElf& elf);
 Status write_params(RelocatableElf& elf, const charon_params& p);
-
-// One piece of memory that the purgatory verifies: `bytes` will be at
-// physical address `mem`.
-struct DigestInput {
-  uint64_t mem;
-  std::span<const uint8_t> bytes;
-};
-
-// Fills p.regions in order and p.digest with SHA-256 over their bytes, as
-// the purgatory will recompute it (kexec-tools' rule: regions in order,
-// zero-length ones contribute nothing).
-Status fill_digest(std::span<const DigestInput> inputs, charon_params& p);
 
 }  // namespace charon::loader

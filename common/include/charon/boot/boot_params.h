@@ -1,12 +1,15 @@
-// The x86 Linux boot protocol's zero page: struct boot_params with the
-// setup header inside it. Field names are Linux's own
-// (arch/x86/include/uapi/asm/bootparam.h), offsets are boot.rst's, and the
-// static_asserts below pin every offset the loader reads or writes.
+// The x86 Linux boot protocol's structures: struct boot_params (the zero
+// page) with the setup header inside it, screen_info, efi_info, the e820
+// entries and setup_data. Field names are Linux's own
+// (arch/x86/include/uapi/asm/bootparam.h, setup_data.h, screen_info.h),
+// offsets are boot.rst's and zero-page.rst's, and the static_asserts below
+// pin every offset that charon reads or writes. Freestanding: the
+// purgatory, charon.efi and the hosted loader all read these.
 #pragma once
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>
 
-namespace charon::loader {
+namespace charon::boot {
 
 // boot.rst, "The real-mode kernel header".
 inline constexpr uint32_t kHdrSMagic = 0x53726448;  // "HdrS" at 0x202
@@ -120,8 +123,89 @@ CHARON_HDR_AT(kernel_info_offset, 0x268);
 #undef CHARON_HDR_AT
 static_assert(sizeof(setup_header) == 0x26c - 0x1f1);
 
+// include/uapi/linux/screen_info.h. On EFI, orig_video_isVGA says
+// VIDEO_TYPE_EFI and the lfb_* fields describe the GOP framebuffer.
+inline constexpr uint8_t VIDEO_TYPE_EFI = 0x70;
+inline constexpr uint32_t VIDEO_CAPABILITY_SKIP_QUIRKS = 1u << 0;
+inline constexpr uint32_t VIDEO_CAPABILITY_64BIT_BASE = 1u << 1;
+
+struct [[gnu::packed]] screen_info {
+  uint8_t orig_x;
+  uint8_t orig_y;
+  uint16_t ext_mem_k;
+  uint16_t orig_video_page;
+  uint8_t orig_video_mode;
+  uint8_t orig_video_cols;
+  uint8_t flags;
+  uint8_t unused2;
+  uint16_t orig_video_ega_bx;
+  uint16_t unused3;
+  uint8_t orig_video_lines;
+  uint8_t orig_video_isVGA;
+  uint16_t orig_video_points;
+  uint16_t lfb_width;
+  uint16_t lfb_height;
+  uint16_t lfb_depth;
+  uint32_t lfb_base;
+  uint32_t lfb_size;
+  uint16_t cl_magic, cl_offset;
+  uint16_t lfb_linelength;
+  uint8_t red_size, red_pos, green_size, green_pos, blue_size, blue_pos, rsvd_size, rsvd_pos;
+  uint16_t vesapm_seg;
+  uint16_t vesapm_off;
+  uint16_t pages;
+  uint16_t vesa_attributes;
+  uint32_t capabilities;
+  uint32_t ext_lfb_base;
+  uint8_t _reserved[2];
+};
+static_assert(sizeof(screen_info) == 0x40);
+static_assert(offsetof(screen_info, orig_video_isVGA) == 0x0f);
+static_assert(offsetof(screen_info, lfb_base) == 0x18);
+static_assert(offsetof(screen_info, lfb_linelength) == 0x24);
+static_assert(offsetof(screen_info, red_size) == 0x26);
+static_assert(offsetof(screen_info, capabilities) == 0x36);
+static_assert(offsetof(screen_info, ext_lfb_base) == 0x3a);
+
+// "EL64": a 64-bit firmware's loader (arch/x86/include/asm/efi.h).
+inline constexpr uint32_t EFI64_LOADER_SIGNATURE = 0x34364c45;
+
+struct [[gnu::packed]] efi_info {
+  uint32_t efi_loader_signature;
+  uint32_t efi_systab;
+  uint32_t efi_memdesc_size;
+  uint32_t efi_memdesc_version;
+  uint32_t efi_memmap;
+  uint32_t efi_memmap_size;
+  uint32_t efi_systab_hi;
+  uint32_t efi_memmap_hi;
+};
+static_assert(sizeof(efi_info) == 0x20);
+static_assert(offsetof(efi_info, efi_systab_hi) == 0x18);
+
+// setup_data: a singly linked list of nodes from hdr.setup_data, each a
+// header and `len` bytes (arch/x86/include/uapi/asm/setup_data.h). The
+// kernel reads every node, so each must lie in memory it can see.
+inline constexpr uint32_t SETUP_NONE = 0;
+inline constexpr uint32_t SETUP_E820_EXT = 1;
+inline constexpr uint32_t SETUP_DTB = 2;
+inline constexpr uint32_t SETUP_PCI = 3;
+inline constexpr uint32_t SETUP_EFI = 4;
+inline constexpr uint32_t SETUP_APPLE_PROPERTIES = 5;
+inline constexpr uint32_t SETUP_JAILHOUSE = 6;
+inline constexpr uint32_t SETUP_CC_BLOB = 7;
+inline constexpr uint32_t SETUP_IMA = 8;
+inline constexpr uint32_t SETUP_RNG_SEED = 9;
+
+struct [[gnu::packed]] setup_data {
+  uint64_t next;  // physical address of the next node, 0 at the end
+  uint32_t type;  // SETUP_*
+  uint32_t len;   // bytes of data after this header
+};
+static_assert(sizeof(setup_data) == 16);
+
 struct [[gnu::packed]] boot_params {
-  uint8_t screen_info[0x40];  // struct screen_info, copied whole from the running kernel
+  struct screen_info screen_info;  // 0x000
   uint8_t apm_bios_info[0x14];
   uint8_t _pad2[4];
   uint64_t tboot_addr;
@@ -138,7 +222,7 @@ struct [[gnu::packed]] boot_params {
   uint8_t _pad4[112];
   uint32_t cc_blob_address;
   uint8_t edid_info[0x80];
-  uint8_t efi_info[0x20];
+  struct efi_info efi_info;  // 0x1c0
   uint32_t alt_mem_k;
   uint32_t scratch;
   uint8_t e820_entries;
@@ -159,6 +243,7 @@ struct [[gnu::packed]] boot_params {
 };
 
 #define CHARON_BP_AT(field, off) static_assert(offsetof(boot_params, field) == (off), #field)
+CHARON_BP_AT(screen_info, 0x000);
 CHARON_BP_AT(acpi_rsdp_addr, 0x070);
 CHARON_BP_AT(ext_ramdisk_image, 0x0c0);
 CHARON_BP_AT(ext_ramdisk_size, 0x0c4);
@@ -166,6 +251,7 @@ CHARON_BP_AT(ext_cmd_line_ptr, 0x0c8);
 CHARON_BP_AT(cc_blob_address, 0x13c);
 CHARON_BP_AT(efi_info, 0x1c0);
 CHARON_BP_AT(e820_entries, 0x1e8);
+CHARON_BP_AT(secure_boot, 0x1ec);
 CHARON_BP_AT(sentinel, 0x1ef);
 CHARON_BP_AT(hdr, 0x1f1);
 CHARON_BP_AT(edd_mbr_sig_buffer, 0x290);
@@ -174,4 +260,4 @@ CHARON_BP_AT(eddbuf, 0xd00);
 #undef CHARON_BP_AT
 static_assert(sizeof(boot_params) == 4096);
 
-}  // namespace charon::loader
+}  // namespace charon::boot

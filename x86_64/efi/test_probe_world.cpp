@@ -1,7 +1,8 @@
-#include "probe_world.h"
+#include "test_probe_world.h"
+
+#include <charon/kimage/image.h>
 
 #include "descriptor.h"
-#include "purgatory_params.h"
 #include "world.h"
 
 namespace charon::efi {
@@ -55,20 +56,34 @@ ProbeStatus build_probe_world(const ProbeWorldInput& in, SegmentSet& set, charon
 
   // The parameter block as the harness writes it (harness::write_params),
   // hashed from our buffers rather than from the fixed addresses.
-  const DigestRegion regions[] = {
+  const kimage::DigestRegion regions[] = {
       {in.probe, kProbeAddr, info->file_size},
       {in.setup_buf, kBootParamsAddr, 4096},
       {in.setup_buf + (kCmdlineAddr - kBootParamsAddr), kCmdlineAddr, cmdline_len},
   };
-  const charon_region map[] = {{kProbeAddr, info->mem_size}, {kDescriptorAddr, sizeof(Descriptor)}};
-  const uint64_t entry =
+  if (kimage::check_params_identity(p) != kimage::Status::kOk) return ProbeStatus::kBadProbe;
+  const charon_params keep = p;
+  p = charon_params{};
+  p.magic = keep.magic;
+  p.version = keep.version;
+  p.size = keep.size;
+  p.handoff = in.handoff;
+  p.boot_params = kBootParamsAddr;
+  p.kernel_entry =
       kProbeAddr + (in.handoff == CHARON_HANDOFF_LINUX32 ? info->entry32 : info->entry64);
-  HandoffInput h{in.handoff, entry, kBootParamsAddr, 0, kScratchAddr, kScratchSize, map, 2, true,
-                 true,       0};
-  if (fill_params(h, regions, 3, p) != PurgStatus::kOk) return ProbeStatus::kBadProbe;
+  p.scratch_base = kScratchAddr;
+  p.scratch_size = kScratchSize;
+  p.map_ranges[0] = {kProbeAddr, info->mem_size};
+  p.map_ranges[1] = {kDescriptorAddr, sizeof(Descriptor)};
+  p.serial_base = 0x3f8;
+  p.debugcon_port = 0xe9;
+  p.console_serial = 1;
+  p.console_debugcon = 1;
   p.backup_dst = kBackupDst;
   p.regs64 = desc->regs64;
   p.regs32 = desc->regs32;
+  if (kimage::fill_digests(regions, 3, Sha256Impl::Scalar, p) != kimage::Status::kOk)
+    return ProbeStatus::kBadProbe;
   return ProbeStatus::kOk;
 }
 

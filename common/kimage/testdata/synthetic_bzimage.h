@@ -2,12 +2,14 @@
 // every field a test may set, followed by a protected-mode payload of
 // recognisable bytes. Not bootable; only the loader reads them.
 #pragma once
-#include <charon/loader/boot_params.h>
+#include <charon/boot/boot_params.h>
 
 #include <cstring>
 #include <vector>
 
-namespace charon::loader::testing {
+namespace charon::testing {
+
+using namespace charon::boot;
 
 struct BzSpec {
   uint16_t version = 0x020f;
@@ -53,4 +55,4 @@ inline std::vector<uint8_t> make_bzimage(const BzSpec& s) {
   return f;
 }
 
-}  // namespace charon::loader::testing
+}  // namespace charon::testing

@@ -1,0 +1,149 @@
+// The image-building core: the one job every charon loader does. An
+// adapter (charon-kexec over /sys and kexec_load, charon.efi over the EFI
+// memory map and the trampoline) gathers the facts of its world into one
+// ImageInput; the core parses the kernel, plans where every segment goes,
+// builds boot_params with the command line and setup_data, and fills the
+// purgatory's parameter block with its digests. The adapter then carries
+// the result out. Freestanding: no heap, no libc, fixed capacities, and a
+// Status for every way it can fail.
+#pragma once
+#include <charon/boot/boot_params.h>
+#include <charon/handoff.h>
+#include <charon/kimage/bzimage.h>
+#include <charon/kimage/free_list.h>
+#include <charon/kimage/status.h>
+#include <charon/params.h>
+#include <charon/sha256.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace charon::kimage {
+
+// One range of the machine's memory map, [start, end), with its e820 type.
+struct MemRange {
+  uint64_t start, end;
+  boot::E820Type type;
+  friend bool operator==(const MemRange&, const MemRange&) = default;
+};
+
+// The purgatory's console. serial_baud 0 keeps the divisor the old kernel
+// or the firmware programmed, which is always right for the line the user
+// is already reading; any other value reprograms the 8250.
+struct ConsoleSpec {
+  bool serial = false;
+  uint16_t serial_base = 0x3f8;
+  uint32_t serial_baud = 0;
+  bool debugcon = false;
+  uint16_t debugcon_port = 0xe9;
+};
+
+// A crash load: the purgatory copies [backup_src, backup_src + backup_size)
+// into a zero-filled area after verification, and the crash kernel reads
+// the ELF core header. Sizes only; the adapter builds the header.
+struct CrashSpec {
+  bool enabled = false;
+  uint64_t backup_src = 0;
+  uint64_t backup_size = 0;
+  uint64_t elfcorehdr_size = 0;
+};
+
+// One setup_data node's payload; build_setup() adds the header and links
+// the chain (boot.rst, "setup_data").
+struct SetupDataNode {
+  uint32_t type;  // boot::SETUP_*
+  const uint8_t* data;
+  uint32_t len;
+};
+
+struct ImageInput {
+  // ---- the files
+  const uint8_t* kernel = nullptr;  // the whole bzImage
+  size_t kernel_size = 0;
+  bool has_initrd = false;
+  uint64_t initrd_size = 0;
+  // The longest command line that build_setup() will be given: placement
+  // sizes the setup segment by it (a crash load learns elfcorehdr= later).
+  size_t cmdline_max_len = 0;
+  Entry entry = Entry::k64;
+
+  // ---- the machine
+  // Where segments may go (RAM the loader may use now, or the crash
+  // reservation); the planner carves it.
+  FreeList* free = nullptr;
+  uint64_t top_of_ram = 0;  // end of the highest RAM range the kernel will see
+  uint64_t acpi_rsdp = 0;   // 0: the kernel searches itself
+  const boot::screen_info* screen_info = nullptr;
+  const SetupDataNode* setup_data = nullptr;
+  size_t nsetup_data = 0;
+  // More memory the purgatory must map (charon.efi's memory-map buffer).
+  const Range* extra_map = nullptr;
+  size_t nextra_map = 0;
+
+  // ---- the purgatory
+  uint64_t purgatory_size = 0;   // file and bss
+  uint64_t purgatory_align = 0;  // at most a page
+  // Where it may end: 2 GiB for code with R_X86_64_32S relocations, 4 GiB
+  // for position-independent code. Below 2 GiB is always tried first.
+  uint64_t purgatory_max_end = uint64_t{1} << 31;
+
+  CrashSpec crash;
+  ConsoleSpec console;
+  uint32_t flags = 0;  // CHARON_F_*
+};
+
+struct ImagePlan {
+  BzImage kernel;
+  HandoffKind handoff;
+  Range kernel_seg;  // [load, load + footprint), page-rounded
+  Range initrd;      // empty without one
+  Range setup;       // boot_params, the command line, setup_data
+  Range purgatory;
+  Range scratch;          // the purgatory's page tables
+  Range backup;           // crash loads only
+  Range elfcorehdr;       // crash loads only
+  uint64_t kernel_entry;  // load + 0x200 (64-bit) or load (32-bit)
+  uint64_t idmap_limit;   // the purgatory maps [0, idmap_limit)
+};
+
+// Parses the kernel and places every segment (placement.cpp has the rules).
+Status plan_image(const ImageInput& in, ImagePlan& out);
+
+// Bytes of the setup segment: boot_params, a command line of `cmdline_len`
+// characters with its NUL, and the setup_data chain.
+uint64_t setup_bytes(size_t cmdline_len, const SetupDataNode* nodes, size_t n);
+
+// Writes the setup segment into `buf` (setup_bytes() long, zeroed here):
+// the setup header copied from the kernel with the fields a loader owns,
+// the command line at boot_params + 4096, the initrd, the RSDP,
+// screen_info, the setup_data chain, and the e820 table when `e820` is
+// given (charon.efi fills it after ExitBootServices with fill_e820()).
+Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdline,
+                   size_t cmdline_len, const MemRange* e820, size_t ne820, uint8_t* buf,
+                   size_t buf_size);
+
+// Sorts `r` by address, refuses overlaps, and merges touching ranges of
+// one type, in place; `n` becomes the new count.
+Status normalize_memmap(MemRange* r, size_t& n);
+// boot_params' e820 table from a normalized map.
+Status fill_e820(const MemRange* r, size_t n, boot::boot_params& bp);
+
+// The parameter block for the plan's Linux handoff: every field rewritten
+// but the identity (magic, version, size), which must be this core's.
+// Regions and digests come from fill_digests().
+Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p);
+
+// A region of the digest: `len` bytes that are at `src` now and will be
+// at `dest` when the purgatory runs.
+struct DigestRegion {
+  const uint8_t* src;
+  uint64_t dest;
+  uint64_t len;
+};
+// regions[], the combined digest and one digest per region (so that a
+// mismatch names the region), in one pass over the bytes.
+Status fill_digests(const DigestRegion* r, size_t n, Sha256Impl impl, charon_params& p);
+
+// The parameter block's identity is this core's ABI.
+Status check_params_identity(const charon_params& p);
+
+}  // namespace charon::kimage

@@ -1,0 +1,56 @@
+// What the image-building core answers: one code per way a load can fail,
+// each with one sentence (status_message). The core is freestanding, so it
+// returns codes, never strings; a hosted adapter may add the values it
+// found (loader/bzimage.cpp does for the kernel header).
+#pragma once
+#include <stdint.h>
+
+namespace charon::kimage {
+
+enum class Status : uint8_t {
+  kOk,
+  // the kernel (boot.rst, "The real-mode kernel header")
+  kTooShort,          // smaller than the setup header
+  kNoHdrS,            // no "HdrS" at 0x202: not a bzImage
+  kBadBootFlag,       // boot_flag at 0x1fe is not 0xaa55
+  kProtocolTooOld,    // below 2.10 (no init_size, pref_address)
+  kNotLoadedHigh,     // zImage
+  kNotRelocatable,    // relocatable_kernel == 0
+  kSetupPastEnd,      // setup_sects puts the payload past the end of the file
+  kBadSyssize,        // syssize does not fit the file
+  kBadAlignment,      // kernel_alignment not a power of two >= 4096
+  kNoInitSize,        // init_size == 0
+  kInitSizeTooSmall,  // init_size below the payload
+  kNo64BitEntry,      // 64-bit entry asked for, protocol < 2.12 or no XLF_KERNEL_64
+  // what the loader adds
+  kCmdlineTooLong,  // longer than the kernel's cmdline_size
+  kCmdlineHasNul,
+  kEmptyInitrd,
+  kSetupDataTooLarge,  // a setup_data node that does not fit its u32 length
+  // memory
+  kTooManyRanges,  // more free ranges than the planner holds
+  kNoRam,          // the memory map has no RAM at all
+  kNoRoomKernel,
+  kNoRoomKernel32,  // 32-bit protocol: init_size does not fit below 4 GiB
+  kNoRoomInitrd,
+  kNoRoomInitrd32,  // 32-bit protocol: below initrd_addr_max only
+  kNoRoomSetup,
+  kNoRoomPurgatory,
+  kNoRoomBackup,
+  kNoRoomElfcorehdr,
+  kNoRoomScratch,
+  kScratchUnsettled,  // the page-table size kept growing with its own range
+  kBadPurgatoryAlign,
+  kAbove4G,            // a 32-bit handoff with a segment above 4 GiB
+  kTooManyE820,        // more entries than boot_params holds
+  kE820Overlap,        // two memory-map ranges overlap
+  kBadMemoryMap,       // a firmware memory map that cannot be read
+  kTooManyRegions,     // more digest regions than the parameter block has
+  kTooManyMapRanges,   // more map ranges than the parameter block has
+  kBadParamsIdentity,  // the purgatory's block has another magic, version or size
+};
+
+// One sentence, e.g. "not a bzImage: no \"HdrS\" magic at 0x202".
+const char* status_message(Status s);
+
+}  // namespace charon::kimage

@@ -1,0 +1,158 @@
+// Where every segment goes: one policy for every loader, from boot.rst
+// ("Loading the rest of the kernel", "64-bit boot protocol", init_size,
+// pref_address, initrd_addr_max) and the purgatory's own contract. The
+// planner places the most constrained segment first.
+#include <charon/align.h>
+#include <charon/kimage/image.h>
+#include <charon/x86/identity_map.h>
+
+namespace charon::kimage {
+
+namespace {
+
+constexpr uint64_t kAny = UINT64_MAX;
+
+// The page tables the purgatory builds cover everything it maps (README,
+// "Handoff contract"): sized by the paging library's worst-case rule.
+uint64_t scratch_for(const ImageInput& in, const ImagePlan& p) {
+  charon_region r[16 + 8];
+  size_t n = 0;
+  auto add = [&](const Range& x) {
+    if (!x.empty()) r[n++] = {x.start, x.size()};
+  };
+  add({0, p.idmap_limit});
+  add(p.kernel_seg);
+  add(p.initrd);
+  add(p.setup);
+  add(p.purgatory);
+  add(p.scratch);
+  add(p.backup);
+  add(p.elfcorehdr);
+  // The purgatory maps cmdline_size bytes from cmd_line_ptr, which may
+  // reach past the setup segment's last page.
+  const uint64_t cmdline = p.setup.start + sizeof(boot::boot_params);
+  add({cmdline, cmdline + p.kernel.cmdline_max + 1});
+  if (in.crash.enabled) add({in.crash.backup_src, in.crash.backup_src + in.crash.backup_size});
+  for (size_t i = 0; i < in.nextra_map && n < sizeof r / sizeof r[0]; ++i) add(in.extra_map[i]);
+  return align_up(x86::scratch_bytes_needed(r, n), kPageSize);
+}
+
+bool place(FreeList& f, uint64_t size, uint64_t align, uint64_t min, uint64_t max_end, bool high,
+           Range& out) {
+  uint64_t a = 0;
+  if (!f.take(size, align, min, max_end, high, a)) return false;
+  out = {a, a + size};
+  return true;
+}
+
+}  // namespace
+
+uint64_t setup_bytes(size_t cmdline_len, const SetupDataNode* nodes, size_t n) {
+  // boot_params, the command line and its NUL, then 8-byte aligned nodes.
+  uint64_t b = sizeof(boot::boot_params) + cmdline_len + 1;
+  if (n) b = align_up(b, 8);
+  for (size_t i = 0; i < n; ++i) b += align_up(sizeof(boot::setup_data) + nodes[i].len, 8);
+  return b;
+}
+
+Status plan_image(const ImageInput& in, ImagePlan& out) {
+  out = {};
+  if (Status s = parse_bzimage(in.kernel, in.kernel_size, in.entry, out.kernel); s != Status::kOk)
+    return s;
+  const BzImage& k = out.kernel;
+  if (in.cmdline_max_len > k.cmdline_max) return Status::kCmdlineTooLong;
+  if (in.has_initrd && in.initrd_size == 0) return Status::kEmptyInitrd;
+  if (in.purgatory_align > kPageSize) return Status::kBadPurgatoryAlign;
+  if (in.top_of_ram == 0) return Status::kNoRam;
+  FreeList& free = *in.free;
+  const bool is32 = in.entry == Entry::k32;
+  out.handoff = is32 ? HandoffKind::kLinux32 : HandoffKind::kLinux64;
+  // 64-bit: the purgatory maps all RAM. 32-bit: everything lies below
+  // 4 GiB, where the handoff drops paging anyway.
+  out.idmap_limit = is32 ? k4GiB : in.top_of_ram;
+
+  // ---- kernel: its whole init_size range is its own (boot.rst,
+  // init_size). 64-bit with XLF_CAN_BE_LOADED_ABOVE_4G: above 4 GiB when
+  // there is RAM there, which leaves low memory to firmware and devices.
+  // Otherwise the lowest aligned fit at or above pref_address (a kernel
+  // below it moves its decompression target up), then anywhere from 1 MiB.
+  const uint64_t ksize = align_up(k.footprint(), kPageSize);
+  const uint64_t klimit = (is32 || !k.above_4g()) ? k4GiB : kAny;
+  const uint64_t align = k.kernel_alignment;
+  const uint64_t pref = k.pref_address > k1MiB ? k.pref_address : k1MiB;
+  bool placed = false;
+  if (!is32 && k.above_4g() && free.has_free_above(k4GiB, ksize))
+    placed = place(free, ksize, align, k4GiB, kAny, false, out.kernel_seg);
+  if (!placed) placed = place(free, ksize, align, pref, klimit, false, out.kernel_seg);
+  if (!placed) placed = place(free, ksize, align, k1MiB, klimit, false, out.kernel_seg);
+  if (!placed) return is32 ? Status::kNoRoomKernel32 : Status::kNoRoomKernel;
+  out.kernel_entry = out.kernel_seg.start + (is32 ? 0 : 0x200);
+
+  // ---- initrd: as high as allowed (boot.rst: "as high in memory as
+  // possible"), below initrd_addr_max unless the kernel takes it above
+  // 4 GiB, as the kernel's own kexec_file_load places it.
+  if (in.has_initrd) {
+    const uint64_t isize = align_up(in.initrd_size, kPageSize);
+    const uint64_t below =
+        uint64_t{k.initrd_addr_max} + 1 < k4GiB ? k.initrd_addr_max + 1ull : k4GiB;
+    const uint64_t limit = (!is32 && k.above_4g()) ? kAny : below;
+    if (!place(free, isize, kPageSize, k1MiB, limit, true, out.initrd))
+      return is32 ? Status::kNoRoomInitrd32 : Status::kNoRoomInitrd;
+  }
+
+  // ---- boot_params, the command line and setup_data: cmd_line_ptr is
+  // 32 bits, so below 4 GiB, low.
+  const uint64_t ssize =
+      align_up(setup_bytes(in.cmdline_max_len, in.setup_data, in.nsetup_data), kPageSize);
+  if (!place(free, ssize, kPageSize, k1MiB, k4GiB, false, out.setup)) return Status::kNoRoomSetup;
+
+  // ---- purgatory: below 2 GiB, high, if it can be; a position-
+  // independent one may go to [2 GiB, 4 GiB) when the crash reservation
+  // lies there.
+  const uint64_t psize = align_up(in.purgatory_size, kPageSize);
+  const uint64_t plimit = in.purgatory_max_end < k2GiB   ? k2GiB
+                          : in.purgatory_max_end > k4GiB ? k4GiB
+                                                         : in.purgatory_max_end;
+  if (!place(free, psize, kPageSize, k1MiB, k2GiB, true, out.purgatory) &&
+      !(plimit > k2GiB && place(free, psize, kPageSize, k2GiB, plimit, false, out.purgatory)))
+    return Status::kNoRoomPurgatory;
+
+  // ---- crash extras, as high as they can go (below 4 GiB for a 32-bit
+  // kernel, which must not see anything above).
+  const uint64_t high = is32 ? k4GiB : kAny;
+  if (in.crash.enabled) {
+    if (!place(free, align_up(in.crash.backup_size, kPageSize), kPageSize, k1MiB, high, true,
+               out.backup))
+      return Status::kNoRoomBackup;
+    if (!place(free, align_up(in.crash.elfcorehdr_size, kPageSize), kPageSize, k1MiB, high, true,
+               out.elfcorehdr))
+      return Status::kNoRoomElfcorehdr;
+  }
+
+  // ---- page-table scratch, below 4 GiB: sized for every range the
+  // purgatory maps, the scratch itself included. The size only grows by
+  // what the scratch's own range adds, so a few rounds settle it.
+  uint64_t need = scratch_for(in, out);
+  for (int round = 0; round < 4; ++round) {
+    if (!place(free, need, kPageSize, k1MiB, k4GiB, true, out.scratch))
+      return Status::kNoRoomScratch;
+    const uint64_t again = scratch_for(in, out);
+    if (again <= need) break;
+    free.give_back(out.scratch.start, out.scratch.end);
+    out.scratch = {};
+    need = again;
+  }
+  if (out.scratch.empty()) return Status::kScratchUnsettled;
+
+  // The rule the 32-bit handoff relies on (paging off, 32-bit addresses),
+  // checked once more over the result.
+  if (is32) {
+    const Range all[] = {out.kernel_seg, out.initrd, out.setup,     out.purgatory,
+                         out.scratch,    out.backup, out.elfcorehdr};
+    for (const Range& r : all)
+      if (r.end > k4GiB) return Status::kAbove4G;
+  }
+  return Status::kOk;
+}
+
+}  // namespace charon::kimage

@@ -1,0 +1,316 @@
+// The one placement planner, with the cases that charon-kexec's and
+// charon.efi's planners were each tested with before they became one.
+#include <charon/align.h>
+#include <charon/kimage/image.h>
+#include <charon/x86/identity_map.h>
+#include <gtest/gtest.h>
+#include <synthetic_bzimage.h>
+
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace charon::kimage {
+namespace {
+
+using charon::testing::BzSpec;
+using charon::testing::make_bzimage;
+constexpr uint64_t kM = k1MiB;
+constexpr uint64_t kG = k1GiB;
+
+// A machine: its free memory and its kernel, and the input the core gets.
+struct Case {
+  std::vector<Range> usable;
+  std::vector<uint8_t> kernel;
+  std::unique_ptr<FreeList> free = std::make_unique<FreeList>();
+  ImageInput in;
+
+  Case(std::vector<Range> u, Entry e, BzSpec spec = {}) : usable(std::move(u)) {
+    kernel = make_bzimage(spec);
+    for (const Range& r : usable) EXPECT_EQ(free->add(r.start, r.end), Status::kOk);
+    in.kernel = kernel.data();
+    in.kernel_size = kernel.size();
+    in.has_initrd = true;
+    in.initrd_size = 20 * kM;
+    in.cmdline_max_len = 100;
+    in.entry = e;
+    in.free = free.get();
+    for (const Range& r : usable) in.top_of_ram = std::max(in.top_of_ram, r.end);
+    in.purgatory_size = 0x1d000;
+    in.purgatory_align = kPageSize;
+    in.purgatory_max_end = k4GiB;
+  }
+  Status plan(ImagePlan& p) { return plan_image(in, p); }
+};
+
+// The RAM of a QEMU guest: below the PCI hole, and above 4 GiB.
+std::vector<Range> qemu(uint64_t below, uint64_t above) {
+  std::vector<Range> r = {{kM, below}};
+  if (above) r.push_back({k4GiB, k4GiB + above});
+  return r;
+}
+
+bool inside(const Range& r, const std::vector<Range>& usable) {
+  for (const Range& u : usable)
+    if (u.start <= r.start && r.end <= u.end) return true;
+  return false;
+}
+
+std::vector<Range> segments(const ImagePlan& p) {
+  std::vector<Range> all = {p.kernel_seg, p.initrd, p.setup,     p.purgatory,
+                            p.scratch,    p.backup, p.elfcorehdr};
+  std::erase_if(all, [](const Range& r) { return r.empty(); });
+  return all;
+}
+
+void expect_sane(const ImagePlan& p, const Case& c) {
+  const auto all = segments(p);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_TRUE(is_aligned(all[i].start, kPageSize) && is_aligned(all[i].end, kPageSize));
+    EXPECT_TRUE(inside(all[i], c.usable))
+        << "segment " << i << " at 0x" << std::hex << all[i].start << " is outside usable RAM";
+    for (size_t j = i + 1; j < all.size(); ++j)
+      EXPECT_TRUE(all[i].end <= all[j].start || all[j].end <= all[i].start)
+          << "segments " << i << " and " << j << " overlap";
+  }
+  EXPECT_EQ(p.kernel_seg.start % p.kernel.kernel_alignment, 0u);
+  EXPECT_GE(p.kernel_seg.size(), p.kernel.init_size);
+  EXPECT_GE(p.initrd.size(), c.in.initrd_size);
+  EXPECT_LE(p.purgatory.end, c.in.purgatory_max_end);
+  EXPECT_LE(p.scratch.end, k4GiB);
+  EXPECT_LE(p.setup.end, k4GiB);
+  EXPECT_EQ(p.kernel_entry, p.kernel_seg.start + (c.in.entry == Entry::k64 ? 0x200 : 0));
+}
+
+TEST(Placement, Kernel64AndInitrdGoAbove4GWhenRamIsThere) {
+  Case c(qemu(3 * kG - kM, 3 * kG), Entry::k64);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  expect_sane(p, c);
+  EXPECT_GE(p.kernel_seg.start, k4GiB);
+  EXPECT_GE(p.initrd.start, k4GiB);
+  EXPECT_EQ(p.handoff, HandoffKind::kLinux64);
+  EXPECT_EQ(p.idmap_limit, k4GiB + 3 * kG) << "64-bit: all RAM is mapped";
+}
+
+TEST(Placement, KernelTakesPrefAddressWhenFreeAndNoRamAbove4G) {
+  Case c(qemu(512 * kM - kM, 0), Entry::k64);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  expect_sane(p, c);
+  EXPECT_EQ(p.kernel_seg.start, p.kernel.pref_address);
+}
+
+TEST(Placement, KernelMovesUpToTheNextAlignedFreeAddressAbovePrefAddress) {
+  // [16 MiB, 17 MiB) is taken: the kernel goes to the next 2 MiB boundary,
+  // not below pref_address.
+  Case c({{kM, 16 * kM}, {17 * kM, 0x3e000000}}, Entry::k64);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  expect_sane(p, c);
+  EXPECT_EQ(p.kernel_seg.start, 18 * kM);
+}
+
+TEST(Placement, KernelWithoutAbove4GFlagStaysBelow4G) {
+  BzSpec s;
+  s.xloadflags = boot::XLF_KERNEL_64;
+  Case c(qemu(3 * kG - kM, 3 * kG), Entry::k64, s);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  expect_sane(p, c);
+  EXPECT_LE(p.kernel_seg.end, k4GiB);
+  EXPECT_LE(p.initrd.end, uint64_t{p.kernel.initrd_addr_max} + 1);
+}
+
+TEST(Placement, Protocol32KeepsEverySegmentBelow4G) {
+  Case c(qemu(3 * kG - kM, 3 * kG), Entry::k32);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  expect_sane(p, c);
+  for (const Range& r : segments(p)) EXPECT_LE(r.end, k4GiB);
+  EXPECT_EQ(p.handoff, HandoffKind::kLinux32);
+  EXPECT_EQ(p.idmap_limit, k4GiB);
+}
+
+TEST(Placement, Protocol32InitrdRespectsInitrdAddrMaxAndGoesHigh) {
+  BzSpec s;
+  s.initrd_addr_max = 0x37ffffff;
+  Case c(qemu(3 * kG - kM, 0), Entry::k32, s);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  EXPECT_LE(p.initrd.end, 0x38000000u);
+  EXPECT_GT(p.initrd.start, 0x30000000u) << "the initrd goes as high as allowed";
+}
+
+TEST(Placement, Protocol32RefusesWhenTheKernelFitsOnlyAbove4G) {
+  // 12 MiB below 4 GiB (too little for init_size), plenty above.
+  Case c(qemu(12 * kM, 3 * kG), Entry::k32);
+  ImagePlan p;
+  EXPECT_EQ(c.plan(p), Status::kNoRoomKernel32);
+  // The same machine takes a 64-bit load.
+  Case c64(qemu(12 * kM, 3 * kG), Entry::k64);
+  ASSERT_EQ(c64.plan(p), Status::kOk);
+  expect_sane(p, c64);
+}
+
+TEST(Placement, Protocol32RefusesWhenTheInitrdFitsOnlyAbove4G) {
+  // The kernel fits in [16 MiB, 32 MiB); the 20 MiB initrd fits nowhere
+  // below 4 GiB but would above.
+  Case c(qemu(40 * kM, 3 * kG), Entry::k32);
+  ImagePlan p;
+  EXPECT_EQ(c.plan(p), Status::kNoRoomInitrd32);
+}
+
+TEST(Placement, EachShortageIsNamed) {
+  struct Short {
+    std::vector<Range> free;
+    uint64_t purgatory_max_end;
+    Status want;
+  };
+  const Short cases[] = {
+      {{{kM, 8 * kM}}, k4GiB, Status::kNoRoomKernel},
+      // Room for the kernel only; the initrd (20 MiB) fits nowhere.
+      {{{16 * kM, 34 * kM}}, k4GiB, Status::kNoRoomInitrd},
+      // With 32S relocations the purgatory must lie below 2 GiB.
+      {{{16 * kM, 16 * kM + 16 * kM + 20 * kM + 8 * 4096}, {k2GiB, k2GiB + 64 * kM}},
+       k2GiB,
+       Status::kNoRoomPurgatory},
+  };
+  for (const Short& s : cases) {
+    BzSpec spec;
+    spec.xloadflags = boot::XLF_KERNEL_64;
+    Case c(s.free, Entry::k64, spec);
+    c.in.purgatory_max_end = s.purgatory_max_end;
+    ImagePlan p;
+    EXPECT_EQ(c.plan(p), s.want);
+    EXPECT_STRNE(status_message(s.want), "?");
+  }
+}
+
+TEST(Placement, ScratchIsLargeEnoughForEverythingItMaps) {
+  Case c(qemu(3 * kG - kM, 3 * kG), Entry::k64);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  const uint64_t cmdline = p.setup.start + 4096;
+  const charon_region mapped[] = {{0, p.idmap_limit},
+                                  {p.kernel_seg.start, p.kernel_seg.size()},
+                                  {p.initrd.start, p.initrd.size()},
+                                  {p.setup.start, p.setup.size()},
+                                  {p.purgatory.start, p.purgatory.size()},
+                                  {p.scratch.start, p.scratch.size()},
+                                  {cmdline, p.kernel.cmdline_max + 1u}};
+  EXPECT_GE(p.scratch.size(), x86::scratch_bytes_needed(mapped, 7));
+  // And it grows with what the EFI adapter adds (its memory-map buffer).
+  Case e(qemu(3 * kG - kM, 3 * kG), Entry::k64);
+  const Range far = {0x7'0000'0000, 0x7'0000'1000};
+  e.in.extra_map = &far;
+  e.in.nextra_map = 1;
+  ImagePlan q;
+  ASSERT_EQ(e.plan(q), Status::kOk);
+  EXPECT_GT(q.scratch.size(), p.scratch.size());
+}
+
+// The crash reservation of a QEMU guest with 6 GiB lies just below 3 GiB.
+Case crash_case(uint64_t purgatory_max_end,
+                std::vector<Range> reservation = {{0xb0000000, 0xc0000000}}) {
+  Case c(std::move(reservation), Entry::k64);
+  c.in.top_of_ram = k4GiB + 3 * kG;
+  c.in.initrd_size = 8 * kM;
+  c.in.crash = {true, 0, 640 * 1024, 0x200};
+  c.in.purgatory_max_end = purgatory_max_end;
+  return c;
+}
+
+TEST(Placement, APurgatoryWithOnlyPcRelativeRelocationsMayGoAbove2GWhenNothingIsBelow) {
+  Case c = crash_case(k4GiB);
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  expect_sane(p, c);
+  EXPECT_GE(p.purgatory.start, 0xb0000000u);
+  // Given RAM below 2 GiB, it still goes there (the entry contract's 2 GiB).
+  Case low = crash_case(k4GiB, {{256 * kM, 512 * kM}, {0xb0000000, 0xc0000000}});
+  ASSERT_EQ(low.plan(p), Status::kOk);
+  EXPECT_LE(p.purgatory.end, k2GiB);
+}
+
+TEST(Placement, APurgatoryWith32SRelocationsNeverGoesAbove2G) {
+  Case c = crash_case(k2GiB);
+  ImagePlan p;
+  EXPECT_EQ(c.plan(p), Status::kNoRoomPurgatory);
+}
+
+TEST(Placement, CrashExtrasAreDisjointAndBelow4GFor32Bit) {
+  Case c = crash_case(k4GiB, {{0x60000000, 0x70000000}, {0x140000000, 0x150000000}});
+  c.in.entry = Entry::k32;
+  ImagePlan p;
+  ASSERT_EQ(c.plan(p), Status::kOk);
+  expect_sane(p, c);
+  for (const Range& r : segments(p)) EXPECT_LE(r.end, k4GiB);
+  EXPECT_EQ(p.backup.size(), 640u * 1024);
+  EXPECT_EQ(p.elfcorehdr.size(), kPageSize);
+}
+
+TEST(FreeList, HighAndLowPreferencesAlignmentTakeAtAndGiveBack) {
+  FreeList f;
+  ASSERT_EQ(f.add(0x100000, 0x800000), Status::kOk);
+  uint64_t a = 0;
+  ASSERT_TRUE(f.take(0x1000, 0x200000, 0, UINT64_MAX, false, a));
+  EXPECT_EQ(a, 0x200000u);
+  ASSERT_TRUE(f.take(0x1000, 0x1000, 0, UINT64_MAX, true, a));
+  EXPECT_EQ(a, 0x7ff000u);
+  EXPECT_FALSE(f.take_at(0x200000, 0x1000)) << "already taken";
+  EXPECT_TRUE(f.take_at(0x100000, 0x1000));
+  EXPECT_FALSE(f.take(0x800000, 0x1000, 0, UINT64_MAX, false, a));
+  f.give_back(0x7ff000, 0x800000);
+  f.give_back(0x200000, 0x201000);
+  f.give_back(0x100000, 0x101000);
+  EXPECT_EQ(f.count(), 1u) << "given back, the blocks merge again";
+  EXPECT_EQ(f.total(), 0x700000u);
+}
+
+TEST(FreeList, AddRoundsInwardMergesAndKnowsItsCapacity) {
+  FreeList f;
+  ASSERT_EQ(f.add(0x1001, 0x3fff), Status::kOk);  // rounds to [0x2000, 0x3000)
+  ASSERT_EQ(f.add(0x3000, 0x5000), Status::kOk);  // touches: merges
+  ASSERT_EQ(f.count(), 1u);
+  EXPECT_EQ(f[0].start, 0x2000u);
+  EXPECT_EQ(f[0].end, 0x5000u);
+  FreeList g;
+  for (size_t i = 0; i < FreeList::kCapacity; ++i)
+    ASSERT_EQ(g.add(i * 0x2000, i * 0x2000 + 0x1000), Status::kOk);
+  EXPECT_EQ(g.add(0x10000000, 0x10001000), Status::kTooManyRanges);
+}
+
+TEST(Placement, RandomMapsGiveDisjointSegmentsInsideRamOrAnError) {
+  std::mt19937_64 rng(12345);
+  int planned = 0;
+  for (int iter = 0; iter < 300; ++iter) {
+    std::vector<Range> ram;
+    uint64_t at = 0;
+    for (int i = 0; i < 12; ++i) {
+      at += (rng() % 64 + 1) * kM;
+      const uint64_t len = (rng() % 1024 + 1) * kM;
+      if (rng() % 3) ram.push_back({std::max(at, kM), at + len});
+      at += len;
+    }
+    BzSpec s;
+    s.pref_address = (rng() % 64) * 2 * kM;
+    Case c(ram, rng() % 2 ? Entry::k64 : Entry::k32, s);
+    c.in.initrd_size = (rng() % 200 + 1) * kM;
+    ImagePlan p;
+    const Status st = c.plan(p);
+    if (st != Status::kOk) {
+      EXPECT_NE(std::string(status_message(st)).find("do not fit"), std::string::npos)
+          << status_message(st);
+      continue;
+    }
+    ++planned;
+    expect_sane(p, c);
+    if (c.in.entry == Entry::k32)
+      for (const Range& r : segments(p)) EXPECT_LE(r.end, k4GiB);
+  }
+  EXPECT_GT(planned, 100) << "the property was checked on too few successful plans";
+}
+
+}  // namespace
+}  // namespace charon::kimage

@@ -1,0 +1,79 @@
+#include "adapter.h"
+
+#include <charon/align.h>
+
+namespace charon::efi {
+
+namespace {
+
+kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen_info& si,
+                            kimage::Range& extra, kimage::ImageInput& in) {
+  in = kimage::ImageInput{};
+  const Config& c = *f.cfg;
+  size_t cmdline_len = 0;
+  while (c.cmdline[cmdline_len]) ++cmdline_len;
+  in.kernel = f.kernel;
+  in.kernel_size = f.kernel_size;
+  in.has_initrd = c.initrd[0] != 0;
+  in.initrd_size = f.initrd_size;
+  in.cmdline_max_len = cmdline_len;
+  in.entry = c.protocol == Protocol::k32 ? kimage::Entry::k32 : kimage::Entry::k64;
+  // Segments go into conventional memory from 1 MiB: everything else
+  // is in use while boot services run.
+  if (kimage::Status s = free_list(*f.map, k1MiB, free); s != kimage::Status::kOk) return s;
+  in.free = &free;
+  in.top_of_ram = top_of_ram(*f.map);
+  in.acpi_rsdp = f.rsdp;
+  if (f.fb && screen_info_from_gop(*f.fb, si)) in.screen_info = &si;
+  // The kernel reads the final memory map where it lies, before it has
+  // page tables of its own: the purgatory maps it.
+  extra = f.memmap_buffer;
+  if (!extra.empty()) {
+    in.extra_map = &extra;
+    in.nextra_map = 1;
+  }
+  // purgatory.bin is position-independent: anywhere below 4 GiB.
+  in.purgatory_size = f.purgatory_mem;
+  in.purgatory_align = kPageSize;
+  in.purgatory_max_end = k4GiB;
+  // The console keeps the firmware's divisor (baud 0), as charon-kexec
+  // keeps the old kernel's.
+  in.console.serial = c.console_serial;
+  in.console.debugcon = c.console_debugcon;
+  return kimage::Status::kOk;
+}
+
+}  // namespace
+
+kimage::Status build_image(const Facts& f, kimage::FreeList& free, uint8_t* setup,
+                           size_t setup_size, charon_params& p, Built& out) {
+  out = Built{};
+  if (kimage::Status s = gather_input(f, free, out.si, out.extra, out.in); s != kimage::Status::kOk)
+    return s;
+  if (kimage::Status s = kimage::plan_image(out.in, out.plan); s != kimage::Status::kOk) return s;
+  if (kimage::Status s = kimage::build_setup(out.in, out.plan, f.cfg->cmdline,
+                                             out.in.cmdline_max_len, nullptr, 0, setup, setup_size);
+      s != kimage::Status::kOk)
+    return s;
+  return kimage::fill_params(out.in, out.plan, p);
+}
+
+kimage::Status finish_boot_params(const EfiMemMap& map, uint64_t systab, uint64_t map_addr,
+                                  uint32_t desc_version, kimage::MemRange* scratch, size_t cap,
+                                  boot::boot_params& bp) {
+  size_t n = 0;
+  if (kimage::Status s = memmap_ranges(map, scratch, cap, n); s != kimage::Status::kOk) return s;
+  if (kimage::Status s = kimage::fill_e820(scratch, n, bp); s != kimage::Status::kOk) return s;
+  boot::efi_info& ei = bp.efi_info;
+  ei.efi_loader_signature = boot::EFI64_LOADER_SIGNATURE;
+  ei.efi_systab = static_cast<uint32_t>(systab);
+  ei.efi_systab_hi = static_cast<uint32_t>(systab >> 32);
+  ei.efi_memdesc_size = static_cast<uint32_t>(map.desc_size);
+  ei.efi_memdesc_version = desc_version;
+  ei.efi_memmap = static_cast<uint32_t>(map_addr);
+  ei.efi_memmap_hi = static_cast<uint32_t>(map_addr >> 32);
+  ei.efi_memmap_size = static_cast<uint32_t>(map.size);
+  return kimage::Status::kOk;
+}
+
+}  // namespace charon::efi
