@@ -53,7 +53,7 @@ bits 64
         test    dword [entry_plan + P_FLAGS], F_SET_WP
         jz      .wp_ok
         mov     rcx, cr0
-        bts     rcx, 16                 ; CR0.WP ([intel/vol3] 2.5)
+        bts     rcx, CR0_WP_BIT         ; [intel/vol3] 2.5
         mov     cr0, rcx
 .wp_ok:
         cmp     dword [entry_plan + P_MODE], MODE_DIRECT64
@@ -119,8 +119,8 @@ enter_pm32:
 ; 0x18 flat data) straight to the probe.
 enter_direct32:
         lgdt    [gdt32_ptr]
-        jmp     0x10:.cs_ok
-.cs_ok: mov     eax, 0x18
+        jmp     BOOT_CS:.cs_ok
+.cs_ok: mov     eax, BOOT_DS
         mov     ds, eax
         mov     es, eax
         mov     ss, eax
@@ -156,9 +156,9 @@ zero_pseudo:                            ; boot.rst handoff: no IDT
         dw      0
         dq      0
 gdt32:  dq      0
-        dq      0x00cf9a000000ffff
-        dq      0x00cf9a000000ffff      ; 0x10 flat 32-bit code
-        dq      0x00cf92000000ffff      ; 0x18 flat data
+        dq      DESC_CODE32
+        dq      DESC_CODE32             ; BOOT_CS: flat 32-bit code
+        dq      DESC_DATA               ; BOOT_DS: flat data
 gdt32_ptr:
         dw      gdt32_ptr - gdt32 - 1
         dd      gdt32

@@ -58,7 +58,7 @@ harness_start32:
         bts     eax, EFER_LME_BIT
         wrmsr
         mov     eax, cr0
-        or      eax, 0x80000001
+        or      eax, CR0_PG | CR0_PE
         mov     cr0, eax
         jmp     SEL_CODE64:long_start
 .stop:  hlt
@@ -79,9 +79,9 @@ align 16
 global harness_gdt
 harness_gdt:
         dq      0
-        dq      0x00cf9a000000ffff      ; 0x08 flat 32-bit code
-        dq      0x00af9a000000ffff      ; 0x10 64-bit code
-        dq      0x00cf92000000ffff      ; 0x18 flat data
+        dq      DESC_CODE32             ; SEL_CODE32: flat 32-bit code
+        dq      DESC_CODE64             ; SEL_CODE64: 64-bit code
+        dq      DESC_DATA               ; SEL_DATA: flat data
 gdt_ptr:
         dw      gdt_ptr - harness_gdt - 1
         dq      harness_gdt

@@ -3,10 +3,14 @@
 // and enters the purgatory from the state named on its command line. The
 // probe, entered by the purgatory, gives the verdict; the harness itself
 // only ever exits QEMU on a set-up error.
+#include <charon/align.h>
 #include <charon/console.h>
 #include <charon/cpuid.h>
+#include <charon/handoff.h>
 #include <charon/io.h>
 #include <charon/mem.h>
+#include <charon/x86/cr.h>
+#include <charon/x86/halt.h>
 
 #include "options.h"
 #include "plan.h"
@@ -19,17 +23,23 @@ harness::EntryPlan entry_plan;
 namespace harness {
 namespace {
 
+using charon::HandoffKind;
+using charon::kPageSize;
+using charon::x86::Cr4;
+
 constexpr uint32_t kExitHarnessError = 0x12;  // QEMU status 37
-// [intel/vol3] 2.5: CR4.PAE (5), PGE (7), PCIDE (17), SMEP (20), SMAP (21), LA57 (12).
-constexpr uint64_t kCr4Pae = 1u << 5, kCr4Pge = 1u << 7, kCr4La57 = 1u << 12;
-constexpr uint64_t kCr4Pcide = 1u << 17, kCr4Smep = 1u << 20, kCr4Smap = 1u << 21;
+// The CR4 bits the entry states set, from the typed register (cr.h).
+constexpr uint64_t kCr4Pae = Cr4{}.set_pae(true).raw(), kCr4Pge = Cr4{}.set_pge(true).raw();
+constexpr uint64_t kCr4La57 = Cr4{}.set_la57(true).raw();
+constexpr uint64_t kCr4Pcide = Cr4{}.set_pcide(true).raw(), kCr4Smep = Cr4{}.set_smep(true).raw(),
+                   kCr4Smap = Cr4{}.set_smap(true).raw();
 
 charon::Console g_con;
 
 [[noreturn]] void die(const char* what, uint64_t value) {
   g_con.printf("harness: error: %s (0x%lx)\n", what, value);
   charon::io::out32(probe::kDebugExitPort, kExitHarnessError);
-  for (;;) asm volatile("cli; hlt");
+  charon::x86::halt_forever();
 }
 
 // Copies the multiboot command line (info flags bit 2, field at +16)
@@ -110,28 +120,29 @@ void plan_purgatory_entry(const Options& o, const World& w, const charon::CpuFea
 void plan_direct_entry(const Options& o, World& w) {
   EntryPlan& p = entry_plan;
   probe::Descriptor& d = *w.desc;
-  const bool wide = o.kind == CHARON_HANDOFF_LINUX64 || o.kind == CHARON_HANDOFF_GENERIC64;
+  const HandoffKind kind = o.handoff();
+  const bool wide = !charon::is_32bit(kind);
   const uint64_t stack = reinterpret_cast<uint64_t>(stack_top) - 64;
   p.mode = wide ? Mode::Direct64 : Mode::Direct32;
   p.transit_cr3 = reinterpret_cast<uint64_t>(harness_pml4);
   p.transit_cr4 = kCr4Pae;
   charon::mem_fill(&p.regs, 0, sizeof p.regs);
-  if (o.kind == CHARON_HANDOFF_GENERIC64) {
+  if (kind == HandoffKind::kGeneric64) {
     p.regs = d.regs64;
-  } else if (o.kind == CHARON_HANDOFF_GENERIC32) {
+  } else if (kind == HandoffKind::kGeneric32) {
     const uint32_t* r32 = &d.regs32.eax;
     for (int i = 0; i < 8; ++i) (&p.regs.rax)[i] = r32[i];
   } else {
     p.regs.rsi = probe::kBootParamsAddr;
     p.regs.rsp = stack;
-    d.stack_lo = stack - 4096;
+    d.stack_lo = stack - kPageSize;
     d.stack_hi = stack;
   }
-  p.target = wide ? (o.kind == CHARON_HANDOFF_GENERIC64 ? d.regs64.rip : probe::kProbeAddr + 0x200)
-                  : (o.kind == CHARON_HANDOFF_GENERIC32 ? d.regs32.eip : probe::kProbeAddr);
+  p.target = wide ? (kind == HandoffKind::kGeneric64 ? d.regs64.rip : probe::kProbeAddr + 0x200)
+                  : (kind == HandoffKind::kGeneric32 ? d.regs32.eip : probe::kProbeAddr);
   // The reference runs on the harness's own tables, not in a scratch area.
   d.cr3_lo = p.transit_cr3;
-  d.cr3_hi = p.transit_cr3 + 4096;
+  d.cr3_hi = p.transit_cr3 + kPageSize;
   switch (o.brk) {
     case Break::None:
     case Break::NoZero:        // reloc entries only
@@ -150,7 +161,7 @@ void plan_direct_entry(const Options& o, World& w) {
     case Break::Backup:
       return;  // no backup copy below
     case Break::Idmap:
-      add_range(d, 9ull << 30, 4096, "above-8g");  // the harness maps only [0, 8 GiB)
+      add_range(d, 9 * charon::k1GiB, kPageSize, "above-8g");  // the harness maps only [0, 8 GiB)
       break;
     case Break::Cr4:
       p.extra_cr4 = kCr4Pge;  // boot.rst asks for nothing but PAE

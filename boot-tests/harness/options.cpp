@@ -1,6 +1,7 @@
 #include "options.h"
 
-#include <charon/params.h>
+#include <charon/align.h>
+#include <charon/handoff.h>
 
 namespace harness {
 namespace {
@@ -55,12 +56,6 @@ constexpr Name kEntries[] = {
     {"reloc64", int(Entry::Reloc64)},
     {"reloc32", int(Entry::Reloc32)},
 };
-constexpr Name kKinds[] = {
-    {"generic64", CHARON_HANDOFF_GENERIC64},
-    {"linux64", CHARON_HANDOFF_LINUX64},
-    {"linux32", CHARON_HANDOFF_LINUX32},
-    {"generic32", CHARON_HANDOFF_GENERIC32},
-};
 constexpr Name kBreaks[] = {
     {"df", int(Break::Df)},
     {"rsi", int(Break::Rsi)},
@@ -73,6 +68,13 @@ constexpr Name kBreaks[] = {
     {"nobootparams", int(Break::NoBootParams)},
     {"kexectools", int(Break::KexecTools)},
 };
+
+// kind=NAME takes handoff_name()'s words: the names the purgatory prints.
+bool lookup_kind(const char* v, const char* end, uint32_t* out) {
+  for (uint32_t k = 0; charon::is_valid_handoff(k); ++k)
+    if (word_is(v, end, charon::handoff_name(charon::handoff_kind(k)))) return *out = k, true;
+  return false;
+}
 
 }  // namespace
 
@@ -99,7 +101,7 @@ Options parse_options(const char* p) {
     } else if (word_is(key, key_end, "entry")) {
       ok = lookup(kEntries, v, p, &e), o.entry = Entry(e);
     } else if (word_is(key, key_end, "kind")) {
-      ok = lookup(kKinds, v, p, &e), o.kind = uint32_t(e);
+      ok = lookup_kind(v, p, &o.kind);
     } else if (word_is(key, key_end, "break")) {
       ok = lookup(kBreaks, v, p, &e), o.brk = Break(e);
     } else if (word_is(key, key_end, "purg")) {
@@ -118,8 +120,9 @@ Options parse_options(const char* p) {
   }
   // The harness maps [0, 8 GiB); a 32-bit caller can only reach below 4 GiB.
   const bool caller32 = o.entry == Entry::Pm32 || o.entry == Entry::Reloc32;
-  const uint64_t purg_max = caller32 ? (1ull << 32) : (1ull << 33) - (1ull << 21);
-  if (o.entry != Entry::Direct && (o.purg == 0 || (o.purg & 0xfff) || o.purg >= purg_max))
+  const uint64_t purg_max = caller32 ? charon::k4GiB : 2 * charon::k4GiB - charon::k2MiB;
+  if (o.entry != Entry::Direct &&
+      (o.purg == 0 || !charon::is_aligned(o.purg, charon::kPageSize) || o.purg >= purg_max))
     o.error = "purg= (a 4 KiB-aligned address below 4 GiB, or below 8 GiB for a 64-bit caller)";
   return o;
 }

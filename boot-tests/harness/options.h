@@ -1,6 +1,7 @@
 // The harness's options, from the multiboot command line
 // (`-append "case=NAME entry=pm32 kind=linux64 purg=0x800000 ..."`).
 #pragma once
+#include <charon/handoff.h>
 #include <stdint.h>
 
 namespace harness {
@@ -30,12 +31,16 @@ enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero, NoBootPa
 struct Options {
   char case_name[48] = "unnamed";
   Entry entry = Entry::Lm64Ident;
-  uint32_t kind = 1;   // CHARON_HANDOFF_*
+  // The ABI number, as the descriptor and the parameter block carry it.
+  // parse_options accepts only the four names; code asks handoff().
+  uint32_t kind = CHARON_HANDOFF_LINUX64;
   uint64_t purg = 0;   // purgatory.bin load address (not with Direct)
   int corrupt = -1;    // flip a byte in this region after the digest
   bool fault = false;  // CHARON_F_FAULT_TEST
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
+
+  charon::HandoffKind handoff() const { return charon::handoff_kind(kind); }
 };
 
 Options parse_options(const char* cmdline);

@@ -1,5 +1,6 @@
 #include "purgonly_tables.h"
 
+#include <charon/align.h>
 #include <charon/mem.h>
 
 namespace harness {
@@ -10,13 +11,13 @@ constexpr uint64_t kPresentReadOnly = 0x1;  // with CR0.WP, even CPL 0 cannot wr
 constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 constexpr int kPoolPages = 16;
 
-alignas(4096) uint64_t g_pool[kPoolPages][512];
+alignas(charon::kPageSize) uint64_t g_pool[kPoolPages][512];
 int g_used = 0;
 
 uint64_t* alloc_table() {
   if (g_used == kPoolPages) return nullptr;
   uint64_t* t = g_pool[g_used++];
-  charon::mem_fill(t, 0, 4096);
+  charon::mem_fill(t, 0, charon::kPageSize);
   return t;
 }
 
@@ -43,7 +44,8 @@ uint64_t build_purgonly_tables(uint64_t base, uint64_t size, uint64_t stub_page)
   if (!pml4) return 0;
   // The purgatory's pages read-only: it must clear CR0.WP before its
   // first store, and store nothing before (README, "Entry contract").
-  for (uint64_t va = base & ~0xfffull; va < base + size; va += 4096)
+  for (uint64_t va = charon::align_down(base, charon::kPageSize); va < base + size;
+       va += charon::kPageSize)
     if (!map_4k(pml4, va, kPresentReadOnly)) return 0;
   if (!map_4k(pml4, stub_page, kPresentWritable)) return 0;
   return reinterpret_cast<uint64_t>(pml4);

@@ -17,9 +17,11 @@
 //    CR3, or (reloc32) from protected mode with paging off.
 #include "reloc.h"
 
+#include <charon/align.h>
 #include <charon/loader/indirection.h>
 #include <charon/mem.h>
 #include <charon/sha256.h>
+#include <charon/x86/cr.h>
 #include <charon/x86/relocate.h>
 
 #include "plan.h"
@@ -28,9 +30,9 @@ namespace harness {
 namespace {
 
 using namespace charon::loader;
+using charon::kPageSize;
 using probe::kProbeAddr;
 
-constexpr uint64_t kPage = 4096;
 // Above every purgatory address the runner uses, below QEMU's 1 GiB.
 constexpr uint64_t kStash = 0x38000000;       // final contents while the scene is set
 constexpr uint64_t kPoisonPage = 0x383ff000;  // break=nozero copies this instead of zeroing
@@ -46,7 +48,7 @@ constexpr uint64_t kCheckAddr = 0x00e40000;  // the trampoline's page, as it was
 constexpr uint64_t kZeroAddr = 0x00e50000;
 constexpr uint64_t kZeroPages = 2;
 // Where the trampoline runs before it moves: the probe's fourth page.
-constexpr uint64_t kTrampoline = kProbeAddr + 3 * kPage;
+constexpr uint64_t kTrampoline = kProbeAddr + 3 * kPageSize;
 constexpr uint8_t kPoison = 0xcc;
 constexpr int kMaxCopies = 256;
 
@@ -57,7 +59,7 @@ uint8_t* at(uint64_t phys) {
 // The page the trampoline runs from: poison around its code, so the copy
 // that reads it is checked byte for byte.
 void write_trampoline_page(uint64_t page) {
-  charon::mem_fill(at(page), kPoison, kPage);
+  charon::mem_fill(at(page), kPoison, kPageSize);
   charon::mem_copy(at(page), charon_reloc_start, charon_reloc_end - charon_reloc_start);
 }
 
@@ -66,7 +68,7 @@ struct Copy {
 };
 
 uint64_t pages_of(uint64_t bytes) {
-  return (bytes + kPage - 1) / kPage;
+  return charon::align_up(bytes, kPageSize) / kPageSize;
 }
 
 uint64_t next_random(uint64_t& s) {  // xorshift64
@@ -80,9 +82,9 @@ uint64_t next_random(uint64_t& s) {  // xorshift64
 
 void reloc_add_regions(charon_params* p) {
   write_trampoline_page(kCheckAddr);
-  charon::mem_fill(at(kZeroAddr), 0, kZeroPages * kPage);
-  p->regions[3] = {kCheckAddr, kPage};
-  p->regions[4] = {kZeroAddr, kZeroPages * kPage};
+  charon::mem_fill(at(kZeroAddr), 0, kZeroPages * kPageSize);
+  p->regions[3] = {kCheckAddr, kPageSize};
+  p->regions[4] = {kZeroAddr, kZeroPages * kPageSize};
   charon::sha256_regions(p->regions, CHARON_MAX_REGIONS, charon::Sha256Impl::Scalar, p->digest);
   for (int i = 3; i < 5; ++i)
     charon::sha256_regions(&p->regions[i], 1, charon::Sha256Impl::Scalar, p->region_digests[i]);
@@ -98,11 +100,12 @@ const char* reloc_plan_entry(const World& w, uint64_t* value) {
   copies[n++] = {kCheckAddr, kTrampoline};
   const int first_probe = n;
   for (uint64_t i = 0; i < pages_of(w.probe->file_size); ++i)
-    copies[n++] = {kProbeAddr + i * kPage, 0};
+    copies[n++] = {kProbeAddr + i * kPageSize, 0};
   const int first_purg = n;
-  for (uint64_t i = 0; i < pages_of(w.purg->file_size); ++i) copies[n++] = {o.purg + i * kPage, 0};
+  for (uint64_t i = 0; i < pages_of(w.purg->file_size); ++i)
+    copies[n++] = {o.purg + i * kPageSize, 0};
   copies[n++] = {probe::kBootParamsAddr, 0};
-  copies[n++] = {probe::kCmdlineAddr & ~(kPage - 1), 0};
+  copies[n++] = {charon::align_down(probe::kCmdlineAddr, kPageSize), 0};
   if (n - first_purg < 6) return *value = n, "the purgatory is too small for the scene";
 
   // ---- sources: shuffled pool slots; two probe pages under purgatory
@@ -116,32 +119,34 @@ const char* reloc_plan_entry(const World& w, uint64_t* value) {
     slot[i] = slot[j];
     slot[j] = t;
   }
-  for (int i = 1; i < n; ++i) copies[i].src = kSourcePool + slot[i] * kPage;
+  for (int i = 1; i < n; ++i) copies[i].src = kSourcePool + slot[i] * kPageSize;
   copies[first_probe].src = copies[first_purg + 1].dst;
   copies[first_probe + 1].src = copies[first_purg + 3].dst;
 
   // ---- stash, poison, then fill the sources --------------------------------
-  for (int i = 1; i < n; ++i) charon::mem_copy(at(kStash + i * kPage), at(copies[i].dst), kPage);
-  for (int i = 0; i < n; ++i) charon::mem_fill(at(copies[i].dst), kPoison, kPage);
-  charon::mem_fill(at(kZeroAddr), kPoison, kZeroPages * kPage);
-  charon::mem_fill(at(kPoisonPage), kPoison, kPage);
+  for (int i = 1; i < n; ++i)
+    charon::mem_copy(at(kStash + i * kPageSize), at(copies[i].dst), kPageSize);
+  for (int i = 0; i < n; ++i) charon::mem_fill(at(copies[i].dst), kPoison, kPageSize);
+  charon::mem_fill(at(kZeroAddr), kPoison, kZeroPages * kPageSize);
+  charon::mem_fill(at(kPoisonPage), kPoison, kPageSize);
   write_trampoline_page(kTrampoline);
-  for (int i = 1; i < n; ++i) charon::mem_copy(at(copies[i].src), at(kStash + i * kPage), kPage);
+  for (int i = 1; i < n; ++i)
+    charon::mem_copy(at(copies[i].src), at(kStash + i * kPageSize), kPageSize);
 
   // ---- the list, checked as a loader must before it hands off --------------
   IndirectionBuilder b({kListPages, reinterpret_cast<uint64_t*>(at(kListPages)), kListPageCount});
   IndStatus s = IndStatus::Ok;
   for (int i = 0; i < n - 2 && s == IndStatus::Ok; ++i)
-    s = b.copy(copies[i].dst, copies[i].src, kPage);
+    s = b.copy(copies[i].dst, copies[i].src, kPageSize);
   for (uint64_t i = 0; i < kZeroPages && s == IndStatus::Ok; ++i)
-    s = o.brk == Break::NoZero ? b.copy(kZeroAddr + i * kPage, kPoisonPage, kPage)
-                               : b.zero(kZeroAddr + i * kPage, kPage);
+    s = o.brk == Break::NoZero ? b.copy(kZeroAddr + i * kPageSize, kPoisonPage, kPageSize)
+                               : b.zero(kZeroAddr + i * kPageSize, kPageSize);
   for (int i = n - 2; i < n && s == IndStatus::Ok; ++i)
-    s = b.copy(copies[i].dst, copies[i].src, kPage);
+    s = b.copy(copies[i].dst, copies[i].src, kPageSize);
   if (s == IndStatus::Ok) s = b.finish();
   if (s != IndStatus::Ok) return *value = uint64_t(s), ind_status_name(s);
 
-  const charon_region keep{kTables, kTablePages * kPage};
+  const charon_region keep{kTables, kTablePages * kPageSize};
   DestRun runs[32];
   const ValidateResult v =
       validate_list(b.head(), identity_window(),
@@ -154,8 +159,8 @@ const char* reloc_plan_entry(const World& w, uint64_t* value) {
   charon::x86::IdentityMap map(arena, {.gbpages = false, .la57 = false});
   s = map_relocation(map, b.head(), identity_window(), 4096);
   if (s != IndStatus::Ok) return *value = uint64_t(s), ind_status_name(s);
-  if (map.map(kControlPage, kControlPage + kPage) != charon::x86::MapStatus::Ok ||
-      map.map(kTrampoline, kTrampoline + kPage) != charon::x86::MapStatus::Ok ||
+  if (map.map(kControlPage, kControlPage + kPageSize) != charon::x86::MapStatus::Ok ||
+      map.map(kTrampoline, kTrampoline + kPageSize) != charon::x86::MapStatus::Ok ||
       map.map(o.purg, o.purg + purg_mem) != charon::x86::MapStatus::Ok)
     return *value = arena.used, "the trampoline's tables ran out of pages";
 
@@ -174,8 +179,8 @@ const char* reloc_plan_entry(const World& w, uint64_t* value) {
     // trampoline must switch to its tables and flush.
     p.mode = Mode::Direct64;
     p.transit_cr3 = reinterpret_cast<uint64_t>(harness_pml4);
-    p.transit_cr4 = 1u << 5;  // PAE
-    p.extra_cr4 = 1u << 7;    // PGE
+    p.transit_cr4 = charon::x86::Cr4{}.set_pae(true).raw();
+    p.extra_cr4 = charon::x86::Cr4{}.set_pge(true).raw();
     p.target = kTrampoline + CHARON_RELOC_ENTRY64_OFFSET;
   } else {
     p.mode = Mode::Pm32;  // EAX = target: its own address

@@ -1,11 +1,15 @@
 #include "world.h"
 
+#include <charon/align.h>
+#include <charon/handoff.h>
 #include <charon/mem.h>
 #include <charon/sha256.h>
 
 namespace harness {
 
 using namespace probe;
+using charon::HandoffKind;
+using charon::kPageSize;
 
 uint64_t seed_for(const char* name) {  // FNV-1a: each case its own pattern
   uint64_t h = 0xcbf29ce484222325ull;
@@ -93,7 +97,7 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   // the regions, boot_params and its cmdline, map_ranges, backup dst, the
   // purgatory image, scratch, and for generic64 the rip and rsp pages).
   add_range(d, kProbeAddr, w.probe->mem_size, "probe");
-  add_range(d, kBootParamsAddr, 4096, "boot-params");
+  add_range(d, kBootParamsAddr, kPageSize, "boot-params");
   add_range(d, kCmdlineAddr, cmdline_len(d), "cmdline");
   add_range(d, kDescriptorAddr, sizeof d, "descriptor");
   add_range(d, kBackupDst, kLowMemSize, "backup-dst");
@@ -101,12 +105,13 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
     add_range(d, w.opt->purg, w.purg->mem_size, "purgatory");
     add_range(d, kScratchAddr, kScratchSize, "scratch");
   }
-  if (d.handoff == CHARON_HANDOFF_GENERIC64)
-    add_range(d, kGenericStackAddr & ~0xfffull, 4096, "rsp-page");
+  const HandoffKind kind = w.opt->handoff();
+  if (kind == HandoffKind::kGeneric64)
+    add_range(d, charon::align_down(kGenericStackAddr, kPageSize), kPageSize, "rsp-page");
   // The kernel's init_size range, which the purgatory takes from
   // boot_params itself: for linux64, and for generic64 when boot_params
   // comes only as RSI (kexec-tools).
-  if (d.handoff == CHARON_HANDOFF_LINUX64 || w.opt->brk == Break::KexecTools)
+  if (kind == HandoffKind::kLinux64 || w.opt->brk == Break::KexecTools)
     add_range(d, kProbeAddr, kProbeInitSize, "init-size");
 }
 
@@ -120,7 +125,7 @@ charon_params* write_params(const World& w) {
   p->flags = w.opt->fault ? CHARON_F_FAULT_TEST : 0;
   p->handoff = w.opt->kind;
   p->regions[0] = {kProbeAddr, w.probe->file_size};
-  p->regions[1] = {kBootParamsAddr, 4096};
+  p->regions[1] = {kBootParamsAddr, kPageSize};
   p->regions[2] = {kCmdlineAddr, cmdline_len(d)};
   charon::sha256_regions(p->regions, CHARON_MAX_REGIONS, charon::Sha256Impl::Scalar, p->digest);
   // Per-region digests, as charon-kexec gives them: they let the
@@ -136,8 +141,8 @@ charon_params* write_params(const World& w) {
   p->serial_base = 0x3f8;
   p->serial_baud = 115200;
   p->boot_params = w.opt->brk == Break::NoBootParams ? 0 : kBootParamsAddr;
-  p->kernel_entry =
-      kProbeAddr + (d.handoff == CHARON_HANDOFF_LINUX32 ? w.probe->entry32 : w.probe->entry64);
+  p->kernel_entry = kProbeAddr + (w.opt->handoff() == HandoffKind::kLinux32 ? w.probe->entry32
+                                                                            : w.probe->entry64);
   p->idmap_limit = 0;
   p->scratch_base = kScratchAddr;
   p->scratch_size = kScratchSize;

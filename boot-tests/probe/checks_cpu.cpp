@@ -8,6 +8,9 @@
 namespace probe {
 namespace {
 
+// Typed in from the manual on purpose, not taken from charon/x86/cr.h or
+// gdt.h: the probe is the oracle for the purgatory, so a wrong bit there
+// must not become a wrong expectation here.
 // [intel/vol3] 2.5: CR0.PE (0), ET (4), PG (31); CR4.PAE (5), LA57 (12);
 // [intel/vol3] 2.2.1: EFER.LME (8), LMA (10).
 constexpr uint64_t kCr0Pe = 1u << 0, kCr0Et = 1u << 4, kCr0Pg = 1u << 31;

@@ -8,6 +8,10 @@
 %include "identity_8g.inc"
 %include "saved.inc"
 
+; The probe's own numbers, deliberately not the generated x86.inc that the
+; purgatory and the harness use: the probe is the independent oracle for
+; the handoff, so it shares no constant with the code it judges.
+; [intel/vol3] 2.2.1 (EFER), 2.5 (CR4); selectors are this file's gdt.
 %define MSR_EFER 0xc0000080
 %define EFER_LME (1 << 8)
 %define CR4_PAE (1 << 5)

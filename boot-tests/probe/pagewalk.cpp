@@ -3,6 +3,9 @@
 namespace probe {
 namespace {
 
+// The probe's own page-table bits ([intel/vol3] 4.5, tables 4-14 to
+// 4-20), not charon/x86/paging.h's: an independent walker is the check on
+// the purgatory's tables.
 constexpr uint64_t kPresent = 1ull << 0;
 constexpr uint64_t kWrite = 1ull << 1;
 constexpr uint64_t kPageSize = 1ull << 7;

@@ -1,16 +1,11 @@
 // Identity page tables: 2 MiB and 1 GiB leaves under 4 or 5 levels.
 // [intel/vol3]: 4.5 (4-level and 5-level paging).
+#include <charon/align.h>
 #include <charon/x86/identity_map.h>
 
 namespace charon::x86 {
 namespace {
 
-constexpr uint64_t align_down(uint64_t v, uint64_t a) {
-  return v & ~(a - 1);
-}
-constexpr uint64_t align_up(uint64_t v, uint64_t a) {
-  return align_down(v + a - 1, a);
-}
 constexpr uint64_t min(uint64_t a, uint64_t b) {
   return a < b ? a : b;
 }
@@ -52,8 +47,8 @@ void* TableArena::to_virt(uint64_t phys) const {
 MapStatus IdentityMap::init() {
   if (root_ != 0) return MapStatus::Ok;
   // Entries and CR3 hold 4 KiB-aligned addresses. [intel/vol3]: 4.5.2.
-  if (arena_.phys_base == 0 || arena_.phys_base % kPageSize != 0 ||
-      reinterpret_cast<uintptr_t>(arena_.virt_base) % kPageSize != 0)
+  if (arena_.phys_base == 0 || !is_aligned(arena_.phys_base, kPageSize) ||
+      !is_aligned(reinterpret_cast<uintptr_t>(arena_.virt_base), kPageSize))
     return MapStatus::Misaligned;
   root_ = arena_.alloc();
   return root_ != 0 ? MapStatus::Ok : MapStatus::OutOfTables;
@@ -211,8 +206,8 @@ size_t idmap_pages_needed(const charon_region* ranges, size_t count, MapPolicy p
       continue;
     }
     // With 1 GiB pages only the GiB at either end can be partly covered.
-    const bool first_partial = s % kSize1G != 0 || e < (first + 1) * kSize1G;
-    const bool last_partial = e % kSize1G != 0;
+    const bool first_partial = !is_aligned(s, kSize1G) || e < (first + 1) * kSize1G;
+    const bool last_partial = !is_aligned(e, kSize1G);
     if (first_partial) pages += chunks(kPdptShift, first, first + 1);
     if (last_partial && last != first) pages += chunks(kPdptShift, last, last + 1);
   }
@@ -220,7 +215,8 @@ size_t idmap_pages_needed(const charon_region* ranges, size_t count, MapPolicy p
 }
 
 size_t scratch_bytes_needed(const charon_region* ranges, size_t count) {
-  return (idmap_pages_needed(ranges, count, MapPolicy{false, true}) + kScratchSlackPages) * 4096;
+  return (idmap_pages_needed(ranges, count, MapPolicy{false, true}) + kScratchSlackPages) *
+         kPageSize;
 }
 
 const char* map_status_name(MapStatus status) {

@@ -16,3 +16,21 @@ $(IDMAP_BENCH): $(patsubst %.cpp,$(B)/bench/%.o,x86_64/paging/idmap_bench.cpp $(
 ALL_TARGETS += $(X86_TEST_BIN) $(IDMAP_BENCH)
 CHECK_SUITES += gtest:$(X86_TEST_BIN)
 BENCH_STEPS += $(IDMAP_BENCH)
+
+# The control-register bits and the GDT layout for nasm, printed from
+# cr.h and gdt.h by a host program (as common/gen_params.cpp prints
+# params.inc). x86_64/arch.inc and the harness's enter.inc include it;
+# every .o assembled from them lists $(GEN_X86_INC) as a prerequisite, and
+# nasm's -MD files keep it there afterwards.
+GEN_X86_INC := $(B)/gen/x86.inc
+$(B)/tools/gen_x86: x86_64/paging/gen_x86.cpp x86_64/include/charon/x86/cr.h \
+    x86_64/include/charon/x86/gdt.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCXX $<"
+	$(Q)$(CXX_HOST) -std=c++20 $(WARN) -Icommon/include -Ix86_64/include $< -o $@
+$(GEN_X86_INC): $(B)/tools/gen_x86
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)$< > $@.tmp && mv $@.tmp $@
+
+ALL_TARGETS += $(GEN_X86_INC)

@@ -5,6 +5,7 @@
 // .noinit (charon_boot_tables), inside the image.
 #include <charon/cpuid.h>
 #include <charon/x86/identity_map.h>
+
 #include "purgatory.h"
 
 // kBootTableBytes (8 pages): PML5, PML4, two PDPTs and four PDs cover the
@@ -21,7 +22,7 @@ extern "C" uint64_t charon_bootstrap64(const charon_params* params) {
   // store it in .rodata with an absolute relocation.
   uint8_t* tables = charon_boot_tables;
   asm("" : "+r"(tables));
-  TableArena arena{reinterpret_cast<uint64_t>(tables), tables, kBootTableBytes / 4096, 0};
+  TableArena arena{reinterpret_cast<uint64_t>(tables), tables, kBootTableBytes / kPageSize, 0};
   IdentityMap map(arena, MapPolicy{cpu.pdpe1gb, charon_entered_la57 != 0});
   map_image_and_scratch(map, arena, p);
   return map.root();

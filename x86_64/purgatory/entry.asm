@@ -192,12 +192,13 @@ align 8
 charon_entered_la57: dd 0
 boot_tables_slot:   dd charon_boot_tables - $
 align 16
-; [intel/vol3]: 3.4.5 segment descriptors. Flat 4 GiB, DPL 0.
+; [intel/vol3]: 3.4.5 segment descriptors. Flat 4 GiB, DPL 0. The
+; selectors and descriptors are gdt.h's (x86.inc).
 gdt64:
     dq 0                        ; 0x00 null
-    dq 0x00cf9a000000ffff       ; 0x08 32-bit code (D=1): mode switches
-    dq 0x00af9a000000ffff       ; 0x10 64-bit code (L=1, D=0): __BOOT_CS
-    dq 0x00cf92000000ffff       ; 0x18 data, read/write: __BOOT_DS
+    dq DESC_CODE32              ; SEL_CODE32: 32-bit code (D=1), mode switches
+    dq DESC_CODE64              ; SEL_CODE64: 64-bit code (L=1, D=0), __BOOT_CS
+    dq DESC_DATA                ; SEL_DATA: data, read/write, __BOOT_DS
 gdt64_end:
 align 8
     dw 0, 0, 0                  ; so that the base below is 8-byte aligned

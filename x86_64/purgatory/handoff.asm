@@ -94,7 +94,7 @@ charon_handoff32:
     ; was written above, long before this fetch, from the same CPU;
     ; [intel/vol3]: 8.1.3 self-modifying code is detected on this path.
 final_jump:
-    jmp     0x10:0                          ; gdt32's 32-bit code
+    jmp     BOOT_CS:0                       ; gdt32's 32-bit code
 
 align 8
 farptr32:   dd 0
@@ -104,8 +104,8 @@ align 16
 gdt32:
     dq 0                        ; 0x00 null
     dq 0                        ; 0x08 unused
-    dq 0x00cf9a000000ffff       ; 0x10 flat 32-bit code: __BOOT_CS
-    dq 0x00cf92000000ffff       ; 0x18 flat data: __BOOT_DS
+    dq DESC_CODE32              ; BOOT_CS: flat 32-bit code
+    dq DESC_DATA                ; BOOT_DS: flat data
 gdt32_end:
 align 8
     dw 0, 0, 0

@@ -2,6 +2,8 @@
 // code, RIP, CR2) and halts. A silent triple fault is the one failure a
 // user cannot debug, so even an NMI gets a report.
 #include <charon/x86/cr.h>
+#include <charon/x86/gdt.h>
+
 #include "purgatory.h"
 
 namespace charon::x86 {
@@ -25,7 +27,6 @@ struct [[gnu::packed]] DescriptorPointer {
 };
 
 constexpr int kVectors = 32;
-constexpr uint16_t kCodeSelector = 0x10;  // gdt64 in entry.asm
 constexpr uint8_t kInterruptGate = 0x8e;
 constexpr int kStubSize = 16;  // isr_stubs.asm aligns each stub to 16
 
@@ -46,7 +47,7 @@ void idt_install() {
     // link time, so the image stays position-independent.
     const uint64_t stub = reinterpret_cast<uint64_t>(charon_isr_stubs) + uint64_t(v) * kStubSize;
     g_idt[v] = IdtGate{static_cast<uint16_t>(stub),
-                       kCodeSelector,
+                       kSelCode64,  // gdt64 in entry.asm
                        0,
                        kInterruptGate,
                        static_cast<uint16_t>(stub >> 16),

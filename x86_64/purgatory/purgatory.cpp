@@ -4,12 +4,13 @@
 // the scratch area), with our GDT and stack; nothing of the caller's state
 // is in use. Each section below either succeeds or prints one line and
 // halts. The identity map's parts are in purgatory_map.cpp.
+#include "purgatory.h"
+
 #include <charon/cpuid.h>
 #include <charon/mem.h>
 #include <charon/sha256.h>
 #include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
-#include "purgatory.h"
 #include <stdarg.h>
 
 namespace charon::x86 {
@@ -29,20 +30,6 @@ void setup_console(const charon_params& p) {
 }
 
 namespace {
-
-const char* handoff_name(uint32_t kind) {
-  switch (kind) {
-    case CHARON_HANDOFF_GENERIC64:
-      return "generic64";
-    case CHARON_HANDOFF_LINUX64:
-      return "linux64";
-    case CHARON_HANDOFF_LINUX32:
-      return "linux32";
-    case CHARON_HANDOFF_GENERIC32:
-      return "generic32";
-  }
-  return "?";
-}
 
 void print_digest(const uint8_t* d) {
   for (int i = 0; i < 32; ++i) g_console.printf("%02x", d[i]);
@@ -113,10 +100,6 @@ void copy_backup(const charon_params& p) {
 
 }  // namespace
 
-void halt_forever() {
-  for (;;) asm volatile("cli; hlt");
-}
-
 void halt_with(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -141,26 +124,28 @@ extern "C" void purgatory_main(charon_params* params) {
       p.size != sizeof(charon_params))
     halt_with("charon: parameter block magic/version/size 0x%x/%u/%u, want 0x%x/%u/%lu\n", p.magic,
               p.version, p.size, CHARON_PARAMS_MAGIC, CHARON_PARAMS_VERSION, sizeof(charon_params));
-  if (p.handoff >= CHARON_HANDOFF_COUNT) halt_with("charon: unknown handoff kind %u\n", p.handoff);
+  // The one place the raw ABI number is read; from here on it is a kind.
+  if (!is_valid_handoff(p.handoff)) halt_with("charon: unknown handoff kind %u\n", p.handoff);
+  HandoffKind handoff = handoff_kind(p.handoff);
   // kexec-tools' entry64_regs.rip defaults to its own 32-bit tail, and its
   // i386 path (--entry-32bit) patches only entry32_regs: generic64 with no
   // RIP therefore means generic32.
-  uint32_t handoff = p.handoff;
-  if (handoff == CHARON_HANDOFF_GENERIC64 && p.regs64.rip == 0) handoff = CHARON_HANDOFF_GENERIC32;
-  if (handoff == CHARON_HANDOFF_GENERIC32 && p.regs32.eip == 0)
+  if (handoff == HandoffKind::kGeneric64 && p.regs64.rip == 0) handoff = HandoffKind::kGeneric32;
+  if (handoff == HandoffKind::kGeneric32 && p.regs32.eip == 0)
     halt_with("charon: no entry point: entry64_regs.rip and entry32_regs.eip are both 0\n");
-  const bool linux = handoff == CHARON_HANDOFF_LINUX64 || handoff == CHARON_HANDOFF_LINUX32;
-  if (linux && (!p.boot_params || !p.kernel_entry))
-    halt_with("charon: %s needs boot_params and kernel_entry (got 0x%lx, 0x%lx)\n",
-              handoff_name(handoff), p.boot_params, p.kernel_entry);
-  const bool to32 = handoff == CHARON_HANDOFF_LINUX32 || handoff == CHARON_HANDOFF_GENERIC32;
-  if (to32 && reinterpret_cast<uint64_t>(charon_stack_top) >= (uint64_t{1} << 32))
+  // One call: the compiler then inlines it. An out-of-line copy of an inline
+  // function is a COMDAT group, whose relocations `ld.lld -r` (LLD 14)
+  // cannot merge into .text, and the purgatory.elf link fails.
+  const char* const kind_name = handoff_name(handoff);
+  if (is_linux(handoff) && (!p.boot_params || !p.kernel_entry))
+    halt_with("charon: %s needs boot_params and kernel_entry (got 0x%lx, 0x%lx)\n", kind_name,
+              p.boot_params, p.kernel_entry);
+  if (is_32bit(handoff) && reinterpret_cast<uint64_t>(charon_stack_top) >= k4GiB)
     halt_with("charon: a 32-bit handoff needs the purgatory below 4 GiB; it is at 0x%lx\n",
               reinterpret_cast<uint64_t>(purgatory_start));
   const bool la57 = charon_entered_la57 != 0;
   g_console.printf("charon: purgatory at 0x%lx, handoff %s, %d-level paging\n",
-                   reinterpret_cast<uint64_t>(purgatory_start), handoff_name(handoff),
-                   la57 ? 5 : 4);
+                   reinterpret_cast<uint64_t>(purgatory_start), kind_name, la57 ? 5 : 4);
 
   // ---- our own identity map ------------------------------------------------
   // Built before verification: the regions may lie outside the bootstrap
@@ -183,7 +168,7 @@ extern "C" void purgatory_main(charon_params* params) {
   // ---- hand off --------------------------------------------------------------
   const uint64_t cr4 = Cr4{}.set_pae(true).set_la57(la57).raw();
   switch (handoff) {
-    case CHARON_HANDOFF_LINUX64: {
+    case HandoffKind::kLinux64: {
       // boot.rst, 64-bit boot protocol: RSI = boot_params, jump to the
       // 64-bit entry (load address + 0x200); other registers are ours.
       charon_regs64 r{};
@@ -193,10 +178,10 @@ extern "C" void purgatory_main(charon_params* params) {
       g_console.printf("charon: jumping to 0x%lx (linux64, boot_params 0x%lx)\n", r.rip, r.rsi);
       charon_handoff64(&r, cr3, cr4);
     }
-    case CHARON_HANDOFF_GENERIC64:
+    case HandoffKind::kGeneric64:
       g_console.printf("charon: jumping to 0x%lx (generic64)\n", p.regs64.rip);
       charon_handoff64(&p.regs64, cr3, cr4);
-    case CHARON_HANDOFF_LINUX32: {
+    case HandoffKind::kLinux32: {
       // boot.rst, 32-bit boot protocol: ESI = boot_params, EBP = EDI =
       // EBX = 0, paging off, CS 0x10 / DS 0x18 flat.
       charon_regs32 r{};
@@ -208,8 +193,9 @@ extern "C" void purgatory_main(charon_params* params) {
       g_console.printf("charon: jumping to 0x%x (linux32, boot_params 0x%x)\n", r.eip, r.esi);
       charon_handoff32(&r);
     }
-    default:
+    case HandoffKind::kGeneric32:
       g_console.printf("charon: jumping to 0x%x (generic32)\n", p.regs32.eip);
       charon_handoff32(&p.regs32);
   }
+  halt_forever();  // not reached: every kind jumps above
 }

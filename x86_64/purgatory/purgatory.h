@@ -1,8 +1,11 @@
 // The purgatory's internal interfaces between its C++ parts and its
 // nasm stubs (entry.asm, handoff.asm, isr_stubs.asm). Not a public header.
 #pragma once
+#include <charon/align.h>
 #include <charon/console.h>
+#include <charon/handoff.h>
 #include <charon/params.h>
+#include <charon/x86/halt.h>
 #include <stdint.h>
 
 namespace charon::x86 {
@@ -10,9 +13,9 @@ namespace charon::x86 {
 // The one console of the purgatory, set up from the parameter block.
 extern Console g_console;
 
-// Prints one line and halts this CPU forever, interrupts off.
+// Prints one line and halts this CPU forever, interrupts off
+// (halt_forever, charon/x86/halt.h).
 [[noreturn]] void halt_with(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-[[noreturn]] void halt_forever();
 
 // Installs an IDT whose 32 exception vectors print a report and halt.
 void idt_install();
@@ -32,16 +35,16 @@ void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what, ui
                  uint64_t len);
 // Everything the parameter block names directly, for this handoff kind.
 void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
-                      uint32_t handoff);
+                      HandoffKind handoff);
 // What boot_params points to, read through the live tables (boot_params
 // must already be mapped): the command line, the initrd, the kernel's
 // init_size range and the setup_data chain. For generic64, RSI counts as
 // boot_params when it carries "HdrS" (kexec-tools' way). True if it added
 // to the tables (reload CR3).
 bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
-                          uint32_t handoff);
+                          HandoffKind handoff);
 
-constexpr uint64_t kBootTableBytes = 8 * 4096;  // charon_boot_tables in entry.asm
+constexpr uint64_t kBootTableBytes = 8 * kPageSize;  // charon_boot_tables in entry.asm
 
 }  // namespace charon::x86
 

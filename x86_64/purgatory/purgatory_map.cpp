@@ -4,19 +4,19 @@
 #include <charon/mem.h>
 #include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
+
 #include "purgatory.h"
 
 namespace charon::x86 {
 
 namespace {
 
-constexpr uint64_t kPage = 4096;
 // Built-in page-table area for loaders that do not reserve one (kexec-tools
 // patches only its own names). 12 pages map [0, 4 GiB) with 2 MiB pages
 // plus a few ranges elsewhere, or up to 512 GiB with 1 GiB pages.
 constexpr size_t kBuiltinScratchPages = 12;
-[[gnu::section(".noinit.scratch")]] alignas(4096) uint8_t
-    g_builtin_scratch[kBuiltinScratchPages * kPage];
+[[gnu::section(".noinit.scratch")]] alignas(kPageSize) uint8_t
+    g_builtin_scratch[kBuiltinScratchPages * kPageSize];
 
 // Linux's boot_params fields we read, at the offsets boot.rst and
 // zero-page.rst give.
@@ -25,7 +25,7 @@ constexpr uint64_t kBpExtRamdiskImage = 0x0c0, kBpExtRamdiskSize = 0x0c4, kBpExt
                    kBpCmdLinePtr = 0x228, kBpCmdlineSize = 0x238, kBpSetupData = 0x250,
                    kBpInitSize = 0x260;
 constexpr uint32_t kHdrS = 0x53726448;  // "HdrS"
-constexpr uint64_t kLowMemory = 1 << 20;
+constexpr uint64_t kLowMemory = k1MiB;
 constexpr int kMaxSetupData = 64;  // a bound on the chain, against loops
 
 uint32_t read32(uint64_t addr) {
@@ -42,10 +42,6 @@ uint64_t read64(uint64_t addr) {
 
 uint64_t hi_lo(uint64_t bp, uint64_t hi_off, uint64_t lo_off) {
   return (uint64_t{read32(bp + hi_off)} << 32) | read32(bp + lo_off);
-}
-
-bool is_linux(uint32_t handoff) {
-  return handoff == CHARON_HANDOFF_LINUX64 || handoff == CHARON_HANDOFF_LINUX32;
 }
 
 // For ranges derived from memory a non-Linux payload may own: map if it
@@ -69,11 +65,11 @@ TableArena scratch_arena(const charon_params& p) {
   if (!p.scratch_base)
     return TableArena{reinterpret_cast<uint64_t>(g_builtin_scratch), g_builtin_scratch,
                       kBuiltinScratchPages, 0};
-  if (p.scratch_base % kPage || p.scratch_size < kPage)
+  if (!is_aligned(p.scratch_base, kPageSize) || p.scratch_size < kPageSize)
     halt_with("charon: scratch area 0x%lx+0x%lx is not page-aligned or too small\n", p.scratch_base,
               p.scratch_size);
   return TableArena{p.scratch_base, reinterpret_cast<uint8_t*>(p.scratch_base),
-                    p.scratch_size / kPage, 0};
+                    p.scratch_size / kPageSize, 0};
 }
 
 void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const charon_params& p) {
@@ -87,13 +83,13 @@ void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const char
   hi = top(hi, idt_end());
   map_or_halt(map, arena, "the purgatory", lo, hi - lo);
   const TableArena scratch = scratch_arena(p);
-  map_or_halt(map, arena, "the scratch area", scratch.phys_base, scratch.pages * kPage);
+  map_or_halt(map, arena, "the scratch area", scratch.phys_base, scratch.pages * kPageSize);
 }
 
 // Everything the parameter block names directly. The command line is
 // found through boot_params, which can only be read once this map is live.
 void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
-                      uint32_t handoff) {
+                      HandoffKind handoff) {
   auto need = [&](const char* what, uint64_t start, uint64_t len) {
     map_or_halt(map, arena, what, start, len);
   };
@@ -106,21 +102,21 @@ void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_pa
     need("the backup source", p.backup_src, size);
     need("the backup destination", p.backup_dst, size);
   }
-  if (p.boot_params) need("boot_params", p.boot_params, kPage);
+  if (p.boot_params) need("boot_params", p.boot_params, kPageSize);
   // Linux's decompressor reads the BIOS data area and puts its 5-level
   // trampoline below 640 KiB while still on our tables.
   if (is_linux(handoff)) need("low memory", 0, kLowMemory);
-  if (handoff == CHARON_HANDOFF_GENERIC64) {
+  if (handoff == HandoffKind::kGeneric64) {
     need("entry64 rip", p.regs64.rip, 1);
     if (p.regs64.rsp) need("entry64 rsp", p.regs64.rsp - 1, 1);
     // kexec-tools passes boot_params only as entry64_regs.rsi; phase two
     // looks there for "HdrS".
-    if (p.regs64.rsi) try_map(map, p.regs64.rsi, kPage);
+    if (p.regs64.rsi) try_map(map, p.regs64.rsi, kPageSize);
   }
 }
 
 bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
-                          uint32_t handoff) {
+                          HandoffKind handoff) {
   // Which boot_params, and where the kernel was loaded: the parameter
   // block says so for the Linux kinds. For generic64 (kexec-tools, which
   // with --no-checks fills no regions at all) RSI is boot_params when it
@@ -129,9 +125,9 @@ bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charo
   const bool linux = is_linux(handoff);
   if (linux) {
     bp = p.boot_params;
-    load = handoff == CHARON_HANDOFF_LINUX64 ? p.kernel_entry - 0x200 : p.kernel_entry;
-  } else if (handoff == CHARON_HANDOFF_GENERIC64 && p.regs64.rsi &&
-             map.covers(p.regs64.rsi, kPage) && read32(p.regs64.rsi + kBpHeader) == kHdrS) {
+    load = handoff == HandoffKind::kLinux64 ? p.kernel_entry - 0x200 : p.kernel_entry;
+  } else if (handoff == HandoffKind::kGeneric64 && p.regs64.rsi &&
+             map.covers(p.regs64.rsi, kPageSize) && read32(p.regs64.rsi + kBpHeader) == kHdrS) {
     bp = p.regs64.rsi;
     load = p.regs64.rip >= 0x200 ? p.regs64.rip - 0x200 : 0;
   }
@@ -146,7 +142,7 @@ bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charo
   };
   const uint64_t cmdline = hi_lo(bp, kBpExtCmdLinePtr, kBpCmdLinePtr);
   const uint32_t cmdline_size = read32(bp + kBpCmdlineSize);
-  if (cmdline) want("the cmdline", cmdline, cmdline_size ? cmdline_size : kPage);
+  if (cmdline) want("the cmdline", cmdline, cmdline_size ? cmdline_size : kPageSize);
   want("the initrd", hi_lo(bp, kBpExtRamdiskImage, kBpRamdiskImage),
        hi_lo(bp, kBpExtRamdiskSize, kBpRamdiskSize));
   if (load) want("the kernel's init_size range", load, read32(bp + kBpInitSize));

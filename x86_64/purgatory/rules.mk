@@ -31,7 +31,8 @@ $(patsubst %.cpp,$(B)/purg/%.o,$(filter-out common/sha256.cpp,$(PURG_CXX_SRCS)))
 # The hash loop needs every register it can get (about 3%).
 $(B)/purg/common/sha256.o: PURG_GPR += -fomit-frame-pointer
 
-$(patsubst %.asm,$(B)/fs/%.o,$(PURG_ASM_SRCS) x86_64/purgatory/bin_header.asm): $(GEN_PARAMS_INC) x86_64/arch.inc
+$(patsubst %.asm,$(B)/fs/%.o,$(PURG_ASM_SRCS) x86_64/purgatory/bin_header.asm): $(GEN_PARAMS_INC) \
+  $(GEN_X86_INC) x86_64/arch.inc
 
 # The relocation types kexec-tools and Linux apply are 64, 32, 32S, PC32
 # and PLT32; we allow only the PC-relative two, which also proves the flat

@@ -190,12 +190,13 @@ align 8
 farptr:     dd 0
             dw 0
 align 16
-; [intel/vol3]: 3.4.5. The selectors are the purgatory's and boot.rst's.
+; [intel/vol3]: 3.4.5. The selectors are the purgatory's and boot.rst's
+; (gdt.h).
 gdt:
     dq 0                            ; null
-    dq 0x00cf9a000000ffff           ; 0x08 flat 32-bit code
-    dq 0x00af9a000000ffff           ; 0x10 64-bit code
-    dq 0x00cf92000000ffff           ; 0x18 flat data
+    dq DESC_CODE32                  ; SEL_CODE32: flat 32-bit code
+    dq DESC_CODE64                  ; SEL_CODE64: 64-bit code
+    dq DESC_DATA                    ; SEL_DATA: flat data
 gdt_end:
 align 8
     dw 0, 0, 0                      ; so the base below is 8-byte aligned

@@ -13,7 +13,7 @@ $(RELOC_INC): x86_64/include/charon/x86/relocate.h x86_64/trampoline/rules.mk
 RELOC_OBJ := $(B)/fs/x86_64/trampoline/relocate.o
 RELOC_ELF := $(B)/x86_64/relocate.elf
 RELOC_BIN := $(B)/x86_64/relocate.bin
-$(RELOC_OBJ): $(RELOC_INC) x86_64/arch.inc
+$(RELOC_OBJ): $(RELOC_INC) $(GEN_X86_INC) x86_64/arch.inc
 
 $(RELOC_ELF) $(RELOC_BIN): $(RELOC_OBJ) linker/relocate.ld
 	@mkdir -p $(dir $@)

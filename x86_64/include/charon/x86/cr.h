@@ -1,6 +1,8 @@
 // Typed CR0, CR4 and IA32_EFER. The value types are plain data and can be
 // tested on the host; the accessors at the bottom are the only part that
 // touches the machine, and only the purgatory calls them (CPL 0).
+// x86_64/paging/gen_x86.cpp prints every named bit for nasm (x86.inc): a
+// bit added here goes into its list too.
 #pragma once
 #include <stdint.h>
 

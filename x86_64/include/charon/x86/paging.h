@@ -2,6 +2,7 @@
 // Plain constexpr values, so the page-table builder and its host tests
 // share one definition with the purgatory.
 #pragma once
+#include <charon/align.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,11 +16,14 @@ inline constexpr unsigned kPdptShift = 30;  // PDPT: 1 GiB per entry
 inline constexpr unsigned kPml4Shift = 39;  // PML4: 512 GiB per entry
 inline constexpr unsigned kPml5Shift = 48;  // PML5: 256 TiB per entry
 
-inline constexpr uint64_t kPageSize = uint64_t{1} << kPtShift;
+// The one page size is charon::kPageSize (align.h); it is what a PTE maps.
+using charon::kPageSize;
+static_assert(kPageSize == uint64_t{1} << kPtShift);
 inline constexpr uint64_t kSize2M = uint64_t{1} << kPdShift;
 inline constexpr uint64_t kSize1G = uint64_t{1} << kPdptShift;
 inline constexpr uint64_t kSize512G = uint64_t{1} << kPml4Shift;
 inline constexpr uint64_t kSize256T = uint64_t{1} << kPml5Shift;
+static_assert(kSize2M == k2MiB && kSize1G == k1GiB);
 
 inline constexpr size_t kEntriesPerTable = 512;  // 4 KiB of 8-byte entries
 
