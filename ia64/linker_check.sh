@@ -20,7 +20,8 @@ block() {
     for s in relocate_new_kernel kexec_fake_sal_rendez ia64_dump_cpu_regs; do
       printf '\t.global %s\n\t.global %s_end\n' "$s" "$s"
     done
-    printf 'relocate_new_kernel:\n'
+    printf '\t.global relocate_new_kernel_physical\n'
+    printf 'relocate_new_kernel:\n\tnop.b 0\n;;\n\t.align 32\nrelocate_new_kernel_physical:\n'
     i=0; while [ "$i" -lt "$1" ]; do printf '\t{ .mii\n\tnop.m 0\n\tnop.i 0\n\tnop.i 0\n\t}\n'; i=$((i+1)); done
     printf '\tbr.ret.sptk.many b0\n;;\nrelocate_new_kernel_end:\n\t.align 32\n'
     [ "$2" -gt 0 ] && printf '\t{ .mii\n\tnop.m 0\n\tnop.i 0\n\tnop.i 0\n\t}\n'
