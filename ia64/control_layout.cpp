@@ -56,6 +56,12 @@ Result<bool> check_code(const CodeInfo& code, uint64_t page_size) {
     return R::failure("control code is " + std::to_string(code.code_size) +
                       " bytes; it must fit in " + std::to_string(kCodeLimit));
   }
+  const EntryPoint& relocate = code.entries[0];
+  if (code.relocate_physical % 32 != 0 || code.relocate_physical <= relocate.offset ||
+      code.relocate_physical >= relocate.end) {
+    return R::failure("relocate_new_kernel_physical at " + hex(code.relocate_physical) +
+                      " is not a 32-byte aligned entry inside relocate_new_kernel");
+  }
   for (const EntryPoint& e : code.entries) {
     if (e.offset % 32 != 0) {
       return R::failure(std::string(e.name) + " at " + hex(e.offset) + " is not 32-byte aligned");
@@ -85,7 +91,8 @@ CodeInfo linked_code() {
             {"kexec_fake_sal_rendez", IA64_CONTROL_KEXEC_FAKE_SAL_RENDEZ,
              IA64_CONTROL_KEXEC_FAKE_SAL_RENDEZ_END},
             {"ia64_dump_cpu_regs", IA64_CONTROL_IA64_DUMP_CPU_REGS,
-             IA64_CONTROL_IA64_DUMP_CPU_REGS_END}}}};
+             IA64_CONTROL_IA64_DUMP_CPU_REGS_END}}},
+          IA64_CONTROL_RELOCATE_NEW_KERNEL_PHYSICAL};
 }
 
 Result<ControlPlan> plan_control_block(const ControlRequest& request, const CodeInfo& code) {
@@ -112,7 +119,7 @@ Result<ControlPlan> plan_control_block(const ControlRequest& request, const Code
 }
 
 Result<RelocateCall> relocate_call(const ControlPlan& plan, const Placement& where,
-                                   const Handoff& handoff) {
+                                   const Handoff& handoff, RelocateEntry entry) {
   using R = Result<RelocateCall>;
   const uint64_t ps = plan.page_size;
   struct Run {
@@ -138,17 +145,24 @@ Result<RelocateCall> relocate_call(const ControlPlan& plan, const Placement& whe
       }
     }
   }
-  if (handoff.purge_block % 8 != 0) {
+  const bool virt = entry == RelocateEntry::kVirtual;
+  if (virt && handoff.purge_block % 8 != 0) {
     return R::failure("purge block at " + hex(handoff.purge_block) + " is not 8-byte aligned");
   }
+  if (virt && (handoff.pal_va >> 61) != 7) {
+    return R::failure("PAL address " + hex(handoff.pal_va) +
+                      " is not a region 7 virtual address: ptr.i needs the address the PAL "
+                      "ITR was inserted at");
+  }
   RelocateCall call;
-  call.entry = where.code + plan.code_info.entries[0].offset;
+  call.entry =
+      where.code + (virt ? plan.code_info.entries[0].offset : plan.code_info.relocate_physical);
   // The memory stack grows down from its top; the backing store grows up
   // from its base ([ia64/vol2] Register Stack Engine).
   call.args = {handoff.head,
                handoff.start,
                handoff.boot_param,
-               handoff.pal_base,
+               handoff.pal_va,
                where.memory_stack + plan.memory_stack_size,
                where.register_stack,
                handoff.purge_block,

@@ -16,7 +16,11 @@ namespace charon::ia64 {
 // Linux's KEXEC_CONTROL_PAGE_SIZE reserves 8 KiB for each stack.
 inline constexpr uint64_t kDefaultStackSize = 8192;
 // A stack must at least hold one full frame of the 96 stacked registers
-// with its NaT collection words ([ia64/vol2] Register Stack Engine): 98 words, under 1 KiB.
+// with its NaT collection words ([ia64/vol2] Register Stack Engine): 98
+// words, under 1 KiB. The control code itself uses neither stack (sp and
+// ar.bspstore are set for the new kernel's sake); the purgatory's C code,
+// when there is one, uses both, so the caller should give at least
+// Linux's 8 KiB each (README, "ia64 control page").
 inline constexpr uint64_t kMinStackSize = 1024;
 // sp is kept 16-byte aligned (Itanium Software Conventions, 8.4); the
 // backing store takes whole 8-byte slots. 16 serves both.
@@ -41,6 +45,7 @@ struct EntryPoint {
 struct CodeInfo {
   uint64_t code_size;
   std::array<EntryPoint, 3> entries;  // relocate, rendezvous, dump
+  uint64_t relocate_physical;         // second entry inside relocate
 };
 
 // The code block as linked: generated from the object with nm.
@@ -80,8 +85,21 @@ struct Handoff {
   uint64_t head;        // kimage->head: the first indirection entry
   uint64_t start;       // new kernel entry
   uint64_t boot_param;  // r28 at entry
-  uint64_t pal_base;    // PAL code granule, for its TR purge
+  // The virtual address the PAL code's ITR was inserted at (Linux:
+  // GRANULEROUNDDOWN(efi_get_pal_addr()), region 7): ptr.i purges by
+  // virtual address, so a physical one would purge nothing.
+  uint64_t pal_va;
   uint64_t purge_block;
+};
+
+// Which entry of relocate_new_kernel to call.
+enum class RelocateEntry {
+  // Linux's: virtual mode on a direct map in region 7; the control code
+  // purges the TLB and switches to physical mode.
+  kVirtual,
+  // Xen-ia64's: the caller is already in physical mode and has purged the
+  // TLB itself; pal_va and purge_block are not used.
+  kPhysical,
 };
 
 // relocate_new_kernel's address and in0-in7, as ia64/relocate_kernel.S
@@ -92,6 +110,7 @@ struct RelocateCall {
 };
 
 Result<RelocateCall> relocate_call(const ControlPlan& plan, const Placement& placement,
-                                   const Handoff& handoff);
+                                   const Handoff& handoff,
+                                   RelocateEntry entry = RelocateEntry::kVirtual);
 
 }  // namespace charon::ia64

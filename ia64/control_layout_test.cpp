@@ -68,7 +68,8 @@ TEST(Ia64Layout, GeneratedOffsetsNameTheRoutinesInTheLinkedCode) {
   // first store. This ties the nm-generated header to the .text bytes.
   const auto code = control_code();
   const CodeInfo info = linked_code();
-  const char* first[] = {"alloc r31=ar.pfs,8,8,0", "alloc r31=ar.pfs,3,3,0", "st8 [r32]=r0,8"};
+  const char* first[] = {"alloc r31=ar.pfs,8,8,0", "alloc r31=ar.pfs,5,5,0",
+                         "alloc r33=ar.pfs,9,9,0"};
   for (int i = 0; i < 3; ++i) {
     const EntryPoint& e = info.entries[i];
     ASSERT_LT(e.offset + kBundleBytes, code.size() + 1);
@@ -78,6 +79,10 @@ TEST(Ia64Layout, GeneratedOffsetsNameTheRoutinesInTheLinkedCode) {
     EXPECT_EQ(disassemble(insn.value(), e.offset), first[i]) << e.name;
   }
   EXPECT_EQ(info.code_size, code.size());
+  const Bundle b = split_bundle(code.data() + info.relocate_physical);
+  const auto insn = decode_slot(Unit::M, b.slots[0]);
+  ASSERT_TRUE(insn.ok()) << insn.error();
+  EXPECT_EQ(disassemble(insn.value(), info.relocate_physical), "alloc r31=ar.pfs,8,8,0");
 }
 
 TEST(Ia64Layout, LargerStacksTakeMorePagesAndStayApart) {
@@ -140,14 +145,38 @@ TEST(Ia64Layout, RelocateCallPassesStackTopBackingStoreAndPageSize) {
   ASSERT_TRUE(plan.ok());
   // Three runs far apart, as a hypervisor may hand them out.
   const Placement where{0x4000000, 0x1000000, 0x7ffc000};
-  const Handoff h{0x1234002, 0x4400000, 0x5000000, 0x6000000, 0x3000008};
+  const Handoff h{0x1234002, 0x4400000, 0x5000000, 0xe000000006000000, 0x3000008};
   const auto call = relocate_call(plan.value(), where, h);
   ASSERT_TRUE(call.ok()) << call.error();
   EXPECT_EQ(call.value().entry, where.code + IA64_CONTROL_RELOCATE_NEW_KERNEL);
   const std::array<uint64_t, 8> want = {h.head,        h.start,   h.boot_param,
-                                        h.pal_base,    0x1002000, where.register_stack,
+                                        h.pal_va,      0x1002000, where.register_stack,
                                         h.purge_block, 16384};
   EXPECT_EQ(call.value().args, want);
+}
+
+TEST(Ia64Layout, RelocateCallRefusesAPhysicalPalAddressForTheVirtualEntry) {
+  const auto plan = plan_control_block({.page_size = 16384});
+  ASSERT_TRUE(plan.ok());
+  const Placement where{0x4000000, 0x1000000, 0x7ffc000};
+  const auto call =
+      relocate_call(plan.value(), where, {0x1234002, 0x4400000, 0x5000000, 0x6000000, 0x3000008});
+  ASSERT_FALSE(call.ok());
+  EXPECT_NE(call.error().find("PAL address 0x6000000 is not a region 7 virtual address"),
+            std::string::npos)
+      << call.error();
+}
+
+TEST(Ia64Layout, RelocateCallForThePhysicalEntryUsesItsOffsetAndTheSameArguments) {
+  const auto plan = plan_control_block({.page_size = 16384});
+  ASSERT_TRUE(plan.ok());
+  const Placement where{0x4000000, 0x1000000, 0x7ffc000};
+  const Handoff h{0x1234002, 0x4400000, 0x5000000, 0, 0};
+  const auto call = relocate_call(plan.value(), where, h, RelocateEntry::kPhysical);
+  ASSERT_TRUE(call.ok()) << call.error();
+  EXPECT_EQ(call.value().entry, where.code + IA64_CONTROL_RELOCATE_NEW_KERNEL_PHYSICAL);
+  EXPECT_EQ(call.value().args[4], 0x1002000u);
+  EXPECT_EQ(call.value().args[5], where.register_stack);
 }
 
 TEST(Ia64Layout, RelocateCallRefusesMisalignedOrOverlappingPages) {

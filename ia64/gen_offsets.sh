@@ -22,5 +22,6 @@ for s in relocate_new_kernel kexec_fake_sal_rendez ia64_dump_cpu_regs; do
   echo "#define IA64_CONTROL_${up} $(value "$s")"
   echo "#define IA64_CONTROL_${up}_END $(value "${s}_end")"
 done
+echo "#define IA64_CONTROL_RELOCATE_NEW_KERNEL_PHYSICAL $(value relocate_new_kernel_physical)"
 echo "#define IA64_CONTROL_CODE_SIZE $(value control_code_end)"
 echo "#endif"

@@ -80,10 +80,15 @@ TEST(Ia64Relocate, InterruptsAndCollectionAreOffAndModeIsPhysicalBeforeTheWalk) 
   Relocation r(4096, kThreeDestinations);
   ASSERT_TRUE(r.run().stopped);
   const auto& ev = r.m_.events();
-  // rsm psr.i|psr.ic is the first privileged operation.
+  // rsm psr.i|psr.ic is the first privileged operation, and both bits are
+  // off (ic after its srlz) before the first control register write.
   ASSERT_FALSE(ev.empty());
   EXPECT_EQ(ev.front().kind, EventKind::Rsm);
-  EXPECT_EQ(ev.front().psr & (psr_bit(IA64_PSR_I_BIT) | psr_bit(IA64_PSR_IC_BIT)), 0u);
+  EXPECT_EQ(ev.front().psr & psr_bit(IA64_PSR_I_BIT), 0u);
+  const auto cr_write = std::find_if(ev.begin(), ev.end(),
+                                     [](const Event& e) { return e.kind == EventKind::WriteCr; });
+  ASSERT_NE(cr_write, ev.end());
+  EXPECT_EQ(cr_write->psr & (psr_bit(IA64_PSR_I_BIT) | psr_bit(IA64_PSR_IC_BIT)), 0u);
   // No load or store ran with interrupts, collection or data translation on.
   ASSERT_GT(r.m_.data_accesses(), 0u);
   const uint64_t forbidden =
@@ -125,14 +130,23 @@ TEST(Ia64Relocate, RseIsFlushedThenLazyThenSwitchedToThePassedStacks) {
   EXPECT_EQ(r.m_.ar(ar::kRnat), 0x5a5a0000a5a5ull) << "ar.rnat carried across the switch";
 }
 
-TEST(Ia64Relocate, TlbPurgeLoopRunsWithThePassedParametersThenTheTrsArePurged) {
-  Relocation r(4096, kThreeDestinations);
-  ASSERT_TRUE(r.run().stopped);
+struct PtceCounts {
+  uint64_t count0, count1;
+};
+
+class Ia64RelocatePtce : public ::testing::TestWithParam<PtceCounts> {};
+
+TEST_P(Ia64RelocatePtce, TlbPurgeLoopRunsWithThePassedCountsThenTheTrsArePurged) {
+  const PtceCounts counts = GetParam();
+  Relocation r(4096, kThreeDestinations,
+               {.ptce_count0 = counts.count0, .ptce_count1 = counts.count1});
+  const RunResult res = r.run();
+  ASSERT_TRUE(res.stopped) << res.fault;
   std::vector<uint64_t> want, got;
   // [ia64/vol3] ptc.e: the loop PAL_PTCE_INFO describes.
   uint64_t addr = kPtceBase;
-  for (uint64_t i = 0; i < kPtceCount0; ++i) {
-    for (uint64_t j = 0; j < kPtceCount1; ++j) {
+  for (uint64_t i = 0; i < counts.count0; ++i) {
+    for (uint64_t j = 0; j < counts.count1; ++j) {
       want.push_back(addr);
       addr += kPtceStride1;
     }
@@ -154,9 +168,72 @@ TEST(Ia64Relocate, TlbPurgeLoopRunsWithThePassedParametersThenTheTrsArePurged) {
   EXPECT_EQ(got, want);
   const std::vector<Ptr> want_ptrs = {{EventKind::PtrI, kKernelTrVa, kKernelTrLog2 << 2},
                                       {EventKind::PtrD, kKernelTrVa, kKernelTrLog2 << 2},
-                                      {EventKind::PtrI, kPalBase, kGranuleLog2 << 2},
+                                      {EventKind::PtrI, kPalVa, kGranuleLog2 << 2},
                                       {EventKind::PtrD, kStackTrVa, kGranuleLog2 << 2}};
   EXPECT_EQ(ptrs, want_ptrs);
+  expect_pages_copied(r);
+}
+
+// (0, x): nothing to purge, however many inner steps; (1, 1): one ptc.e.
+INSTANTIATE_TEST_SUITE_P(Counts, Ia64RelocatePtce,
+                         ::testing::Values(PtceCounts{0, 5}, PtceCounts{1, 1}, PtceCounts{3, 2}),
+                         [](const auto& info) {
+                           return "Count0_" + std::to_string(info.param.count0) + "_Count1_" +
+                                  std::to_string(info.param.count1);
+                         });
+
+TEST(Ia64Relocate, EveryPinnedTranslationRegisterIsGoneAtTheHandoff) {
+  Relocation r(4096, kThreeDestinations);
+  ASSERT_TRUE(r.run().stopped);
+  EXPECT_TRUE(r.m_.trs().empty()) << r.m_.trs().size() << " translation registers left";
+}
+
+TEST(Ia64Relocate, APhysicalPalAddressLeavesThePalItrInPlace) {
+  // The contract says in3 is virtual; this proves the check above would
+  // see a caller that passed the PAL's physical address instead.
+  Relocation r(4096, kThreeDestinations);
+  r.edit_args = [](std::array<uint64_t, 8>& args) { args[3] = kPalVa & ~kRegion7; };
+  ASSERT_TRUE(r.run().stopped);
+  ASSERT_EQ(r.m_.trs().size(), 1u);
+  EXPECT_EQ(r.m_.trs()[0].va, kPalVa);
+}
+
+TEST(Ia64Relocate, TheKernelIsEnteredWithExactlyThePsrSalGivesAnOsEntry) {
+  // ac and bn, as Linux asm/sal.h SAL_PSR_BITS_TO_SET; physical, i and
+  // ic off, nothing stale.
+  Relocation r(4096, kThreeDestinations);
+  ASSERT_TRUE(r.run().stopped);
+  EXPECT_EQ(r.m_.psr(), psr_bit(IA64_PSR_AC_BIT) | psr_bit(IA64_PSR_BN_BIT));
+}
+
+// sync.i, srlz.i and srlz.d each in a group of their own after the last
+// store, then the jump: instruction fetch and data both see the copy.
+void expect_serialized_handoff(const Machine& m) {
+  const auto& ev = m.events();
+  ASSERT_FALSE(ev.empty());
+  const Event& jump = ev.back();
+  ASSERT_EQ(jump.kind, EventKind::Branch);
+  auto last = [&](EventKind k) {
+    for (size_t i = ev.size(); i-- > 0;) {
+      if (ev[i].kind == k) return i;
+    }
+    return ev.size();
+  };
+  const size_t sync = last(EventKind::SyncI), si = last(EventKind::SrlzI),
+               sd = last(EventKind::SrlzD), fc = last(EventKind::FcI);
+  ASSERT_LT(sync, ev.size());
+  ASSERT_LT(si, ev.size()) << "no srlz.i";
+  ASSERT_LT(sd, ev.size()) << "no srlz.d";
+  EXPECT_LT(ev[fc].group, ev[sync].group);
+  EXPECT_LT(ev[sync].group, ev[si].group) << "srlz.i must follow sync.i in a later group";
+  EXPECT_LT(ev[si].group, ev[sd].group) << "srlz.d must follow srlz.i in a later group";
+  EXPECT_LT(ev[sd].group, jump.group) << "the jump must follow srlz.d in a later group";
+}
+
+TEST(Ia64Relocate, HandoffSyncsTheICacheThenSerializesInstructionsThenData) {
+  Relocation r(4096, kThreeDestinations);
+  ASSERT_TRUE(r.run().stopped);
+  expect_serialized_handoff(r.m_);
 }
 
 TEST(Ia64Relocate, ICacheIsFlushedForEveryDestinationLineThenSyncedAndSerialized) {
@@ -197,6 +274,38 @@ TEST_P(Ia64RelocateAtPageSize, PagesAreCopiedAndNothingElseChanges) {
   expect_pages_copied(r);
   expect_nothing_else_changed(r);
   EXPECT_EQ(r.m_.gr(28), kBootParam);
+}
+
+TEST(Ia64Relocate, FromXensDirectMapAt0xf000EveryPageIsCopiedAndTheKernelEntered) {
+  // Xen-ia64 maps physical memory at 0xf000...; stripping only bits 61-63
+  // would rfi to physical 0x1000... + address, which is unimplemented.
+  Relocation r(4096, kThreeDestinations,
+               {.map_base = kXenDirectMap, .pal_va = kXenDirectMap | 0x7000000});
+  const RunResult res = r.run(kXenDirectMap | kBootParam);
+  ASSERT_TRUE(res.stopped) << res.fault;
+  expect_pages_copied(r);
+  expect_nothing_else_changed(r);
+  EXPECT_EQ(r.m_.gr(28), kBootParam);
+  EXPECT_TRUE(r.m_.trs().empty());
+}
+
+TEST(Ia64Relocate, ThePhysicalEntryCopiesWithoutPurgingWhenTheCallerIsInPhysicalMode) {
+  // Xen-ia64's flow: physical mode and the TLB purged by the caller.
+  Relocation r(4096, kThreeDestinations, {.entry = RelocateEntry::kPhysical, .map_base = 0});
+  const RunResult res = r.run();
+  ASSERT_TRUE(res.stopped) << res.fault;
+  expect_pages_copied(r);
+  expect_nothing_else_changed(r);
+  EXPECT_EQ(r.m_.gr(28), kBootParam);
+  EXPECT_EQ(r.m_.ip(), kKernelEntry);
+  for (const Event& e : r.m_.events()) {
+    EXPECT_TRUE(e.kind != EventKind::PtcE && e.kind != EventKind::PtrI && e.kind != EventKind::PtrD)
+        << "purged at 0x" << std::hex << e.ip;
+  }
+  EXPECT_EQ(r.m_.psr(), psr_bit(IA64_PSR_AC_BIT) | psr_bit(IA64_PSR_BN_BIT));
+  EXPECT_EQ(r.m_.ar(ar::kBspstore), kRegisterStack);
+  EXPECT_EQ(r.m_.gr(12), kMemoryStack + kDefaultStackSize - IA64_STACK_SCRATCH);
+  expect_serialized_handoff(r.m_);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIa64PageSizes, Ia64RelocateAtPageSize,

@@ -29,7 +29,9 @@ constexpr uint64_t kRegisterStack = 0x0300000;
 constexpr uint64_t kMemoryStack = 0x0380000;
 constexpr uint64_t kPurgeBlock = 0x0400000;
 constexpr uint64_t kBootParam = 0x0410000;
-constexpr uint64_t kPalBase = 0x0420000;
+// The PAL code's ITR covers one granule at this region 7 address, as
+// Linux inserts it (GRANULEROUNDDOWN(efi_get_pal_addr())).
+constexpr uint64_t kPalVa = 0xe000000007000000ull;
 constexpr uint64_t kPool = 0x0500000;  // sources and indirection pages
 constexpr uint64_t kPoolEnd = 0x1000000;
 constexpr uint64_t kKernelEntry = 0x1000000;
@@ -45,10 +47,28 @@ struct DestRun {
   unsigned pages;
 };
 
+// How the caller enters: Linux's virtual entry on region 7, the same from
+// Xen-ia64's 0xf000... map, or Xen-ia64's physical-mode entry.
+struct Caller {
+  RelocateEntry entry = RelocateEntry::kVirtual;
+  uint64_t map_base = kRegion7;  // 0: already in physical mode
+  uint64_t pal_va = kPalVa;
+  uint64_t ptce_count0 = kPtceCount0, ptce_count1 = kPtceCount1;
+};
+
+// The translation registers the old kernel pinned (arch/ia64/kernel/
+// head.S, efi.c): kernel text and data, PAL code, the stack granule.
+inline void insert_kernel_trs(Machine& m, uint64_t pal_va = kPalVa) {
+  m.insert_tr({true, kKernelTrVa, kKernelTrLog2});
+  m.insert_tr({false, kKernelTrVa, kKernelTrLog2});
+  m.insert_tr({true, pal_va, kGranuleLog2});
+  m.insert_tr({false, kStackTrVa, kGranuleLog2});
+}
+
 class Relocation {
  public:
-  Relocation(uint64_t page_size, std::vector<DestRun> runs)
-      : ps_(page_size), runs_(std::move(runs)), mem_(0, kMemSize), m_(mem_) {}
+  Relocation(uint64_t page_size, std::vector<DestRun> runs, Caller caller = {})
+      : ps_(page_size), runs_(std::move(runs)), caller_(caller), mem_(0, kMemSize), m_(mem_) {}
 
   // Lays everything out, builds the list and runs to the kernel entry.
   RunResult run(uint64_t boot_param_arg = kBootParam) {
@@ -56,8 +76,9 @@ class Relocation {
     // Background noise everywhere, so that a stray store is visible.
     for (uint64_t a = 0; a < kMemSize; a += 8) mem_.write64(a, rng());
 
-    const uint64_t purge[] = {kPtceBase,   kPtceCount0,   kPtceCount1,  kPtceStride0, kPtceStride1,
-                              kKernelTrVa, kKernelTrLog2, kGranuleLog2, kStackTrVa};
+    const uint64_t purge[] = {kPtceBase,     caller_.ptce_count0, caller_.ptce_count1,
+                              kPtceStride0,  kPtceStride1,        kKernelTrVa,
+                              kKernelTrLog2, kGranuleLog2,        kStackTrVa};
     static_assert(sizeof purge == IA64_PURGE_SIZE);
     mem_.write(kPurgeBlock, purge, sizeof purge);
 
@@ -78,14 +99,17 @@ class Relocation {
 
     const auto plan = plan_control_block({.page_size = ps_});
     EXPECT_TRUE(plan.ok()) << plan.error();
-    const auto call =
-        relocate_call(plan.value(), {kCode, kMemoryStack, kRegisterStack},
-                      {kimage.head(), kKernelEntry, boot_param_arg, kPalBase, kPurgeBlock});
+    const auto call = relocate_call(
+        plan.value(), {kCode, kMemoryStack, kRegisterStack},
+        {kimage.head(), kKernelEntry, boot_param_arg, caller_.pal_va, kPurgeBlock}, caller_.entry);
     EXPECT_TRUE(call.ok()) << call.error();
+    if (!call.ok()) return {};
     args_ = call.value().args;
 
-    enter_control(mem_, m_, kCode, IA64_CONTROL_RELOCATE_NEW_KERNEL);
-    EXPECT_EQ(call.value().entry, kCode + IA64_CONTROL_RELOCATE_NEW_KERNEL);
+    const uint64_t offset = call.value().entry - kCode;
+    enter_control(mem_, m_, kCode, offset, caller_.map_base);
+    if (caller_.entry == RelocateEntry::kVirtual) insert_kernel_trs(m_, caller_.pal_va);
+    if (edit_args) edit_args(args_);
     for (unsigned i = 0; i < 8; ++i) m_.set_gr(32 + i, args_[i]);
     if (patch) patch(mem_);
     before_ = mem_.bytes();
@@ -99,8 +123,12 @@ class Relocation {
   };
   // Runs on the loaded code before execution: the fault tests break it.
   std::function<void(Memory&)> patch;
+  // Changes the arguments after relocate_call built them: a caller that
+  // got them wrong.
+  std::function<void(std::array<uint64_t, 8>&)> edit_args;
   uint64_t ps_;
   std::vector<DestRun> runs_;
+  Caller caller_;
   Memory mem_;
   Machine m_;
   std::vector<Copy> copies_;

@@ -33,10 +33,19 @@ $(IA64_B)/unsupported.o: ia64/testdata/unsupported.s | ia64-toolchain
 	@echo "  AS-IA64 $<"
 	$(Q)$(IA64_AS) -xexplicit --fatal-warnings -o $@ $<
 
+# --orphan-handling=error: a section the script does not place (say
+# .text.extra) would land after control_code_end, outside every check, and
+# be dropped by the objcopy of .text below. ia64/linker_check.sh links with
+# exactly these flags (it asks for them with `make ia64-ldflags`).
+IA64_LDFLAGS := -nostdlib -static --orphan-handling=error -T linker/ia64-control.ld
+.PHONY: ia64-ldflags
+ia64-ldflags:
+	@echo '$(IA64_LDFLAGS)'
+
 IA64_CONTROL_ELF := $(IA64_B)/control.elf
 $(IA64_CONTROL_ELF): $(IA64_B)/relocate_kernel.o linker/ia64-control.ld | ia64-toolchain
 	@echo "  LD-IA64 $@"
-	$(Q)$(IA64_LD) -nostdlib -static -T linker/ia64-control.ld -o $@ $<
+	$(Q)$(IA64_LD) $(IA64_LDFLAGS) -o $@ $<
 $(IA64_B)/%.bin: $(IA64_B)/%.elf | ia64-toolchain
 	$(Q)$(IA64_OBJCOPY) -O binary -j .text $< $@
 $(IA64_B)/unsupported.bin: $(IA64_B)/unsupported.o | ia64-toolchain

@@ -49,6 +49,7 @@ Result<Insn> decode_a(Unit unit, uint64_t s) {
     if (x2a != 0 || field(s, 33, 1) != 0) return unsupported(unit, s, "ALU form");
     const uint64_t x4 = field(s, 29, 4), x2b = field(s, 27, 2);
     if (x4 == 0 && x2b == 0) return base(Op::Add, unit, s);  // A1
+    if (x4 == 1 && x2b == 1) return base(Op::Sub, unit, s);
     if (x4 == 3 && x2b == 0) return base(Op::And, unit, s);
     if (x4 == 3 && x2b == 1) return base(Op::Andcm, unit, s);
     if (x4 == 3 && x2b == 2) return base(Op::Or, unit, s);
@@ -147,6 +148,13 @@ Result<Insn> decode_i(uint64_t s) {
     }
     return unsupported(u, s, "deposit/extract/test form");
   }
+  if (op == 7 && field(s, 36, 1) == 1 && field(s, 33, 1) == 1 && field(s, 34, 2) == 0 &&
+      field(s, 32, 1) == 0) {
+    // I5/I7: 64-bit variable shifts (za=zb=1, ve=0, x2a=0).
+    const uint64_t x2c = field(s, 30, 2), x2b = field(s, 28, 2);
+    if (x2c == 0 && x2b == 0) return base(Op::ShrU, u, s);
+    if (x2c == 1 && x2b == 0) return base(Op::Shl, u, s);
+  }
   return unsupported(u, s, "I-unit opcode");
 }
 
@@ -242,10 +250,14 @@ Result<Insn> decode_m(uint64_t s) {
     }
     if (field(s, 28, 2) != 0) return unsupported(u, s, "load/store locality hint");
     const uint64_t x6 = field(s, 30, 6);
-    if (x6 != 0x03 && x6 != 0x33) return unsupported(u, s, "load/store other than ld8/st8");
-    const bool store = x6 == 0x33;
-    Insn in =
-        base(store ? (op == 4 ? Op::St8 : Op::St8Inc) : (op == 4 ? Op::Ld8 : Op::Ld8Inc), u, s);
+    if (x6 != 0x03 && x6 != 0x33 && x6 != 0x3b) {
+      return unsupported(u, s, "load/store other than ld8/st8/st8.spill");
+    }
+    const bool store = x6 != 0x03;
+    Op opcode = op == 4 ? Op::Ld8 : Op::Ld8Inc;
+    if (x6 == 0x33) opcode = op == 4 ? Op::St8 : Op::St8Inc;
+    if (x6 == 0x3b) opcode = op == 4 ? Op::St8Spill : Op::St8SpillInc;
+    Insn in = base(opcode, u, s);
     if (op == 5) {
       const uint64_t low7 = store ? field(s, 6, 7) : field(s, 13, 7);
       in.imm = sign_extend(field(s, 36, 1) << 8 | field(s, 27, 1) << 7 | low7, 9);

@@ -25,6 +25,10 @@ std::string ar_name(unsigned n) {
       return "ar.bspstore";
     case 19:
       return "ar.rnat";
+    case 25:
+      return "ar.csd";
+    case 26:
+      return "ar.ssd";
     case 32:
       return "ar.ccv";
     case 36:
@@ -97,6 +101,12 @@ std::string body(const Insn& in, uint64_t bundle) {
   switch (in.op) {
     case Op::Add:
       return format("add r%u=r%u,r%u", r1, r2, r3);
+    case Op::Sub:
+      return format("sub r%u=r%u,r%u", r1, r2, r3);
+    case Op::ShrU:
+      return format("shr.u r%u=r%u,r%u", r1, r3, r2);
+    case Op::Shl:
+      return format("shl r%u=r%u,r%u", r1, r2, r3);
     case Op::And:
       return format("and r%u=r%u,r%u", r1, r2, r3);
     case Op::Andcm:
@@ -147,6 +157,10 @@ std::string body(const Insn& in, uint64_t bundle) {
       return format("st8 [r%u]=r%u", r3, r2);
     case Op::St8Inc:
       return format("st8 [r%u]=r%u,%lld", r3, r2, imm);
+    case Op::St8Spill:
+      return format("st8.spill [r%u]=r%u", r3, r2);
+    case Op::St8SpillInc:
+      return format("st8.spill [r%u]=r%u,%lld", r3, r2, imm);
     case Op::MovToArM:
       return "mov.m " + ar_name(in.areg) + format("=r%u", r2);
     case Op::MovToArImm:

@@ -14,6 +14,7 @@ namespace charon::ia64 {
 enum class Op : uint8_t {
   // A unit (M or I slots), [ia64/vol3] 4.2.
   Add,     // A1 add r1=r2,r3
+  Sub,     // A1 sub r1=r2,r3
   And,     // A1
   Andcm,   // A1
   Or,      // A1
@@ -25,6 +26,8 @@ enum class Op : uint8_t {
   // I unit, [ia64/vol3] 4.3.
   TbitZ,       // I16 tbit.z p1,p2=r3,pos (normal type only)
   ExtrU,       // I11 extr.u r1=r3,pos,len
+  ShrU,        // I5 shr.u r1=r3,r2 (variable count)
+  Shl,         // I7 shl r1=r2,r3 (variable count)
   DepZ,        // I12 dep.z r1=r2,pos,len
   DepImm,      // I14 dep r1=imm1,r3,pos,len
   MovToBr,     // I21 mov b1=r2
@@ -35,26 +38,28 @@ enum class Op : uint8_t {
   MovFromArI,  // I28 mov.i r1=ar3
   NopI,        // I18
   // M unit, [ia64/vol3] 4.4.
-  Ld8,         // M1 ld8 r1=[r3]
-  Ld8Inc,      // M3 ld8 r1=[r3],imm9
-  St8,         // M4 st8 [r3]=r2
-  St8Inc,      // M5 st8 [r3]=r2,imm9
-  MovToArM,    // M29 mov.m ar3=r2
-  MovToArImm,  // M30 mov.m ar3=imm8
-  MovFromArM,  // M31 mov.m r1=ar3
-  MovToCr,     // M32 mov cr3=r2
-  MovFromCr,   // M33 mov r1=cr3
-  Alloc,       // M34 alloc r1=ar.pfs,i,l,o,r
-  Rsm,         // M44 rsm imm24
-  Flushrs,     // M25
-  SrlzI,       // M24
-  SrlzD,       // M24
-  SyncI,       // M24
-  FcI,         // M28 fc.i r3
-  PtcE,        // M47 ptc.e r3
-  PtrD,        // M45 ptr.d r3,r2
-  PtrI,        // M45 ptr.i r3,r2
-  NopM,        // M48
+  Ld8,          // M1 ld8 r1=[r3]
+  Ld8Inc,       // M3 ld8 r1=[r3],imm9
+  St8,          // M4 st8 [r3]=r2
+  St8Inc,       // M5 st8 [r3]=r2,imm9
+  St8Spill,     // M4 st8.spill [r3]=r2
+  St8SpillInc,  // M5 st8.spill [r3]=r2,imm9
+  MovToArM,     // M29 mov.m ar3=r2
+  MovToArImm,   // M30 mov.m ar3=imm8
+  MovFromArM,   // M31 mov.m r1=ar3
+  MovToCr,      // M32 mov cr3=r2
+  MovFromCr,    // M33 mov r1=cr3
+  Alloc,        // M34 alloc r1=ar.pfs,i,l,o,r
+  Rsm,          // M44 rsm imm24
+  Flushrs,      // M25
+  SrlzI,        // M24
+  SrlzD,        // M24
+  SyncI,        // M24
+  FcI,          // M28 fc.i r3
+  PtcE,         // M47 ptc.e r3
+  PtrD,         // M45 ptr.d r3,r2
+  PtrI,         // M45 ptr.i r3,r2
+  NopM,         // M48
   // B unit, [ia64/vol3] 4.5.
   BrCond,      // B1 IP-relative, btype 0
   BrCloop,     // B1 IP-relative, btype 5

@@ -1,6 +1,7 @@
 #include "interp/machine.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "ia64/control_abi.h"
 
@@ -10,9 +11,8 @@ namespace {
 constexpr uint64_t bit(unsigned n) {
   return uint64_t{1} << n;
 }
-constexpr uint64_t kRegionMask = (uint64_t{1} << 61) - 1;
-constexpr unsigned kRegionIdentity = 7;  // Linux maps region 7 1:1
-constexpr uint8_t kSpuriousVector = 15;
+constexpr uint64_t kUncacheable = bit(63);  // physical mode: the UC attribute
+constexpr uint64_t kPaLimit = bit(kImplementedPaBits);
 
 std::string hex(uint64_t v) {
   char buf[24];
@@ -29,16 +29,32 @@ bool Machine::fail(std::string message) {
 
 bool Machine::translate(uint64_t va, bool instruction, uint64_t* pa) {
   const bool virt = (psr_ & bit(instruction ? IA64_PSR_IT_BIT : IA64_PSR_DT_BIT)) != 0;
-  if (virt && (va >> 61) != kRegionIdentity) {
-    return fail(std::string(instruction ? "instruction fetch" : "data access") +
-                " at virtual address " + hex(va) +
-                " outside region 7, the only translation modelled");
+  const char* what = instruction ? "instruction fetch" : "data access";
+  if (virt) {
+    if (va < direct_map_ || va - direct_map_ >= kPaLimit) {
+      return fail(std::string(what) + " at virtual address " + hex(va) +
+                  " outside the direct map at " + hex(direct_map_) +
+                  ", the only translation modelled");
+    }
+    *pa = va - direct_map_;
+    return true;
   }
-  *pa = virt ? (va & kRegionMask) : va;
+  // [ia64/vol2] Physical Addressing: bits above the implemented
+  // ones, other than the attribute bit 63, raise an unimplemented data
+  // address fault (or, for rfi and branches, an unimplemented instruction
+  // address trap).
+  *pa = va & ~kUncacheable;
+  if (*pa >= kPaLimit) {
+    return fail(std::string(what) + " at unimplemented physical address " + hex(va));
+  }
   return true;
 }
 
 bool Machine::data_address(uint64_t va, uint64_t* pa) {
+  if (purge_d_.active) {
+    return fail("data access before the purge of group " + std::to_string(purge_d_.group) +
+                " was serialized (srlz missing after ptc.e/ptr)");
+  }
   if (va % 8 != 0) return fail("unaligned 8-byte data access at " + hex(va));
   if (!translate(va, false, pa)) return false;
   if (!mem_.contains(*pa, 8)) return fail("data access at " + hex(*pa) + " outside memory");
@@ -47,22 +63,59 @@ bool Machine::data_address(uint64_t va, uint64_t* pa) {
   return true;
 }
 
-bool Machine::read_gr(unsigned r, uint64_t* v) {
+// A purge takes effect for the interpreter at once; what it checks is
+// that the code serializes it before it relies on it.
+void Machine::purge_tr(bool instruction, uint64_t va, uint64_t size_operand) {
+  const uint64_t size = bit(static_cast<unsigned>((size_operand >> 2) & 63));
+  const uint64_t lo = va & ~(size - 1), hi = lo + size;
+  std::erase_if(trs_, [&](const TranslationRegister& tr) {
+    const uint64_t tlo = tr.va & ~(bit(tr.log2_size) - 1), thi = tlo + bit(tr.log2_size);
+    return tr.instruction == instruction && tlo < hi && lo < thi;
+  });
+}
+
+// [ia64/vol2] Serialization: srlz.d makes data-side changes of
+// earlier groups visible, srlz.i instruction- and data-side ones.
+void Machine::serialize(bool instruction) {
+  auto done = [&](Pending& p) {
+    if (p.active && p.group < group_) p.active = false;
+  };
+  if (psr_pending_.active && psr_pending_.group < group_) {
+    psr_ &= ~psr_clear_;
+    psr_clear_ = 0;
+    psr_pending_.active = false;
+  }
+  done(purge_d_);
+  if (instruction) done(purge_i_);
+}
+
+bool Machine::read_gr(unsigned r, uint64_t* v, bool* nat) {
   if (r >= 32 + sof_) {
     return fail("r" + std::to_string(r) + " read outside the current frame (sof " +
                 std::to_string(sof_) + ")");
   }
   *v = r == 0 ? 0 : gr_[r];
+  if (nat != nullptr) *nat = r != 0 && nat_[r];
   return true;
 }
 
-bool Machine::write_gr(unsigned r, uint64_t v) {
+// Uses of a NaT register that the manual makes a Register NaT
+// Consumption fault ([ia64/vol2] Deferred Exceptions): stores of it (not spills),
+// addresses, moves to AR, CR and BR.
+bool Machine::no_nat(unsigned r, const char* use) {
+  if (r == 0 || !nat_[r]) return true;
+  return fail(std::string(use) + " of r" + std::to_string(r) +
+              ", which is NaT (register NaT consumption fault)");
+}
+
+bool Machine::write_gr(unsigned r, uint64_t v, bool nat) {
   if (r == 0) return fail("write to r0 (illegal operation fault)");
   if (r >= 32 + sof_) {
     return fail("r" + std::to_string(r) + " written outside the current frame (sof " +
                 std::to_string(sof_) + ")");
   }
   gr_[r] = v;
+  nat_[r] = nat;
   return true;
 }
 
@@ -73,10 +126,22 @@ bool Machine::write_pr(unsigned p, bool v) {
 
 bool Machine::read_ar(unsigned n, uint64_t* v) {
   switch (n) {
-    case ar::kRsc:
-    case ar::kBsp:
     case ar::kBspstore:
     case ar::kRnat:
+      // [ia64/vol3] mov ar: reading ar.bspstore or ar.rnat with
+      // ar.rsc.mode != 0 is an illegal operation fault.
+      if ((ar_[ar::kRsc] & 3) != 0) {
+        return fail(std::string(n == ar::kRnat ? "ar.rnat" : "ar.bspstore") +
+                    " read with ar.rsc.mode " + std::to_string(ar_[ar::kRsc] & 3) +
+                    ", not enforced lazy (illegal operation fault)");
+      }
+      *v = ar_[n];
+      return true;
+    case ar::kRsc:
+    case ar::kBsp:
+    case ar::kCsd:
+    case ar::kSsd:
+    case ar::kCcv:
     case ar::kUnat:
     case ar::kFpsr:
     case ar::kPfs:
@@ -113,6 +178,9 @@ bool Machine::write_ar(unsigned n, uint64_t v) {
       return true;
     case ar::kRsc:
     case ar::kRnat:
+    case ar::kCsd:
+    case ar::kSsd:
+    case ar::kCcv:
     case ar::kUnat:
     case ar::kFpsr:
     case ar::kPfs:
@@ -130,12 +198,7 @@ bool Machine::read_cr(unsigned n, uint64_t* v) {
     return fail("interruption control register read with psr.ic=1 (illegal operation fault)");
   }
   if (n == cr::kIvr) {
-    if (ivr_queue_.empty()) {
-      *v = kSpuriousVector;
-    } else {
-      *v = ivr_queue_.front();
-      ivr_queue_.pop_front();
-    }
+    *v = irq_.acknowledge();
     return true;
   }
   *v = cr_[n];
@@ -150,7 +213,11 @@ bool Machine::write_cr(unsigned n, uint64_t v) {
                 " written with psr.ic=1 (illegal operation fault)");
   }
   if (n == cr::kIvr) return fail("write to cr.ivr, which is read-only");
-  if (n == cr::kEoi) ++eoi_writes_;
+  if (n == cr::kEoi) {
+    ++eoi_writes_;
+    irq_.end_of_interrupt();
+  }
+  if (n == cr::kTpr) irq_.set_tpr(v);
   cr_[n] = v;
   return true;
 }
@@ -201,6 +268,8 @@ RunResult Machine::run(uint64_t stop_ip, uint64_t max_bundles) {
                        disassemble(d->insns[s], bundle_ip) + "): " + fault_;
         return result;
       }
+      // A stop, or a taken branch, ends the instruction group.
+      if (branched || ((d->tmpl.stops >> s) & 1)) end_group();
     }
     if (!branched) {
       ip_ = bundle_ip + kBundleBytes;

@@ -39,6 +39,8 @@
 
 /* PSR bits ([ia64/vol2] 3.3.2, Table 3-2). */
 #define IA64_PSR_AC_BIT 3
+#define IA64_PSR_MFL_BIT 4
+#define IA64_PSR_MFH_BIT 5
 #define IA64_PSR_IC_BIT 13
 #define IA64_PSR_I_BIT 14
 #define IA64_PSR_DT_BIT 17
@@ -46,21 +48,36 @@
 #define IA64_PSR_IT_BIT 36
 #define IA64_PSR_BN_BIT 44
 
-/* ia64_dump_cpu_regs' buffer, in eight-byte words: r0-r31, b0-b7, then the
- * registers below. The routine stores them in exactly this order. */
-#define IA64_DUMP_GR 0
-#define IA64_DUMP_BR 32
-#define IA64_DUMP_PR 40
-#define IA64_DUMP_IP 41
-#define IA64_DUMP_RSC 42
-#define IA64_DUMP_BSP 43
-#define IA64_DUMP_BSPSTORE 44
-#define IA64_DUMP_RNAT 45
-#define IA64_DUMP_UNAT 46
-#define IA64_DUMP_FPSR 47
-#define IA64_DUMP_PFS 48
-#define IA64_DUMP_LC 49
-#define IA64_DUMP_EC 50
-#define IA64_DUMP_WORDS 51
+/* ia64_dump_cpu_regs' buffer is Linux's elf_gregset_t (arch/ia64/include/
+ * asm/elf.h, ELF_*_OFFSET), the pr_reg of the NT_PRSTATUS note that crash
+ * tools read: crash.c takes dst[43] as CFM and dst[46] as ar.bsp. Eight-byte
+ * words. */
+#define IA64_DUMP_GR 0 /* r0-r31 */
+#define IA64_DUMP_NAT 32 /* bit N set: rN was NaT */
+#define IA64_DUMP_PR 33
+#define IA64_DUMP_BR 34 /* b0-b7 */
+#define IA64_DUMP_IP 42
+#define IA64_DUMP_CFM 43
+#define IA64_DUMP_PSR 44
+#define IA64_DUMP_RSC 45
+#define IA64_DUMP_BSP 46
+#define IA64_DUMP_BSPSTORE 47
+#define IA64_DUMP_RNAT 48
+#define IA64_DUMP_CCV 49
+#define IA64_DUMP_UNAT 50
+#define IA64_DUMP_FPSR 51
+#define IA64_DUMP_PFS 52
+#define IA64_DUMP_LC 53
+#define IA64_DUMP_EC 54
+#define IA64_DUMP_CSD 55
+#define IA64_DUMP_SSD 56
+#define IA64_DUMP_WORDS 57 /* ELF_AR_END_OFFSET / 8 */
+
+/* kexec_fake_sal_rendez ends this many vectors in service before it
+ * waits: at most one per priority class (vector bits 7:4) can be in
+ * service at once, fifteen classes of external vectors plus ExtINT and
+ * NMI ([ia64/vol2] External Interrupt Control Registers, cr.eoi). An EOI
+ * with nothing in service changes nothing. */
+#define IA64_RENDEZ_EOIS 17
 
 #endif
