@@ -6,10 +6,10 @@
 // one 20 KiB block with the stacks inside it.
 #pragma once
 
+#include <charon/result.h>
+
 #include <array>
 #include <cstdint>
-
-#include "result.h"
 
 namespace charon::ia64 {
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+using namespace charon;
 using namespace charon::loader;
 
 struct charon_image {

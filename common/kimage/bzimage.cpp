@@ -58,8 +58,10 @@ Status parse_bzimage(const uint8_t* f, size_t size, Entry entry, BzImage& out) {
   out.payload_offset = setup_size;
   out.payload_size = payload;
   // boot.rst: the header runs from 0x1f1 to 0x202 + the byte at 0x201.
+  // It cannot reach past the setup header's room in boot_params.
+  constexpr size_t kHeaderRoomEnd = offsetof(boot::boot_params, edd_mbr_sig_buffer);
   const size_t hdr_end = CHARON_OFF(header) + f[CHARON_OFF(jump) + 1];
-  out.header_end = hdr_end < 0x290 ? hdr_end : 0x290;
+  out.header_end = hdr_end < kHeaderRoomEnd ? hdr_end : kHeaderRoomEnd;
   out.init_size = init_size;
   out.kernel_alignment = align;
   out.pref_address = read_le<uint64_t>(f + CHARON_OFF(pref_address));

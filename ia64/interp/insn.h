@@ -3,11 +3,12 @@
 // else is refused by decode_slot with a message naming the encoding.
 #pragma once
 
+#include <charon/result.h>
+
 #include <cstdint>
 #include <string>
 
 #include "interp/bundle.h"
-#include "result.h"
 
 namespace charon::ia64 {
 

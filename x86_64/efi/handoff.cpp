@@ -2,6 +2,7 @@
 
 #include <charon/align.h>
 #include <charon/loader/indirection.h>
+#include <charon/x86/halt.h>
 #include <charon/x86/identity_map.h>
 #include <charon/x86/relocate.h>
 
@@ -23,10 +24,6 @@ constinit Console g_late;
 
 // The final map, in e820 terms, while it is turned into boot_params.
 constinit kimage::MemRange g_ranges[1024] = {};
-
-[[noreturn]] void halt() {
-  for (;;) asm volatile("cli; hlt");
-}
 
 }  // namespace
 
@@ -195,7 +192,7 @@ EFI_STATUS exit_and_hand_off(EFI_HANDLE image, SegmentSet& segs, HandoffPlan& pl
                                                g_ranges, sizeof g_ranges / sizeof g_ranges[0], bp);
         ks != kimage::Status::kOk) {
       g_late.printf("charon.efi: the final memory map: %s; halting\n", kimage::status_message(ks));
-      halt();
+      x86::halt_forever();
     }
     kimage::DigestRegion regions[kMaxSegments + 1];
     size_t nr = 0;
@@ -206,7 +203,7 @@ EFI_STATUS exit_and_hand_off(EFI_HANDLE image, SegmentSet& segs, HandoffPlan& pl
     if (kimage::Status ks = kimage::fill_digests(regions, nr, Sha256Impl::Scalar, p);
         ks != kimage::Status::kOk) {
       g_late.printf("charon.efi: %s; halting\n", kimage::status_message(ks));
-      halt();
+      x86::halt_forever();
     }
   }
 #if CHARON_EFI_TEST

@@ -1,6 +1,7 @@
 // The purgatory's identity map: which ranges it covers and where its
 // tables live. The builder itself (identity_map.cpp) is plain C++ tested
 // on the host; this file decides what to map from the parameter block.
+#include <charon/boot/boot_params.h>
 #include <charon/mem.h>
 #include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
@@ -20,11 +21,12 @@ constexpr size_t kBuiltinScratchPages = 12;
 
 // Linux's boot_params fields we read, at the offsets boot.rst and
 // zero-page.rst give.
-constexpr uint64_t kBpExtRamdiskImage = 0x0c0, kBpExtRamdiskSize = 0x0c4, kBpExtCmdLinePtr = 0x0c8,
-                   kBpHeader = 0x202, kBpRamdiskImage = 0x218, kBpRamdiskSize = 0x21c,
-                   kBpCmdLinePtr = 0x228, kBpCmdlineSize = 0x238, kBpSetupData = 0x250,
-                   kBpInitSize = 0x260;
-constexpr uint32_t kHdrS = 0x53726448;  // "HdrS"
+// boot_params fields are read through the struct's offsets (the struct's
+// static_asserts pin them to boot.rst's), one field at a time: the page
+// is the loader's or the caller's, so nothing is trusted to be aligned.
+using boot::boot_params;
+#define CHARON_BP(field) offsetof(boot_params, field)
+#define CHARON_HDR(field) (offsetof(boot_params, hdr) + offsetof(boot::setup_header, field))
 constexpr uint64_t kLowMemory = k1MiB;
 constexpr int kMaxSetupData = 64;  // a bound on the chain, against loops
 
@@ -127,7 +129,8 @@ bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charo
     bp = p.boot_params;
     load = handoff == HandoffKind::kLinux64 ? p.kernel_entry - 0x200 : p.kernel_entry;
   } else if (handoff == HandoffKind::kGeneric64 && p.regs64.rsi &&
-             map.covers(p.regs64.rsi, kPageSize) && read32(p.regs64.rsi + kBpHeader) == kHdrS) {
+             map.covers(p.regs64.rsi, kPageSize) &&
+             read32(p.regs64.rsi + CHARON_HDR(header)) == boot::kHdrSMagic) {
     bp = p.regs64.rsi;
     load = p.regs64.rip >= 0x200 ? p.regs64.rip - 0x200 : 0;
   }
@@ -140,22 +143,23 @@ bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charo
     else
       try_map(map, start, len);
   };
-  const uint64_t cmdline = hi_lo(bp, kBpExtCmdLinePtr, kBpCmdLinePtr);
-  const uint32_t cmdline_size = read32(bp + kBpCmdlineSize);
+  const uint64_t cmdline = hi_lo(bp, CHARON_BP(ext_cmd_line_ptr), CHARON_HDR(cmd_line_ptr));
+  const uint32_t cmdline_size = read32(bp + CHARON_HDR(cmdline_size));
   if (cmdline) want("the cmdline", cmdline, cmdline_size ? cmdline_size : kPageSize);
-  want("the initrd", hi_lo(bp, kBpExtRamdiskImage, kBpRamdiskImage),
-       hi_lo(bp, kBpExtRamdiskSize, kBpRamdiskSize));
-  if (load) want("the kernel's init_size range", load, read32(bp + kBpInitSize));
+  want("the initrd", hi_lo(bp, CHARON_BP(ext_ramdisk_image), CHARON_HDR(ramdisk_image)),
+       hi_lo(bp, CHARON_BP(ext_ramdisk_size), CHARON_HDR(ramdisk_size)));
+  if (load) want("the kernel's init_size range", load, read32(bp + CHARON_HDR(init_size)));
   // setup_data: the decompressor reads each node under our tables before
   // it builds its own, so every node must be mapped. Each header is mapped
   // (and the tables reloaded) before it is read.
-  uint64_t node = read64(bp + kBpSetupData);
+  uint64_t node = read64(bp + CHARON_HDR(setup_data));
   for (int i = 0; node && i < kMaxSetupData; ++i) {
-    want("a setup_data header", node, 16);
+    want("a setup_data header", node, sizeof(boot::setup_data));
     write_cr3(map.root());
-    if (!map.covers(node, 16)) break;
-    want("setup_data", node, 16 + uint64_t{read32(node + 12)});
-    node = read64(node);
+    if (!map.covers(node, sizeof(boot::setup_data))) break;
+    want("setup_data", node,
+         sizeof(boot::setup_data) + uint64_t{read32(node + offsetof(boot::setup_data, len))});
+    node = read64(node + offsetof(boot::setup_data, next));
   }
   return true;
 }

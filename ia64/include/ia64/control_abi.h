@@ -52,7 +52,7 @@
  * asm/elf.h, ELF_*_OFFSET), the pr_reg of the NT_PRSTATUS note that crash
  * tools read: crash.c takes dst[43] as CFM and dst[46] as ar.bsp. Eight-byte
  * words. */
-#define IA64_DUMP_GR 0 /* r0-r31 */
+#define IA64_DUMP_GR 0   /* r0-r31 */
 #define IA64_DUMP_NAT 32 /* bit N set: rN was NaT */
 #define IA64_DUMP_PR 33
 #define IA64_DUMP_BR 34 /* b0-b7 */

@@ -3,7 +3,7 @@
 // added to the one sentence the CLI prints.
 #pragma once
 #include <charon/kimage/bzimage.h>
-#include <charon/loader/result.h>
+#include <charon/result.h>
 
 #include <cstdint>
 #include <span>

@@ -3,7 +3,7 @@
 // kexec-tools' kexec-elf-rel.c does it. The input is hostile: every
 // offset, size and index is checked before use.
 #pragma once
-#include <charon/loader/result.h>
+#include <charon/result.h>
 
 #include <cstdint>
 #include <span>

@@ -7,8 +7,8 @@
 #pragma once
 #include <charon/loader/memmap.h>
 #include <charon/loader/ranges.h>
-#include <charon/loader/result.h>
 #include <charon/params.h>
+#include <charon/result.h>
 
 #include <cstdint>
 #include <optional>

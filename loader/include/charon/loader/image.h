@@ -9,9 +9,9 @@
 #include <charon/kimage/image.h>
 #include <charon/loader/bzimage.h>
 #include <charon/loader/ranges.h>
-#include <charon/loader/result.h>
 #include <charon/loader/sysinfo.h>
 #include <charon/params.h>
+#include <charon/result.h>
 
 #include <cstdint>
 #include <optional>

@@ -2,7 +2,7 @@
 // inject every failure the kernel can return.
 #pragma once
 #include <charon/loader/image.h>
-#include <charon/loader/result.h>
+#include <charon/result.h>
 
 #include <cstdint>
 #include <memory>

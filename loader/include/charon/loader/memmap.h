@@ -6,7 +6,7 @@
 #pragma once
 #include <charon/boot/boot_params.h>
 #include <charon/kimage/image.h>
-#include <charon/loader/result.h>
+#include <charon/result.h>
 
 #include <cstdint>
 #include <string>

@@ -2,8 +2,8 @@
 // `charon_params` (common/include/charon/params.h) and `purgatory_start`.
 #pragma once
 #include <charon/loader/elf_reloc.h>
-#include <charon/loader/result.h>
 #include <charon/params.h>
+#include <charon/result.h>
 
 #include <cstdint>
 

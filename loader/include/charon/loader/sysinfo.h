@@ -3,7 +3,7 @@
 #pragma once
 #include <charon/loader/elfcore.h>
 #include <charon/loader/memmap.h>
-#include <charon/loader/result.h>
+#include <charon/result.h>
 
 #include <array>
 #include <optional>

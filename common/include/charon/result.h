@@ -1,7 +1,10 @@
-// Error handling for the host loader: every fallible step returns a
+// The one Result type of charon's hosted code (charon-kexec, its library,
+// the ia64 planner and interpreter): every fallible step returns a
 // Result<T> or a Status carrying one human-readable sentence. The CLI
 // prints that sentence as is, so each message names the field or file and
-// the value that was wrong.
+// the value that was wrong. Freestanding code returns status codes
+// instead (common/include/charon/kimage/status.h); a hosted adapter turns
+// them into these sentences.
 #pragma once
 #include <cstdarg>
 #include <cstdio>
@@ -9,7 +12,7 @@
 #include <string>
 #include <utility>
 
-namespace charon::loader {
+namespace charon {
 
 [[gnu::format(printf, 1, 2)]] inline std::string strf(const char* fmt, ...) {
   va_list ap;
@@ -53,7 +56,9 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}
   Result(Error e) : error_(std::move(e.message)) {}
+  static Result failure(std::string message) { return Result(Error{std::move(message)}); }
   bool ok() const { return value_.has_value(); }
+  const T& value() const { return *value_; }
   explicit operator bool() const { return ok(); }
   const std::string& error() const { return error_; }
   T& operator*() { return *value_; }
@@ -79,4 +84,4 @@ class [[nodiscard]] Status {
   std::string error_;
 };
 
-}  // namespace charon::loader
+}  // namespace charon
