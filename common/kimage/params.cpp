@@ -11,13 +11,20 @@ Status check_params_identity(const charon_params& p) {
   return Status::kOk;
 }
 
-Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p) {
+Status reset_params(charon_params& p) {
   if (Status s = check_params_identity(p); s != Status::kOk) return s;
   const charon_params keep = p;
   p = charon_params{};
   p.magic = keep.magic;
   p.version = keep.version;
   p.size = keep.size;
+  p.serial_base = 0x3f8;  // the defaults params.h documents
+  p.debugcon_port = 0xe9;
+  return Status::kOk;
+}
+
+Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p) {
+  if (Status s = reset_params(p); s != Status::kOk) return s;
   p.flags = in.flags;
   p.handoff = handoff_abi(plan.handoff);
   p.boot_params = plan.setup.start;

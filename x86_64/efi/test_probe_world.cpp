@@ -61,12 +61,7 @@ ProbeStatus build_probe_world(const ProbeWorldInput& in, SegmentSet& set, charon
       {in.setup_buf, kBootParamsAddr, 4096},
       {in.setup_buf + (kCmdlineAddr - kBootParamsAddr), kCmdlineAddr, cmdline_len},
   };
-  if (kimage::check_params_identity(p) != kimage::Status::kOk) return ProbeStatus::kBadProbe;
-  const charon_params keep = p;
-  p = charon_params{};
-  p.magic = keep.magic;
-  p.version = keep.version;
-  p.size = keep.size;
+  if (kimage::reset_params(p) != kimage::Status::kOk) return ProbeStatus::kBadProbe;
   p.handoff = in.handoff;
   p.boot_params = kBootParamsAddr;
   p.kernel_entry =
@@ -75,8 +70,6 @@ ProbeStatus build_probe_world(const ProbeWorldInput& in, SegmentSet& set, charon
   p.scratch_size = kScratchSize;
   p.map_ranges[0] = {kProbeAddr, info->mem_size};
   p.map_ranges[1] = {kDescriptorAddr, sizeof(Descriptor)};
-  p.serial_base = 0x3f8;
-  p.debugcon_port = 0xe9;
   p.console_serial = 1;
   p.console_debugcon = 1;
   p.backup_dst = kBackupDst;

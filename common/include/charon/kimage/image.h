@@ -145,5 +145,8 @@ Status fill_digests(const DigestRegion* r, size_t n, Sha256Impl impl, charon_par
 
 // The parameter block's identity is this core's ABI.
 Status check_params_identity(const charon_params& p);
+// Every field back to its documented default but the identity, so that
+// nothing a purgatory image carried survives into a load.
+Status reset_params(charon_params& p);
 
 }  // namespace charon::kimage
