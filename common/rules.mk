@@ -19,9 +19,10 @@ COMMON_TESTS := $(sort $(wildcard common/*_test.cpp))
 # The image-building core (bzImage, placement, boot_params, setup_data, the
 # parameter block). Freestanding; linked by charon-kexec, libcharon-loader.a,
 # the loader tests and fuzzers, charon.efi and its host tests. May be empty.
-KIMAGE_SRCS := $(sort $(filter-out %_test.cpp %/fuzz_%.cpp,$(wildcard common/kimage/*.cpp)))
+# (A make pattern has one %, so the fuzzers are listed, not patterned.)
 KIMAGE_TESTS := $(sort $(wildcard common/kimage/*_test.cpp))
 KIMAGE_FUZZ_SRCS := $(sort $(wildcard common/kimage/fuzz_*.cpp))
+KIMAGE_SRCS := $(sort $(filter-out %_test.cpp $(KIMAGE_FUZZ_SRCS),$(wildcard common/kimage/*.cpp)))
 
 COMMON_FS_OBJS := $(call objs,fs,$(COMMON_SRCS) $(SHA_SIMD_SRCS))
 COMMON_FS_SHIM := $(call objs,fs,$(SHIM_SRCS))
