@@ -99,8 +99,6 @@ $(B)/$(1)/%.o: %.asm | $$(GEN_INCS)
 	$$(Q)$$(NASM) $$(NASMFLAGS) -MD $$(@:.o=.d) -MP $$< -o $$@
 endef
 objs = $(patsubst %,$(B)/$(1)/%.o,$(basename $(2)))
-# Objects that only a pattern rule names (the fuzzers') are kept too.
-.SECONDARY:
 
 # The shared variants; each product declares its own in its fragment
 # (purg, efi, efi-test, fuzz).

@@ -123,11 +123,15 @@ LOADER_FUZZ_SRCS := $(sort $(wildcard loader/fuzz/fuzz_*.cpp))
 LOADER_FUZZ_BINS := $(patsubst loader/fuzz/%.cpp,$(B)/fuzz/loader/%,$(LOADER_FUZZ_SRCS)) \
   $(patsubst common/kimage/%.cpp,$(B)/fuzz/kimage/%,$(KIMAGE_FUZZ_SRCS))
 LOADER_FUZZ_LIB_OBJS := $(call objs,fuzz,$(LOADER_LIB_SRCS))
-$(B)/fuzz/loader/fuzz_%: $(call objs,fuzz,loader/fuzz/fuzz_%.cpp) $(LOADER_FUZZ_LIB_OBJS)
+# Static pattern rules, so that make keeps the objects (a plain pattern
+# rule would make them intermediate files and delete them after the link).
+$(filter $(B)/fuzz/loader/%,$(LOADER_FUZZ_BINS)): $(B)/fuzz/loader/fuzz_%: \
+    $(call objs,fuzz,loader/fuzz/fuzz_%.cpp) $(LOADER_FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ-LD $@"
 	$(Q)$(CXX_HOST) -fsanitize=fuzzer,address,undefined $^ -o $@
-$(B)/fuzz/kimage/fuzz_%: $(call objs,fuzz,common/kimage/fuzz_%.cpp) $(LOADER_FUZZ_LIB_OBJS)
+$(filter $(B)/fuzz/kimage/%,$(LOADER_FUZZ_BINS)): $(B)/fuzz/kimage/fuzz_%: \
+    $(call objs,fuzz,common/kimage/fuzz_%.cpp) $(LOADER_FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ-LD $@"
 	$(Q)$(CXX_HOST) -fsanitize=fuzzer,address,undefined $^ -o $@
