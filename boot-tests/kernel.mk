@@ -1,15 +1,15 @@
 # Real-kernel tests (tier 3): Debian's kernel A kexecs kernel B under QEMU.
 # build/kernel/vmlinuz comes from `make deps` (boot-tests/kernel/fetch-kernel.sh).
-# The initramfs is cheap (about a second) and needs neither charon-kexec nor
-# purgatory.ro; it takes them in when they exist, and the scripts rebuild it
-# whenever either changes.
+# The initramfs is cheap (about a second). It carries charon-kexec and
+# kexec-tools on charon's purgatory.ro, so it is built after both; the
+# scripts also rebuild it whenever either changes.
 KERNEL_INITRAMFS := $(B)/kernel/initramfs.cpio.gz
 
 $(KERNEL_INITRAMFS): boot-tests/kernel/mkinitramfs.sh boot-tests/kernel/init \
     boot-tests/kernel/kexec-swap-purgatory.sh \
-    $(wildcard $(B)/loader/charon-kexec $(B)/x86_64/purgatory.ro)
+    $(CHARON_KEXEC) $(PURG_RO)
 	@echo "  INITRD  $@"
-	$(Q)sh boot-tests/kernel/mkinitramfs.sh $@ $(B)/loader/charon-kexec $(B)/x86_64/purgatory.ro >/dev/null
+	$(Q)sh boot-tests/kernel/mkinitramfs.sh $@ $(CHARON_KEXEC) $(PURG_RO) >/dev/null
 
 ALL_TARGETS  += $(KERNEL_INITRAMFS)
 CHECK_SUITES += script:boot-tests/kernel/run-matrix.sh

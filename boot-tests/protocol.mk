@@ -7,30 +7,30 @@ PROBE_BIN := $(B)/boot-tests/probe.bin
 HARNESS_ELF := $(B)/boot-tests/harness.elf
 HARNESS_BIN := $(B)/boot-tests/harness.bin
 
-PROBE_OBJS := $(patsubst %,$(B)/fs/boot-tests/probe/%.o,entry checks_cpu checks_mem pagewalk probe)
-HARNESS_OBJS := $(patsubst %,$(B)/fs/boot-tests/harness/%.o,entry enter main options world purgonly_tables \
-  reloc)
+PROBE_SRCS := $(sort $(wildcard boot-tests/probe/*.cpp boot-tests/probe/*.asm))
+HARNESS_SRCS := $(sort $(wildcard boot-tests/harness/*.cpp boot-tests/harness/*.asm))
+PROBE_OBJS := $(call objs,fs,$(PROBE_SRCS))
+HARNESS_OBJS := $(call objs,fs,$(HARNESS_SRCS))
 # The relocation trampoline and what a firmware links to drive it: the
 # indirection-list builder and validator, and the identity-map builder.
-HARNESS_RELOC_OBJS := $(B)/fs/x86_64/trampoline/relocate.o $(B)/fs/loader/indirection.o \
-  $(B)/fs/x86_64/paging/identity_map.o
-$(HARNESS_OBJS) $(B)/fs/loader/indirection.o: FS_CXXFLAGS += -Iloader/include
+HARNESS_RELOC_OBJS := $(RELOC_OBJ) $(call objs,fs,loader/indirection.cpp $(IDMAP_SRCS))
+$(HARNESS_OBJS) $(call objs,fs,loader/indirection.cpp): OBJ_FLAGS += -Iloader/include
 
 # The probe and harness share descriptor.h; their asm includes saved.inc,
 # enter.inc and the generated params.inc. The harness's asm also takes the
 # generated x86.inc (through enter.inc); the probe's keeps its own numbers,
 # so that it stays an independent oracle.
-$(PROBE_OBJS) $(HARNESS_OBJS): FS_CXXFLAGS += -Iboot-tests/probe
+$(PROBE_OBJS) $(HARNESS_OBJS): OBJ_FLAGS += -Iboot-tests/probe
 $(PROBE_OBJS): NASMFLAGS += -Iboot-tests/probe/
 $(HARNESS_OBJS): NASMFLAGS += -Iboot-tests/harness/ -Iboot-tests/probe/
-$(filter %/entry.o %/enter.o,$(PROBE_OBJS) $(HARNESS_OBJS)): $(GEN_PARAMS_INC)
 $(filter %/entry.o %/enter.o,$(HARNESS_OBJS)): $(GEN_X86_INC) boot-tests/harness/enter.inc
 
 PROTO_LDFLAGS := -nostdlib -static --no-pie --gc-sections -z max-page-size=4096 --build-id=none
 
 # The probe needs only the console and memory primitives; the harness also
 # hashes the regions.
-PROBE_COMMON := $(B)/fs/common/console.o $(B)/fs/common/uart8250.o $(B)/fs/common/mem.o $(COMMON_FS_SHIM)
+PROBE_COMMON := $(call objs,fs,$(filter common/console.cpp common/uart8250.cpp common/mem.cpp,\
+  $(COMMON_SRCS))) $(COMMON_FS_SHIM)
 
 PROBE_LINK = $(LD_FS) $(PROTO_LDFLAGS) -T linker/probe.ld -e probe_entry64 -u probe_entry32 \
   $(PROBE_OBJS) $(PROBE_COMMON)

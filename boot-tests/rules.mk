@@ -1,3 +1,4 @@
--include boot-tests/kernel.mk
--include boot-tests/protocol.mk
--include boot-tests/efi.mk
+# boot-tests/: the QEMU tiers. Each group adds its artifacts and suites.
+include boot-tests/kernel.mk
+include boot-tests/protocol.mk
+include boot-tests/efi.mk

@@ -10,25 +10,33 @@ IA64_TOOLS   := $(IA64_AS) $(IA64_LD) $(IA64_NM) $(IA64_OBJCOPY) $(IA64_OBJDUMP)
 
 # The cross binutils come from `make deps`. Checked when an ia64 object is
 # built, not when the Makefile is read, so that `make deps` itself works.
-.PHONY: ia64-toolchain
-ia64-toolchain:
-	$(Q)for t in $(IA64_TOOLS); do \
+# `make ia64-toolchain` always checks; the stamp keeps an up-to-date build
+# from checking (and printing) again.
+IA64_CHECK_TOOLS = for t in $(IA64_TOOLS); do \
 	  command -v $$t >/dev/null 2>&1 || { \
 	    echo "error: $$t not found: binutils-ia64-linux-gnu is missing. Run 'make deps' first." >&2; \
 	    exit 1; }; \
 	done
+.PHONY: ia64-toolchain
+ia64-toolchain:
+	$(Q)$(IA64_CHECK_TOOLS)
+IA64_TOOLCHAIN_OK := $(IA64_B)/toolchain.ok
+$(IA64_TOOLCHAIN_OK):
+	$(Q)$(IA64_CHECK_TOOLS)
+	@mkdir -p $(dir $@)
+	$(Q)touch $@
 
 # -xexplicit: the assembler reports any dependency violation inside an
 # instruction group, which is what lets the interpreter run each group in
 # program order.
-$(IA64_B)/relocate_kernel.s: ia64/relocate_kernel.S ia64/include/ia64/control_abi.h | ia64-toolchain
+$(IA64_B)/relocate_kernel.s: ia64/relocate_kernel.S ia64/include/ia64/control_abi.h | $(IA64_TOOLCHAIN_OK)
 	@mkdir -p $(dir $@)
 	@echo "  CPP     $<"
 	$(Q)$(CXX_HOST) -E -P -x assembler-with-cpp -Iia64/include $< -o $@
-$(IA64_B)/%.o: $(IA64_B)/%.s | ia64-toolchain
+$(IA64_B)/%.o: $(IA64_B)/%.s | $(IA64_TOOLCHAIN_OK)
 	@echo "  AS-IA64 $<"
 	$(Q)$(IA64_AS) -xexplicit --fatal-warnings -o $@ $<
-$(IA64_B)/unsupported.o: ia64/testdata/unsupported.s | ia64-toolchain
+$(IA64_B)/unsupported.o: ia64/testdata/unsupported.s | $(IA64_TOOLCHAIN_OK)
 	@mkdir -p $(dir $@)
 	@echo "  AS-IA64 $<"
 	$(Q)$(IA64_AS) -xexplicit --fatal-warnings -o $@ $<
@@ -43,18 +51,18 @@ ia64-ldflags:
 	@echo '$(IA64_LDFLAGS)'
 
 IA64_CONTROL_ELF := $(IA64_B)/control.elf
-$(IA64_CONTROL_ELF): $(IA64_B)/relocate_kernel.o linker/ia64-control.ld | ia64-toolchain
+$(IA64_CONTROL_ELF): $(IA64_B)/relocate_kernel.o linker/ia64-control.ld | $(IA64_TOOLCHAIN_OK)
 	@echo "  LD-IA64 $@"
 	$(Q)$(IA64_LD) $(IA64_LDFLAGS) -o $@ $<
-$(IA64_B)/%.bin: $(IA64_B)/%.elf | ia64-toolchain
+$(IA64_B)/%.bin: $(IA64_B)/%.elf | $(IA64_TOOLCHAIN_OK)
 	$(Q)$(IA64_OBJCOPY) -O binary -j .text $< $@
-$(IA64_B)/unsupported.bin: $(IA64_B)/unsupported.o | ia64-toolchain
+$(IA64_B)/unsupported.bin: $(IA64_B)/unsupported.o | $(IA64_TOOLCHAIN_OK)
 	$(Q)$(IA64_OBJCOPY) -O binary -j .text $< $@
 
 # Generated for the C++ side: entry offsets from nm, the .text bytes, and
 # objdump's listing for the decoder cross-check.
 IA64_OFFSETS_H := $(IA64_GEN)/ia64/control_offsets.h
-$(IA64_OFFSETS_H): $(IA64_CONTROL_ELF) ia64/gen_offsets.sh | ia64-toolchain
+$(IA64_OFFSETS_H): $(IA64_CONTROL_ELF) ia64/gen_offsets.sh | $(IA64_TOOLCHAIN_OK)
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	$(Q)sh ia64/gen_offsets.sh $(IA64_NM) $< > $@.tmp && mv $@.tmp $@
@@ -62,7 +70,7 @@ $(IA64_GEN)/ia64/%_code.inc: $(IA64_B)/%.bin
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	$(Q)od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp && mv $@.tmp $@
-$(IA64_GEN)/ia64/control_disasm.inc: $(IA64_CONTROL_ELF) | ia64-toolchain
+$(IA64_GEN)/ia64/control_disasm.inc: $(IA64_CONTROL_ELF) | $(IA64_TOOLCHAIN_OK)
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	$(Q)$(IA64_OBJDUMP) -d $< | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' > $@.tmp && mv $@.tmp $@
@@ -72,8 +80,8 @@ IA64_GEN_FILES := $(IA64_OFFSETS_H) $(IA64_GEN)/ia64/control_code.inc \
 # ---- host side: planner, interpreter, tests -------------------------------
 IA64_SRCS := $(filter-out %_test.cpp,$(wildcard ia64/*.cpp ia64/interp/*.cpp))
 IA64_TESTS := $(wildcard ia64/*_test.cpp ia64/interp/*_test.cpp)
-IA64_HOST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(IA64_SRCS) $(IA64_TESTS))
-$(IA64_HOST_OBJS): HOST_CXXFLAGS += -Iia64/include -Iia64 -I$(IA64_GEN)
+IA64_HOST_OBJS := $(call objs,host,$(IA64_SRCS) $(IA64_TESTS))
+$(IA64_HOST_OBJS): OBJ_FLAGS += -Iia64/include -Iia64 -I$(IA64_GEN)
 $(IA64_HOST_OBJS): | $(IA64_GEN_FILES)
 
 IA64_TEST_BIN := $(B)/host/ia64_test

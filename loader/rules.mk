@@ -1,27 +1,22 @@
 # loader/: the host loader library, the charon-kexec CLI, their tests and
 # fuzzers.
 
-LOADER_LIB_SRCS := $(filter-out %_test.cpp %_main.cpp,$(wildcard loader/*.cpp))
+# The loader library: loader/ minus tests and the CLI's main.
+LOADER_SRCS := $(sort $(filter-out %_test.cpp loader/charon_kexec_main.cpp,\
+  $(wildcard loader/*.cpp)))
+LOADER_MAIN_SRCS := loader/charon_kexec_main.cpp
+# vmcore-check, the crash kernel's reader of /proc/vmcore.
+VMCORE_SRCS := loader/tools/vmcore_check.cpp
 # What the library links from the other directories: the image-building
-# core, SHA-256 and the page-table sizing the purgatory itself uses.
-LOADER_DEP_SRCS := $(KIMAGE_SRCS) common/sha256.cpp common/mem.cpp x86_64/paging/identity_map.cpp
-LOADER_DEP_SIMD_SRCS := common/sha256_shani.cpp
-
-LOADER_HOST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_LIB_SRCS))
-LOADER_PURGATORY_RO := $(B)/x86_64/purgatory.ro
-
-# ---- charon-kexec: static, -O2, no sanitizers (it goes into an initramfs)
-LOADER_STATIC_CXXFLAGS := -std=c++20 -O2 $(WARN) -Icommon/include -Iloader/include \
-  -Ix86_64/include -I$(B)/gen
-$(B)/static/%.o: %.cpp
-	@mkdir -p $(dir $@)
-	@echo "  CXX-ST  $<"
-	$(Q)$(CXX_HOST) $(LOADER_STATIC_CXXFLAGS) $(LOADER_STATIC_EXTRA) -MMD -MP -c $< -o $@
-$(patsubst %.cpp,$(B)/static/%.o,$(LOADER_DEP_SIMD_SRCS)): LOADER_STATIC_EXTRA := $(HOST_SIMD)
+# core, SHA-256 and the rest of common/, and the page-table sizing the
+# purgatory itself uses. The library is these and LOADER_SRCS.
+LOADER_DEP_SRCS := $(KIMAGE_SRCS) $(COMMON_SRCS) $(SHA_SIMD_SRCS) $(IDMAP_SRCS)
+LOADER_LIB_SRCS := $(LOADER_SRCS) $(LOADER_DEP_SRCS)
+LOADER_PURGATORY_RO := $(PURG_RO)
 
 # purgatory.ro goes into the binary as bytes, through .incbin.
 LOADER_BLOB_S := $(B)/gen/loader/purgatory_blob.S
-LOADER_BLOB_O := $(B)/static/loader/purgatory_blob.o
+LOADER_BLOB_O := $(call objs,static,loader/purgatory_blob.o)
 $(LOADER_BLOB_S): loader/rules.mk
 	@mkdir -p $(dir $@)
 	$(Q)printf '%s\n' '.section .rodata.charon_purgatory,"a",@progbits' '.balign 64' \
@@ -33,21 +28,21 @@ $(LOADER_BLOB_O): $(LOADER_BLOB_S) $(LOADER_PURGATORY_RO)
 	@echo "  AS      $<"
 	$(Q)$(CXX_HOST) -c -x assembler $< -o $@
 
-LOADER_STATIC_OBJS := $(patsubst %.cpp,$(B)/static/%.o,$(LOADER_LIB_SRCS) \
-  $(LOADER_DEP_SRCS) $(LOADER_DEP_SIMD_SRCS) loader/charon_kexec_main.cpp) $(LOADER_BLOB_O)
+# ---- libcharon-loader.a and the C API: what other loaders link.
+LOADER_LIB_A := $(B)/loader/libcharon-loader.a
+$(LOADER_LIB_A): $(call objs,static,$(LOADER_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# ---- charon-kexec: static, -O2, no sanitizers (it goes into an initramfs).
+# It links the library as other loaders do: only the members it uses.
 CHARON_KEXEC := $(B)/loader/charon-kexec
-$(CHARON_KEXEC): $(LOADER_STATIC_OBJS)
+$(CHARON_KEXEC): $(call objs,static,$(LOADER_MAIN_SRCS)) $(LOADER_BLOB_O) $(LOADER_LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@ (static)"
 	$(Q)$(CXX_HOST) -static -O2 $^ -o $@
 
-# ---- libcharon-loader.a and the C API: what other loaders link.
-LOADER_LIB_A := $(B)/loader/libcharon-loader.a
-$(LOADER_LIB_A): $(patsubst %.cpp,$(B)/static/%.o,$(LOADER_LIB_SRCS) $(LOADER_DEP_SRCS) \
-    $(LOADER_DEP_SIMD_SRCS))
-	@mkdir -p $(dir $@)
-	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
 # A C program against the C header and the archive: the API must be C.
 LOADER_C_SMOKE := $(B)/loader/c_api_smoke
 $(LOADER_C_SMOKE): loader/testdata/c_api_smoke.c $(LOADER_LIB_A) loader/include/charon/loader.h
@@ -69,30 +64,46 @@ $(LOADER_FAKE_PURG): loader/testdata/fake_purgatory.cpp common/include/charon/pa
 	$(Q)$(CXX_FS) --target=x86_64-unknown-none-elf -std=c++20 -O1 $(WARN) -ffreestanding \
 	  -fno-pic -mcmodel=kernel -fno-asynchronous-unwind-tables -Icommon/include -c $< -o $@
 
-LOADER_TESTS := $(wildcard loader/*_test.cpp loader/tools/*_test.cpp)
-LOADER_TEST_OBJS := $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_TESTS))
-$(LOADER_TEST_OBJS): HOST_CXXFLAGS += -DCHARON_FAKE_PURGATORY='"$(LOADER_FAKE_PURG)"' \
+LOADER_TESTS := $(sort $(wildcard loader/*_test.cpp loader/tools/*_test.cpp))
+LOADER_TEST_OBJS := $(call objs,host,$(LOADER_TESTS))
+$(LOADER_TEST_OBJS): OBJ_FLAGS += -DCHARON_FAKE_PURGATORY='"$(LOADER_FAKE_PURG)"' \
   -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"' -DCHARON_TESTDATA='"loader/testdata"' \
   -Icommon/kimage/testdata
-$(B)/host/loader/testdata/mkbzimage.o: HOST_CXXFLAGS += -Icommon/kimage/testdata
+$(call objs,host,loader/testdata/mkbzimage.cpp): OBJ_FLAGS += -Icommon/kimage/testdata
 LOADER_TEST_BIN := $(B)/host/loader_test
-$(LOADER_TEST_BIN): $(LOADER_TEST_OBJS) $(LOADER_HOST_OBJS) $(B)/host/loader/tools/vmcore_check.o \
-    $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_DEP_SRCS) $(LOADER_DEP_SIMD_SRCS)) \
+$(LOADER_TEST_BIN): $(LOADER_TEST_OBJS) $(call objs,host,$(LOADER_LIB_SRCS) $(VMCORE_SRCS)) \
     | $(LOADER_FAKE_PURG) $(LOADER_PURGATORY_RO)
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $(filter %.o,$^) $(GTEST_LIBS) -o $@
 
+# The image-building core's own tests, once it has any (common/kimage/
+# *_test.cpp). They may use the loader's test helpers (#include
+# "testdata/...") and test inputs, as they did while the code lived here.
+KIMAGE_TEST_BIN := $(B)/host/kimage_test
+$(call objs,host,$(KIMAGE_TESTS)): OBJ_FLAGS += -Iloader -Icommon/kimage/testdata \
+  -DCHARON_FAKE_PURGATORY='"$(LOADER_FAKE_PURG)"' -DCHARON_REAL_PURGATORY='"$(PURG_RO)"' \
+  -DCHARON_TESTDATA='"loader/testdata"' -DCHARON_PURGATORY_BIN='"$(PURG_BIN)"' \
+  -DCHARON_KERNEL='"$(B)/kernel/vmlinuz"'
+$(KIMAGE_TEST_BIN): $(call objs,host,$(KIMAGE_TESTS) $(KIMAGE_SRCS) $(COMMON_SRCS) \
+    $(SHA_SIMD_SRCS) $(IDMAP_SRCS)) | $(LOADER_FAKE_PURG) $(PURG_RO) $(PURG_BIN)
+	@echo "  LINK    $@"
+	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $(filter %.o,$^) $(GTEST_LIBS) -lcrypto -o $@
+ifneq ($(KIMAGE_TESTS),)
+ALL_TARGETS += $(KIMAGE_TEST_BIN)
+CHECK_SUITES += gtest:$(KIMAGE_TEST_BIN)
+endif
+
 # A bzImage header writer for the CLI tests: synthetic kernels with any
 # header field wrong.
 LOADER_MKBZ := $(B)/host/loader/mkbzimage
-$(LOADER_MKBZ): $(B)/host/loader/testdata/mkbzimage.o
+$(LOADER_MKBZ): $(call objs,host,loader/testdata/mkbzimage.cpp)
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $^ -o $@
 
 # vmcore-check: the crash kernel's test /init runs it on /proc/vmcore
 # (boot-tests/kernel/run-kdump.sh puts it into the initramfs).
 VMCORE_CHECK := $(B)/loader/vmcore-check
-$(VMCORE_CHECK): $(B)/static/loader/tools/vmcore_check.o $(B)/static/loader/tools/vmcore_check_main.o
+$(VMCORE_CHECK): $(call objs,static,$(VMCORE_SRCS) loader/tools/vmcore_check_main.cpp)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@ (static)"
 	$(Q)$(CXX_HOST) -static -O2 $^ -o $@
@@ -104,17 +115,29 @@ INSTALL_FILES += $(CHARON_KEXEC):sbin/charon-kexec:755
 
 # ---- fuzzing: `make fuzz` runs each target for FUZZ_SECONDS on a copy of
 # its committed seed corpus (new inputs land under build/, not in git).
+# Every fuzzer links the whole library, built once in the fuzz variant;
+# loader/fuzz/fuzz_NAME.cpp becomes build/fuzz/loader/fuzz_NAME and
+# common/kimage/fuzz_NAME.cpp build/fuzz/kimage/fuzz_NAME.
 FUZZ_SECONDS ?= 60
-LOADER_FUZZ_FLAGS := -std=c++20 -O1 -g $(WARN) -fsanitize=fuzzer,address,undefined \
-  -fno-sanitize-recover=all -Icommon/include -Iloader/include -Ix86_64/include -I$(B)/gen \
+FUZZ_CXXFLAGS := $(HOSTED_BASE) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Icommon/kimage/testdata
-LOADER_FUZZ_TARGETS := bzimage elf memmap placement elfcore
-LOADER_FUZZ_BINS := $(patsubst %,$(B)/fuzz/loader/fuzz_%,$(LOADER_FUZZ_TARGETS))
-$(B)/fuzz/loader/fuzz_%: loader/fuzz/fuzz_%.cpp $(LOADER_LIB_SRCS) $(LOADER_DEP_SRCS) \
-    $(LOADER_DEP_SIMD_SRCS)
+$(eval $(call variant,fuzz,$(CXX_HOST),$(FUZZ_CXXFLAGS),$(SIMD),))
+LOADER_FUZZ_SRCS := $(sort $(wildcard loader/fuzz/fuzz_*.cpp))
+LOADER_FUZZ_BINS := $(patsubst loader/fuzz/%.cpp,$(B)/fuzz/loader/%,$(LOADER_FUZZ_SRCS)) \
+  $(patsubst common/kimage/%.cpp,$(B)/fuzz/kimage/%,$(KIMAGE_FUZZ_SRCS))
+LOADER_FUZZ_LIB_OBJS := $(call objs,fuzz,$(LOADER_LIB_SRCS))
+# Static pattern rules, so that make keeps the objects (a plain pattern
+# rule would make them intermediate files and delete them after the link).
+$(filter $(B)/fuzz/loader/%,$(LOADER_FUZZ_BINS)): $(B)/fuzz/loader/fuzz_%: \
+    $(call objs,fuzz,loader/fuzz/fuzz_%.cpp) $(LOADER_FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	@echo "  FUZZ-CC $@"
-	$(Q)$(CXX_HOST) $(LOADER_FUZZ_FLAGS) $(HOST_SIMD) $(filter %.cpp,$^) -o $@
+	@echo "  FUZZ-LD $@"
+	$(Q)$(CXX_HOST) -fsanitize=fuzzer,address,undefined $^ -o $@
+$(filter $(B)/fuzz/kimage/%,$(LOADER_FUZZ_BINS)): $(B)/fuzz/kimage/fuzz_%: \
+    $(call objs,fuzz,common/kimage/fuzz_%.cpp) $(LOADER_FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ-LD $@"
+	$(Q)$(CXX_HOST) -fsanitize=fuzzer,address,undefined $^ -o $@
 loader-fuzzers: $(LOADER_FUZZ_BINS)
 .PHONY: loader-fuzzers
 # The top-level `make fuzz` runs each FUZZ_STEPS word as a command, so the
@@ -125,7 +148,5 @@ FUZZ_STEPS += loader/fuzz/run.sh
 
 # charon.efi's host tests compare its adapter with this one (one core, two
 # adapters), so they link the hosted library too.
-$(EFI_TEST_BIN): $(LOADER_HOST_OBJS) \
-  $(patsubst %.cpp,$(B)/host/%.o,$(LOADER_DEP_SRCS) $(LOADER_DEP_SIMD_SRCS)) | $(LOADER_PURGATORY_RO)
-$(patsubst %.cpp,$(B)/host/%.o,$(EFI_TESTS)): HOST_CXXFLAGS += \
-  -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"'
+$(EFI_TEST_BIN): $(call objs,host,$(LOADER_LIB_SRCS)) | $(LOADER_PURGATORY_RO)
+$(call objs,host,$(EFI_TESTS)): OBJ_FLAGS += -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"'

@@ -10,21 +10,28 @@
 #   kernel-32bit   protocol 32
 #   probe-linux64, probe-linux32
 #   corrupt-kernel, missing-kernel, bad-config, not-a-bzimage
+# The cases that need a test mode (the probe, and the hooks
+# test-stale-map-key and test-corrupt-kernel-after-plan) boot the test
+# build, charon-test.efi; every other case boots the charon.efi that
+# `make install` installs.
 # Environment: KERNEL (default build/kernel/vmlinuz), INITRD (default
 # build/kernel/initramfs.cpio.gz), PROBE (build/boot-tests/probe.bin),
-# CHARON_EFI (build/x86_64/charon.efi), LOGDIR (build/efi-tests).
+# CHARON_EFI (build/x86_64/charon.efi), CHARON_EFI_TEST
+# (build/x86_64/charon-test.efi), LOGDIR (build/efi-tests).
 set -u
 here=$(dirname "$0")
 kernel=${KERNEL:-build/kernel/vmlinuz}
 base_initrd=${INITRD:-build/kernel/initramfs.cpio.gz}
 probe=${PROBE:-build/boot-tests/probe.bin}
+efi_prod=${CHARON_EFI:-build/x86_64/charon.efi}
+efi_test=${CHARON_EFI_TEST:-build/x86_64/charon-test.efi}
 logroot=${LOGDIR:-build/efi-tests}
 mkdir -p "$logroot"
 # Private per run, so two make checks never share a log; kept for reading.
 run=$(mktemp -d "$logroot/run.XXXXXX")
 failed=0
 
-for f in "$kernel" "$base_initrd" "$probe" "${CHARON_EFI:-build/x86_64/charon.efi}"; do
+for f in "$kernel" "$base_initrd" "$probe" "$efi_prod" "$efi_test"; do
   if [ ! -s "$f" ]; then
     echo "FAIL: efi-prerequisites ($f is missing; run make deps and make)"
     exit 1
@@ -62,12 +69,16 @@ check_not() {
 # Builds the ESP, boots it, and stops QEMU as soon as STOP-PATTERN shows
 # in the serial log (for runs that end in a halt); otherwise QEMU ends on
 # its own (poweroff, isa-debug-exit, the shell's reset). Sets $log, $rc.
+# A config with a test key ("probe =" or "test-... =") boots
+# charon-test.efi, any other the production charon.efi.
 boot() {
   name=$1 tmo=$2 stop=$3 cfg=$4
   shift 4
   log=$run/$name
   printf '%s\n' "$cfg" >"$log.cfg"
-  if ! sh "$here/esp.sh" "$log.img" "$log.cfg" "$@" >"$log.esp-log" 2>&1; then
+  if grep -qE '^(probe|test-[a-z0-9-]+)[[:space:]]*=' "$log.cfg"; then efi=$efi_test; else efi=$efi_prod; fi
+  echo "$efi" >"$log.efi"
+  if ! CHARON_EFI=$efi sh "$here/esp.sh" "$log.img" "$log.cfg" "$@" >"$log.esp-log" 2>&1; then
     fail "$name" "cannot build the ESP image: $(tail -n 3 "$log.esp-log")"
     rc=255
     return

@@ -1,6 +1,6 @@
 #!/bin/sh
-# `make run`: one real-kernel kexec through charon, with the serial console
-# shown live: kernel A boots, charon-kexec loads kernel B (its layout is
+# `make run-kernel`: one real-kernel kexec through charon, with the serial
+# console shown live: kernel A boots, charon-kexec loads kernel B (its layout is
 # printed), the purgatory prints its "charon:" lines, and kernel B checks its
 # cmdline and initrd. Both kernels boot quiet, so those lines stand out.
 # Extra options go to run-kexec.sh, e.g. demo.sh --proto 32 --mem 6G; the

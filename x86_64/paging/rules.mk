@@ -1,15 +1,15 @@
 # x86_64/paging/: the identity-map builder and the typed control registers
 # (plain C++, host-tested against a table walker).
 
-IDMAP_SRCS := x86_64/paging/identity_map.cpp
-IDMAP_TESTS := $(wildcard x86_64/paging/*_test.cpp)
+IDMAP_SRCS := $(sort $(filter-out %_test.cpp %_bench.cpp,$(wildcard x86_64/paging/*.cpp)))
+IDMAP_TESTS := $(sort $(wildcard x86_64/paging/*_test.cpp))
 X86_TEST_BIN := $(B)/host/x86_64_test
-$(X86_TEST_BIN): $(patsubst %.cpp,$(B)/host/%.o,$(IDMAP_TESTS) $(IDMAP_SRCS)) $(COMMON_HOST_OBJS)
+$(X86_TEST_BIN): $(call objs,host,$(IDMAP_TESTS) $(IDMAP_SRCS)) $(COMMON_HOST_OBJS)
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $^ $(GTEST_LIBS) -o $@
 
 IDMAP_BENCH := $(B)/bench/idmap_bench
-$(IDMAP_BENCH): $(patsubst %.cpp,$(B)/bench/%.o,x86_64/paging/idmap_bench.cpp $(IDMAP_SRCS))
+$(IDMAP_BENCH): $(call objs,static,x86_64/paging/idmap_bench.cpp $(IDMAP_SRCS))
 	@echo "  LINK    $@"
 	$(Q)$(CXX_HOST) $^ -o $@
 
@@ -22,7 +22,6 @@ BENCH_STEPS += $(IDMAP_BENCH)
 # params.inc). x86_64/arch.inc and the harness's enter.inc include it;
 # every .o assembled from them lists $(GEN_X86_INC) as a prerequisite, and
 # nasm's -MD files keep it there afterwards.
-GEN_X86_INC := $(B)/gen/x86.inc
 $(B)/tools/gen_x86: x86_64/paging/gen_x86.cpp x86_64/include/charon/x86/cr.h \
     x86_64/include/charon/x86/gdt.h
 	@mkdir -p $(dir $@)

@@ -1,38 +1,36 @@
-# x86_64/purgatory/rules.mk: the purgatory: purgatory.ro (ET_REL, for loaders that relocate and patch
-# by symbol) and purgatory.bin (flat, position-independent), one source.
+# x86_64/purgatory/rules.mk: the purgatory: purgatory.ro (ET_REL, for
+# loaders that relocate and patch by symbol) and purgatory.bin (flat,
+# position-independent), one source.
 
 # Position-independent freestanding C++: -fpie with every symbol hidden
-# yields only PC32/PLT32 relocations. Its own object tree, because common/
-# is also built non-PIC for other users.
-PURG_CXXFLAGS := $(filter-out -fno-pic -fno-pie -mcmodel=kernel,$(FS_CXXFLAGS)) \
-  -fpie -fvisibility=hidden -include common/include/charon/visibility.h \
-  -fno-zero-initialized-in-bss
-PURG_CXX_SRCS := common/mem.cpp common/console.cpp common/uart8250.cpp common/sha256.cpp \
-  common/libc_shim.cpp x86_64/paging/identity_map.cpp x86_64/purgatory/idt.cpp x86_64/purgatory/bootstrap.cpp \
-  x86_64/purgatory/purgatory_map.cpp x86_64/purgatory/purgatory.cpp
-PURG_SIMD_SRCS := common/sha256_shani.cpp
-PURG_ASM_SRCS := x86_64/purgatory/entry.asm x86_64/purgatory/handoff.asm x86_64/purgatory/isr_stubs.asm x86_64/purgatory/params.asm
+# yields only PC32/PLT32 relocations. Its own variant, because common/ is
+# also built non-PIC (fs) for other users.
+PURG_CXXFLAGS := $(FS_BARE) -fpie -fvisibility=hidden \
+  -include common/include/charon/visibility.h -fno-zero-initialized-in-bss
+$(eval $(call variant,purg,$(CXX_FS),$(PURG_CXXFLAGS),$(SIMD),$(GPR_ONLY)))
 
-PURG_OBJS := $(patsubst %.cpp,$(B)/purg/%.o,$(PURG_CXX_SRCS) $(PURG_SIMD_SRCS)) \
-  $(patsubst %.asm,$(B)/fs/%.o,$(PURG_ASM_SRCS))
+PURGATORY_SRCS := $(sort $(filter-out %_test.cpp,$(wildcard x86_64/purgatory/*.cpp)))
+# bin_header.asm goes only into the flat purgatory.bin, not purgatory.ro.
+PURGATORY_ASM_SRCS := $(sort $(filter-out x86_64/purgatory/bin_header.asm,\
+  $(wildcard x86_64/purgatory/*.asm)))
+
+# The C++ is the purg variant; the nasm objects are the same in every
+# variant and live in fs.
+PURG_CXX_SRCS := $(COMMON_SRCS) $(SHIM_SRCS) $(IDMAP_SRCS) $(PURGATORY_SRCS)
+PURG_OBJS := $(call objs,purg,$(PURG_CXX_SRCS) $(SHA_SIMD_SRCS)) \
+  $(call objs,fs,$(PURGATORY_ASM_SRCS))
+PURG_BIN_HEADER := $(call objs,fs,x86_64/purgatory/bin_header.asm)
 PURG_RO := $(B)/x86_64/purgatory.ro
 PURG_ELF := $(B)/x86_64/purgatory.elf
 PURG_BIN := $(B)/x86_64/purgatory.bin
 
-$(B)/purg/%.o: %.cpp
-	@mkdir -p $(dir $@)
-	@echo "  CXX-PIC $<"
-	$(Q)$(CXX_FS) $(PURG_CXXFLAGS) $(PURG_GPR) -MMD -MP -c $< -o $@
-$(patsubst %.cpp,$(B)/purg/%.o,$(PURG_CXX_SRCS)): PURG_GPR := $(FS_GPR)
-$(patsubst %.cpp,$(B)/purg/%.o,$(PURG_SIMD_SRCS)): PURG_GPR := $(FS_SIMD)
 # Size matters more than speed everywhere but the hash loops (issue 3's
-# 12 KiB budget); -Os comes after -O2 and wins.
-$(patsubst %.cpp,$(B)/purg/%.o,$(filter-out common/sha256.cpp,$(PURG_CXX_SRCS))): PURG_GPR += -Os
+# 12 KiB budget); -Os comes after -O2 and wins. The SHA-NI unit stays -O2.
+$(call objs,purg,$(filter-out common/sha256.cpp,$(PURG_CXX_SRCS))): OBJ_FLAGS += -Os
 # The hash loop needs every register it can get (about 3%).
-$(B)/purg/common/sha256.o: PURG_GPR += -fomit-frame-pointer
+$(call objs,purg,common/sha256.cpp): OBJ_FLAGS += -fomit-frame-pointer
 
-$(patsubst %.asm,$(B)/fs/%.o,$(PURG_ASM_SRCS) x86_64/purgatory/bin_header.asm): $(GEN_PARAMS_INC) \
-  $(GEN_X86_INC) x86_64/arch.inc
+$(call objs,fs,$(PURG_ASM_SRCS) x86_64/purgatory/bin_header.asm): $(GEN_X86_INC) x86_64/arch.inc
 
 # The relocation types kexec-tools and Linux apply are 64, 32, 32S, PC32
 # and PLT32; we allow only the PC-relative two, which also proves the flat
@@ -45,10 +43,10 @@ $(PURG_RO): $(PURG_OBJS) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
 	$(Q)sh x86_64/purgatory/check-relocs.sh $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(PURG_ELF): $(PURG_RO) $(B)/fs/x86_64/purgatory/bin_header.o linker/purgatory-bin.ld
+$(PURG_ELF): $(PURG_RO) $(PURG_BIN_HEADER) linker/purgatory-bin.ld
 	@echo "  LD      $@"
 	$(Q)$(LD_FS) -static -nostdlib --no-dynamic-linker -T linker/purgatory-bin.ld \
-	  $(B)/fs/x86_64/purgatory/bin_header.o $(PURG_RO) -o $@
+	  $(PURG_BIN_HEADER) $(PURG_RO) -o $@
 
 $(PURG_BIN): $(PURG_ELF)
 	@echo "  OBJCOPY $@"
