@@ -90,3 +90,4 @@ ALL_TARGETS += $(CHARON_EFI) $(CHARON_EFI_TEST) $(EFI_TEST_BIN)
 CHECK_SUITES += gtest:$(EFI_TEST_BIN)
 # Only the production app is installed.
 INSTALL_FILES += $(CHARON_EFI):lib/charon/charon.efi:644
+CHECK_SUITES += script:x86_64/efi/production_check.sh
