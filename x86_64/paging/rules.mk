@@ -1,7 +1,9 @@
 # x86_64/paging/: the identity-map builder and the typed control registers
 # (plain C++, host-tested against a table walker).
 
-IDMAP_SRCS := $(sort $(filter-out %_test.cpp %_bench.cpp,$(wildcard x86_64/paging/*.cpp)))
+# Exceptions: gen_x86.cpp is a build-time tool (below).
+IDMAP_SRCS := $(sort $(filter-out %_test.cpp %_bench.cpp x86_64/paging/gen_x86.cpp,\
+  $(wildcard x86_64/paging/*.cpp)))
 IDMAP_TESTS := $(sort $(wildcard x86_64/paging/*_test.cpp))
 X86_TEST_BIN := $(B)/host/x86_64_test
 $(X86_TEST_BIN): $(call objs,host,$(IDMAP_TESTS) $(IDMAP_SRCS)) $(COMMON_HOST_OBJS)
