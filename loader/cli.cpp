@@ -123,6 +123,7 @@ void print_layout(FILE* out, const KexecImage& img) {
                  static_cast<unsigned long long>(p.backup_src),
                  static_cast<unsigned long long>(p.backup_src + p.backup_size),
                  static_cast<unsigned long long>(p.backup_dst));
+  for (const std::string& n : img.notes) std::fprintf(out, "%s\n", n.c_str());
   std::fputs("sha256:", out);
   for (uint8_t b : p.digest) std::fprintf(out, "%02x", b);
   std::fputs(" over", out);

@@ -7,6 +7,7 @@
 #include <charon/loader/image.h>
 #include <charon/loader/purgatory.h>
 #include <charon/x86/identity_map.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <cstring>
@@ -41,7 +42,7 @@ Result<uint64_t> check_crash_reservation(const kimage::ImageInput& in, const BzI
   const uint64_t kernel = align_up(k.footprint(), kPageSize);
   const uint64_t initrd = align_up(in.initrd_size, kPageSize);
   const uint64_t need = kernel + initrd +
-                        align_up(kimage::setup_bytes(in.cmdline_max_len, nullptr, 0), kPageSize) +
+                        align_up(kimage::setup_bytes(in, in.cmdline_max_len), kPageSize) +
                         align_up(in.purgatory_size, kPageSize) + align_up(kBackupSize, kPageSize) +
                         align_up(hdr, kPageSize) + kPageSize /* page tables, at least */;
   if (have < need) {
@@ -158,6 +159,53 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
     std::memcpy(&si, sys.screen_info->data(), sizeof si);
     in.screen_info = &si;
   }
+  in.secure_boot = sys.secure_boot;
+
+  // ---- setup_data: a fresh RNG seed, and the running kernel's nodes that
+  // describe the machine (sysinfo.cpp says which and why)
+  std::vector<uint8_t> seed = req.rng_seed;
+  if (seed.empty()) {
+    seed.resize(kRngSeedBytes);
+    if (getrandom(seed.data(), seed.size(), 0) != static_cast<ssize_t>(seed.size()))
+      return fail("getrandom: cannot read %zu random bytes for SETUP_RNG_SEED", seed.size());
+  }
+  std::vector<kimage::SetupDataNode> nodes = {
+      {boot::SETUP_RNG_SEED, seed.data(), static_cast<uint32_t>(seed.size())}};
+  for (const SetupDataBlob& b : sys.setup_data)
+    nodes.push_back({b.type, b.data.data(), static_cast<uint32_t>(b.data.size())});
+  in.setup_data = nodes.data();
+  in.nsetup_data = nodes.size();
+  img.notes.push_back(strf("setup_data: SETUP_RNG_SEED (%zu bytes)", seed.size()));
+  for (const SetupDataBlob& b : sys.setup_data)
+    img.notes.push_back(strf("setup_data: type %u (%zu bytes) passed on from the running kernel",
+                             b.type, b.data.size()));
+
+  // ---- EFI: what the running kernel knows of its firmware, for a kernel
+  // that can take it (XLF_EFI_KEXEC), so that it keeps runtime services
+  if (sys.efi && (k->xloadflags & boot::XLF_EFI_KEXEC)) {
+    const EfiFacts& e = *sys.efi;
+    in.efi.present = true;
+    in.efi.loader_signature = e.info.efi_loader_signature;
+    in.efi.systab = uint64_t{e.info.efi_systab_hi} << 32 | e.info.efi_systab;
+    in.efi.memdesc_version = e.info.efi_memdesc_version;
+    in.efi.runtime_map = e.runtime_map.data();
+    in.efi.runtime_map_size = static_cast<uint32_t>(e.runtime_map.size());
+    in.efi.desc_size = sizeof(boot::efi_memory_desc);
+    in.efi.setup = e.setup;
+    img.notes.push_back(
+        strf("EFI: efi_info (system table 0x%llx, %zu runtime-map entries) and SETUP_EFI",
+             ull(in.efi.systab), e.runtime_map.size() / sizeof(boot::efi_memory_desc)));
+  } else if (sys.efi) {
+    img.notes.push_back(
+        "EFI: none: the kernel lacks XLF_EFI_KEXEC, so it cannot keep EFI runtime services");
+  } else {
+    img.notes.push_back("EFI: none: " + sys.efi_absent);
+  }
+  if (sys.acpi_rsdp)
+    img.notes.push_back(
+        strf("ACPI: RSDP 0x%llx from %s", ull(sys.acpi_rsdp),
+             sys.acpi_rsdp_from.empty() ? "the system" : sys.acpi_rsdp_from.c_str()));
+
   in.purgatory_size = elf->mem_size();
   in.purgatory_align = elf->max_align();
   in.purgatory_max_end = elf->has_relocation(R_X86_64_32S) ? k2GiB : k4GiB;
@@ -167,6 +215,14 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
     auto hdr = check_crash_reservation(in, *k, sys);
     if (!hdr) return Error{hdr.error()};
     in.crash = {true, kBackupSrc, kBackupSize, *hdr};
+  }
+  // Memory maps beyond boot_params' 128 entries go on in SETUP_E820_EXT
+  // (a crash kernel's map may split around the backup and the header).
+  const size_t map_entries = sys.memory.ranges.size() + (req.on_crash ? 4 : 0);
+  if (map_entries > boot::E820_MAX_ENTRIES_ZEROPAGE) {
+    in.e820_ext_room = map_entries - boot::E820_MAX_ENTRIES_ZEROPAGE;
+    img.notes.push_back(strf("e820: %zu entries, those beyond %zu in SETUP_E820_EXT",
+                             sys.memory.ranges.size(), boot::E820_MAX_ENTRIES_ZEROPAGE));
   }
 
   // ---- where things go
@@ -182,13 +238,13 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
       req.on_crash ? with_arg(req.cmdline, elfcorehdr_arg(plan.elfcorehdr.start)) : req.cmdline;
   const std::vector<MemRange> e820 =
       req.on_crash ? crash_e820(sys.memory, {plan.backup, plan.elfcorehdr}) : sys.memory.ranges;
-  std::vector<uint8_t> setup(kimage::setup_bytes(cmdline.size(), nullptr, 0));
+  std::vector<uint8_t> setup(kimage::setup_bytes(in, cmdline.size()));
   if (kimage::Status s = kimage::build_setup(in, plan, cmdline.data(), cmdline.size(), e820.data(),
                                              e820.size(), setup.data(), setup.size());
       s != kimage::Status::kOk) {
     if (s == kimage::Status::kTooManyE820)
-      return fail("memory map has %zu entries; boot_params holds at most %zu", e820.size(),
-                  boot::E820_MAX_ENTRIES_ZEROPAGE);
+      return fail("memory map has %zu entries; boot_params and SETUP_E820_EXT hold %zu",
+                  e820.size(), boot::E820_MAX_ENTRIES_ZEROPAGE + in.e820_ext_room);
     return core_error(s);
   }
 

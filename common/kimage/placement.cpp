@@ -47,14 +47,6 @@ bool place(FreeList& f, uint64_t size, uint64_t align, uint64_t min, uint64_t ma
 
 }  // namespace
 
-uint64_t setup_bytes(size_t cmdline_len, const SetupDataNode* nodes, size_t n) {
-  // boot_params, the command line and its NUL, then 8-byte aligned nodes.
-  uint64_t b = sizeof(boot::boot_params) + cmdline_len + 1;
-  if (n) b = align_up(b, 8);
-  for (size_t i = 0; i < n; ++i) b += align_up(sizeof(boot::setup_data) + nodes[i].len, 8);
-  return b;
-}
-
 Status plan_image(const ImageInput& in, ImagePlan& out) {
   out = {};
   if (Status s = parse_bzimage(in.kernel, in.kernel_size, in.entry, out.kernel); s != Status::kOk)
@@ -102,8 +94,7 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
 
   // ---- boot_params, the command line and setup_data: cmd_line_ptr is
   // 32 bits, so below 4 GiB, low.
-  const uint64_t ssize =
-      align_up(setup_bytes(in.cmdline_max_len, in.setup_data, in.nsetup_data), kPageSize);
+  const uint64_t ssize = align_up(setup_bytes(in, in.cmdline_max_len), kPageSize);
   if (!place(free, ssize, kPageSize, k1MiB, k4GiB, false, out.setup)) return Status::kNoRoomSetup;
 
   // ---- purgatory: below 2 GiB, high, if it can be; a position-

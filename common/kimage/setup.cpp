@@ -10,12 +10,63 @@ namespace charon::kimage {
 
 using boot::boot_params;
 
+namespace {
+
+// Where each part of the setup segment goes, from its start.
+struct Layout {
+  uint64_t nodes;     // the caller's setup_data nodes, 8-byte aligned
+  uint64_t efi_node;  // SETUP_EFI, then the runtime map after it
+  uint64_t efi_map;
+  uint64_t ext_node;  // SETUP_E820_EXT, last
+  uint64_t end;
+};
+
+uint64_t node_bytes(uint64_t payload) {
+  return align_up(sizeof(boot::setup_data) + payload, 8);
+}
+
+Layout layout(const ImageInput& in, size_t cmdline_len) {
+  Layout l{};
+  l.nodes = sizeof(boot_params) + cmdline_len + 1;
+  const bool tail = in.nsetup_data || in.efi.present || in.e820_ext_room;
+  if (tail) l.nodes = align_up(l.nodes, 8);
+  uint64_t at = l.nodes;
+  for (size_t i = 0; i < in.nsetup_data; ++i) at += node_bytes(in.setup_data[i].len);
+  l.efi_node = at;
+  if (in.efi.present) at += node_bytes(sizeof(boot::efi_setup_data));
+  l.efi_map = at;
+  if (in.efi.present) at = align_up(at + in.efi.runtime_map_size, 8);
+  l.ext_node = at;
+  if (in.e820_ext_room) at += node_bytes(in.e820_ext_room * sizeof(boot::boot_e820_entry));
+  l.end = at;
+  return l;
+}
+
+// Appends one node at `off` and links it after the node whose `next`
+// field is at `link`; returns the new node's `next` field.
+size_t add_node(uint8_t* buf, uint64_t base, size_t link, uint64_t off, uint32_t type,
+                const void* data, uint32_t len) {
+  const boot::setup_data hdr{0, type, len};
+  mem_copy(buf + off, &hdr, sizeof hdr);
+  if (len) mem_copy(buf + off + sizeof hdr, data, len);
+  const uint64_t phys = base + off;
+  mem_copy(buf + link, &phys, sizeof phys);
+  return off + offsetof(boot::setup_data, next);
+}
+
+}  // namespace
+
+uint64_t setup_bytes(const ImageInput& in, size_t cmdline_len) {
+  return layout(in, cmdline_len).end;
+}
+
 Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdline,
                    size_t cmdline_len, const MemRange* e820, size_t ne820, uint8_t* buf,
                    size_t buf_size) {
   const BzImage& k = plan.kernel;
   if (Status s = check_cmdline(k, cmdline, cmdline_len); s != Status::kOk) return s;
-  const uint64_t need = setup_bytes(cmdline_len, in.setup_data, in.nsetup_data);
+  const Layout l = layout(in, cmdline_len);
+  const uint64_t need = l.end;
   if (need > buf_size || need > plan.setup.size()) return Status::kNoRoomSetup;
   mem_fill(buf, 0, need);
   auto& bp = *reinterpret_cast<boot_params*>(buf);
@@ -48,26 +99,48 @@ Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdl
   h.hardware_subarch = 0;  // X86_SUBARCH_PC
   h.setup_data = 0;
   bp.acpi_rsdp_addr = in.acpi_rsdp;
+  bp.secure_boot = in.secure_boot;
   if (in.screen_info) bp.screen_info = *in.screen_info;
-  if (e820)
-    if (Status s = fill_e820(e820, ne820, bp); s != Status::kOk) return s;
   mem_copy(buf + sizeof(boot_params), cmdline, cmdline_len);
 
   // ---- setup_data: each node 8-byte aligned after the command line,
   // linked in the order given (the kernel walks them in list order).
-  uint64_t off = align_up(sizeof(boot_params) + cmdline_len + 1, 8);
-  // Where the previous link lives: hdr.setup_data, then each node's next.
   size_t link = offsetof(boot_params, hdr) + offsetof(boot::setup_header, setup_data);
+  uint64_t off = l.nodes;
   for (size_t i = 0; i < in.nsetup_data; ++i) {
     const SetupDataNode& n = in.setup_data[i];
-    boot::setup_data hdr{0, n.type, n.len};
-    mem_copy(buf + off, &hdr, sizeof hdr);
-    mem_copy(buf + off + sizeof hdr, n.data, n.len);
-    const uint64_t phys = base + off;
-    mem_copy(buf + link, &phys, sizeof phys);
-    link = off + offsetof(boot::setup_data, next);
-    off += align_up(sizeof hdr + n.len, 8);
+    link = add_node(buf, base, link, off, n.type, n.data, n.len);
+    off += node_bytes(n.len);
   }
+
+  // ---- EFI: only for a kernel that says it can be kexec'd with EFI
+  // runtime services (XLF_EFI_KEXEC); boot.rst, efi_info. The runtime map
+  // lies in this segment, so the digest covers it.
+  if (in.efi.present && (k.xloadflags & boot::XLF_EFI_KEXEC)) {
+    link =
+        add_node(buf, base, link, l.efi_node, boot::SETUP_EFI, &in.efi.setup, sizeof in.efi.setup);
+    mem_copy(buf + l.efi_map, in.efi.runtime_map, in.efi.runtime_map_size);
+    boot::efi_info& ei = bp.efi_info;
+    const uint64_t map = base + l.efi_map;
+    ei.efi_loader_signature = in.efi.loader_signature;
+    ei.efi_systab = static_cast<uint32_t>(in.efi.systab);
+    ei.efi_systab_hi = static_cast<uint32_t>(in.efi.systab >> 32);
+    ei.efi_memdesc_size = in.efi.desc_size;
+    ei.efi_memdesc_version = in.efi.memdesc_version;
+    ei.efi_memmap = static_cast<uint32_t>(map);
+    ei.efi_memmap_hi = static_cast<uint32_t>(map >> 32);
+    ei.efi_memmap_size = in.efi.runtime_map_size;
+  }
+
+  // ---- room for the memory map beyond 128 entries, last in the chain.
+  // Its length says how much room there is until fill_e820() sets it to
+  // what the map needs (0 while the map fits boot_params).
+  if (in.e820_ext_room) {
+    link = add_node(buf, base, link, l.ext_node, boot::SETUP_E820_EXT, nullptr, 0);
+    const uint32_t room = static_cast<uint32_t>(in.e820_ext_room * sizeof(boot::boot_e820_entry));
+    mem_copy(buf + l.ext_node + offsetof(boot::setup_data, len), &room, sizeof room);
+  }
+  if (e820) return fill_e820(plan, e820, ne820, buf, buf_size);
   return Status::kOk;
 }
 
@@ -93,16 +166,40 @@ Status normalize_memmap(MemRange* r, size_t& n) {
   return Status::kOk;
 }
 
-Status fill_e820(const MemRange* r, size_t n, boot_params& bp) {
-  if (n > boot::E820_MAX_ENTRIES_ZEROPAGE) return Status::kTooManyE820;
+Status fill_e820(const ImagePlan& plan, const MemRange* r, size_t n, uint8_t* buf,
+                 size_t buf_size) {
+  auto& bp = *reinterpret_cast<boot_params*>(buf);
+  const size_t in_table = n < boot::E820_MAX_ENTRIES_ZEROPAGE ? n : boot::E820_MAX_ENTRIES_ZEROPAGE;
+  // The rest goes into the SETUP_E820_EXT node, found by walking the chain
+  // as the kernel will (arch/x86/kernel/e820.c, e820__memory_setup_extended).
+  uint64_t ext = 0, room = 0;
+  uint64_t at = bp.hdr.setup_data;
+  for (int i = 0; at && i < 64; ++i) {
+    if (at < plan.setup.start || at - plan.setup.start + sizeof(boot::setup_data) > buf_size)
+      break;  // not a chain this core built
+    boot::setup_data h;
+    mem_copy(&h, buf + (at - plan.setup.start), sizeof h);
+    if (h.type == boot::SETUP_E820_EXT) ext = at - plan.setup.start, room = h.len;
+    at = h.next;
+  }
+  const size_t rest = n - in_table;
+  if (ext + sizeof(boot::setup_data) + room > buf_size) return Status::kTooManyE820;
+  if (rest * sizeof(boot::boot_e820_entry) > room) return Status::kTooManyE820;
   for (size_t i = 0; i < n; ++i) {
     const boot::boot_e820_entry e{r[i].start, r[i].end - r[i].start,
                                   static_cast<uint32_t>(r[i].type)};
-    mem_copy(&bp.e820_table[i], &e, sizeof e);
+    uint8_t* slot = i < in_table ? reinterpret_cast<uint8_t*>(&bp.e820_table[i])
+                                 : buf + ext + sizeof(boot::setup_data) +
+                                       (i - in_table) * sizeof(boot::boot_e820_entry);
+    mem_copy(slot, &e, sizeof e);
   }
-  for (size_t i = n; i < boot::E820_MAX_ENTRIES_ZEROPAGE; ++i)
+  for (size_t i = in_table; i < boot::E820_MAX_ENTRIES_ZEROPAGE; ++i)
     mem_fill(&bp.e820_table[i], 0, sizeof bp.e820_table[i]);
-  bp.e820_entries = static_cast<uint8_t>(n);
+  bp.e820_entries = static_cast<uint8_t>(in_table);
+  if (ext) {
+    const uint32_t len = static_cast<uint32_t>(rest * sizeof(boot::boot_e820_entry));
+    mem_copy(buf + ext + offsetof(boot::setup_data, len), &len, sizeof len);
+  }
   return Status::kOk;
 }
 

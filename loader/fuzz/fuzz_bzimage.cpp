@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     plan.kernel = *k;
     plan.setup = {0x100000, 0x200000};
     const char cmdline[] = "console=ttyS0";
-    std::vector<uint8_t> seg(kimage::setup_bytes(sizeof cmdline - 1, nullptr, 0));
+    std::vector<uint8_t> seg(kimage::setup_bytes(in, sizeof cmdline - 1));
     const kimage::MemRange e820[] = {{0x100000, 0x40000000, boot::E820Type::kRam}};
     const kimage::Status st =
         kimage::build_setup(in, plan, cmdline, sizeof cmdline - 1, e820, 1, seg.data(), seg.size());

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 using namespace charon::loader;
 
@@ -19,8 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (m->ranges[i].end <= m->ranges[i].start) std::abort();
       if (i && m->ranges[i].start < m->ranges[i - 1].end) std::abort();
     }
-    charon::boot::boot_params bp{};
-    const auto st = charon::kimage::fill_e820(m->ranges.data(), m->ranges.size(), bp);
+    // Into a setup segment with no room beyond boot_params' 128 entries.
+    std::vector<uint8_t> setup(sizeof(charon::boot::boot_params));
+    charon::kimage::ImagePlan plan{};
+    plan.setup = {0x100000, 0x101000};
+    const auto st = charon::kimage::fill_e820(plan, m->ranges.data(), m->ranges.size(),
+                                              setup.data(), setup.size());
     if ((st == charon::kimage::Status::kOk) != (m->ranges.size() <= 128)) std::abort();
   } else if (m.error().empty()) {
     std::abort();

@@ -106,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The setup segment for the longest command line, and what it says.
   std::vector<char> cmdline(in.cmdline_max_len, 'x');
-  std::vector<uint8_t> setup(setup_bytes(cmdline.size(), in.setup_data, in.nsetup_data));
+  std::vector<uint8_t> setup(setup_bytes(in, cmdline.size()));
   const MemRange e820[] = {{k1MiB, in.top_of_ram, boot::E820Type::kRam}};
   if (build_setup(in, p, cmdline.data(), cmdline.size(), e820, 1, setup.data(), setup.size()) !=
       Status::kOk)

@@ -7,7 +7,8 @@ namespace charon::efi {
 namespace {
 
 kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen_info& si,
-                            kimage::Range& extra, kimage::ImageInput& in) {
+                            kimage::Range& extra, kimage::SetupDataNode& seed,
+                            kimage::ImageInput& in) {
   in = kimage::ImageInput{};
   const Config& c = *f.cfg;
   size_t cmdline_len = 0;
@@ -40,6 +41,15 @@ kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen
   // keeps the old kernel's.
   in.console.serial = c.console_serial;
   in.console.debugcon = c.console_debugcon;
+  in.e820_ext_room = f.e820_ext_room;
+  in.secure_boot = f.secure_boot;
+  // The kernel's own EFI stub seeds its RNG from EFI_RNG_PROTOCOL; a kernel
+  // entered through the boot protocol gets the same bytes as SETUP_RNG_SEED.
+  if (f.rng_seed && f.rng_seed_len) {
+    seed = {boot::SETUP_RNG_SEED, f.rng_seed, f.rng_seed_len};
+    in.setup_data = &seed;
+    in.nsetup_data = 1;
+  }
   return kimage::Status::kOk;
 }
 
@@ -48,7 +58,8 @@ kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen
 kimage::Status build_image(const Facts& f, kimage::FreeList& free, uint8_t* setup,
                            size_t setup_size, charon_params& p, Built& out) {
   out = Built{};
-  if (kimage::Status s = gather_input(f, free, out.si, out.extra, out.in); s != kimage::Status::kOk)
+  if (kimage::Status s = gather_input(f, free, out.si, out.extra, out.seed, out.in);
+      s != kimage::Status::kOk)
     return s;
   if (kimage::Status s = kimage::plan_image(out.in, out.plan); s != kimage::Status::kOk) return s;
   if (kimage::Status s = kimage::build_setup(out.in, out.plan, f.cfg->cmdline,
@@ -58,13 +69,22 @@ kimage::Status build_image(const Facts& f, kimage::FreeList& free, uint8_t* setu
   return kimage::fill_params(out.in, out.plan, p);
 }
 
+size_t e820_ext_room_for(size_t descriptors) {
+  return descriptors > boot::E820_MAX_ENTRIES_ZEROPAGE
+             ? descriptors - boot::E820_MAX_ENTRIES_ZEROPAGE
+             : 0;
+}
+
 kimage::Status finish_boot_params(const EfiMemMap& map, uint64_t systab, uint64_t map_addr,
-                                  uint32_t desc_version, kimage::MemRange* scratch, size_t cap,
-                                  boot::boot_params& bp) {
+                                  uint32_t desc_version, const kimage::ImagePlan& plan,
+                                  kimage::MemRange* scratch, size_t cap, uint8_t* setup,
+                                  size_t setup_size) {
   size_t n = 0;
   if (kimage::Status s = memmap_ranges(map, scratch, cap, n); s != kimage::Status::kOk) return s;
-  if (kimage::Status s = kimage::fill_e820(scratch, n, bp); s != kimage::Status::kOk) return s;
-  boot::efi_info& ei = bp.efi_info;
+  if (kimage::Status s = kimage::fill_e820(plan, scratch, n, setup, setup_size);
+      s != kimage::Status::kOk)
+    return s;
+  boot::efi_info& ei = reinterpret_cast<boot::boot_params*>(setup)->efi_info;
   ei.efi_loader_signature = boot::EFI64_LOADER_SIGNATURE;
   ei.efi_systab = static_cast<uint32_t>(systab);
   ei.efi_systab_hi = static_cast<uint32_t>(systab >> 32);

@@ -27,7 +27,15 @@ struct Facts {
   const Framebuffer* fb;        // null: no GOP
   uint64_t purgatory_mem;       // purgatory.bin's mem_size
   kimage::Range memmap_buffer;  // where the final map will be: the kernel reads it
+  size_t e820_ext_room;         // entries beyond 128 the final map may need
+  uint8_t secure_boot;          // boot_params.secure_boot, from the SecureBoot variable
+  const uint8_t* rng_seed;      // SETUP_RNG_SEED from EFI_RNG_PROTOCOL; null: none
+  uint32_t rng_seed_len;
 };
+
+// Memory-map entries beyond boot_params' 128 that a map of at most
+// `descriptors` descriptors can need (each may become one e820 entry).
+size_t e820_ext_room_for(size_t descriptors);
 
 // What the core made of the facts; `in` points into the rest of it.
 struct Built {
@@ -35,6 +43,7 @@ struct Built {
   kimage::ImagePlan plan;
   boot::screen_info si;
   kimage::Range extra;
+  kimage::SetupDataNode seed;
 };
 
 // Gathers the facts into the core's input (free memory from `free`, which
@@ -44,11 +53,13 @@ struct Built {
 kimage::Status build_image(const Facts& f, kimage::FreeList& free, uint8_t* setup,
                            size_t setup_size, charon_params& p, Built& out);
 
-// The final map into boot_params: the e820 table by the core's one
+// The final map into the setup segment `setup` (`setup_size` bytes, as
+// `plan` placed it): the e820 table and SETUP_E820_EXT by the core's one
 // builder (through `scratch`, room for `cap` ranges), and efi_info with
-// "EL64" so that the kernel keeps EFI runtime services.
+// "EL64" and the whole map, so that the kernel keeps EFI runtime services.
 kimage::Status finish_boot_params(const EfiMemMap& map, uint64_t systab, uint64_t map_addr,
-                                  uint32_t desc_version, kimage::MemRange* scratch, size_t cap,
-                                  boot::boot_params& bp);
+                                  uint32_t desc_version, const kimage::ImagePlan& plan,
+                                  kimage::MemRange* scratch, size_t cap, uint8_t* setup,
+                                  size_t setup_size);
 
 }  // namespace charon::efi

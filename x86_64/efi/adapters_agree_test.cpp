@@ -64,6 +64,9 @@ TEST_P(AdaptersAgree, SameMachineAndFilesGiveTheSameSegmentsBootParamsAndBlock) 
   req.purgatory_name = "purgatory.ro";
   req.mode = is32 ? kimage::Entry::k32 : kimage::Entry::k64;
   req.console.serial = true;
+  std::vector<uint8_t> seed(loader::kRngSeedBytes);
+  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i * 37 + 1);
+  req.rng_seed = seed;
   loader::SystemInfo sys;
   for (const Machine& m : kMachine) sys.memory.ranges.push_back(m.range);
   sys.acpi_rsdp = rsdp;
@@ -93,18 +96,31 @@ TEST_P(AdaptersAgree, SameMachineAndFilesGiveTheSameSegmentsBootParamsAndBlock) 
   // purgatory.bin and purgatory.ro are one image in two wrappings; the
   // core is given the same size, so that only the adapters can differ.
   const kimage::Range no_buffer{};
-  const Facts facts{cfg.get(), kernel.data(), kernel.size(), initrd.size(),
-                    &map,      rsdp,          nullptr,       hosted->plan.purgatory.size(),
-                    no_buffer};
+  Facts facts{};
+  facts.cfg = cfg.get();
+  facts.kernel = kernel.data();
+  facts.kernel_size = kernel.size();
+  facts.initrd_size = initrd.size();
+  facts.map = &map;
+  facts.rsdp = rsdp;
+  facts.purgatory_mem = hosted->plan.purgatory.size();
+  facts.memmap_buffer = no_buffer;
+  facts.rng_seed = seed.data();
+  facts.rng_seed_len = static_cast<uint32_t>(seed.size());
   auto free = std::make_unique<kimage::FreeList>();
   auto built = std::make_unique<Built>();
-  const uint64_t setup_size = kimage::setup_bytes(std::strlen(cmdline), nullptr, 0);
+  kimage::ImageInput sizing{};
+  const kimage::SetupDataNode seed_node{boot::SETUP_RNG_SEED, seed.data(), 32};
+  sizing.setup_data = &seed_node;
+  sizing.nsetup_data = 1;
+  const uint64_t setup_size = kimage::setup_bytes(sizing, std::strlen(cmdline));
   std::vector<uint8_t> setup(setup_size);
   charon_params p = hosted->params;  // the identity of the same purgatory
   ASSERT_EQ(build_image(facts, *free, setup.data(), setup.size(), p, *built), kimage::Status::kOk);
   MemRange scratch[64];
   auto& bp = *reinterpret_cast<boot::boot_params*>(setup.data());
-  ASSERT_EQ(finish_boot_params(map, 0x7f9e0018, 0x7e000000, 1, scratch, 64, bp),
+  ASSERT_EQ(finish_boot_params(map, 0x7f9e0018, 0x7e000000, 1, built->plan, scratch, 64,
+                               setup.data(), setup.size()),
             kimage::Status::kOk);
 
   // ---- the same segments

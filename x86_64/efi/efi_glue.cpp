@@ -138,4 +138,30 @@ uint64_t find_rsdp(EFI_SYSTEM_TABLE* st) {
   return v1;
 }
 
+bool efi_random(uint8_t* out, size_t len) {
+  EFI_GUID guid = EFI_RNG_PROTOCOL_GUID;
+  EFI_RNG_PROTOCOL* rng = nullptr;
+  if (EFI_ERROR(BS->LocateProtocol(&guid, nullptr, reinterpret_cast<void**>(&rng))) || !rng)
+    return false;
+  return !EFI_ERROR(rng->GetRNG(rng, nullptr, len, out));
+}
+
+uint8_t secure_boot_state() {
+  constexpr uint8_t kUnknown = 1, kDisabled = 2, kEnabled = 3;  // enum efi_secureboot_mode
+  EFI_GUID global = EFI_GLOBAL_VARIABLE;
+  auto read_u8 = [&](const wchar_t* name, uint8_t& out) {
+    UINTN size = sizeof out;
+    return RT->GetVariable(reinterpret_cast<CHAR16*>(const_cast<wchar_t*>(name)), &global, nullptr,
+                           &size, &out);
+  };
+  uint8_t secure = 0, setup = 0;
+  EFI_STATUS st = read_u8(L"SecureBoot", secure);
+  if (st == EFI_NOT_FOUND) return kDisabled;
+  if (EFI_ERROR(st)) return kUnknown;
+  if (secure == 0) return kDisabled;
+  st = read_u8(L"SetupMode", setup);
+  if (EFI_ERROR(st)) return kUnknown;
+  return setup == 1 ? kDisabled : kEnabled;
+}
+
 }  // namespace charon::efi

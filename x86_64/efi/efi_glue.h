@@ -36,6 +36,7 @@ EFI_STATUS read_file(EFI_HANDLE image, const char* path, Pages& out, uint64_t& s
 struct MapBuffer {
   uint8_t* buf;
   uint64_t cap;
+  uint64_t desc_hint;  // the descriptor size the firmware gave when sizing the buffer
   EfiMemMap map;
   UINTN key;
   UINT32 desc_version;
@@ -44,5 +45,16 @@ EFI_STATUS get_memory_map(MapBuffer& mb, UINTN& need);
 
 // The ACPI RSDP from the configuration table, 2.0 first; 0 if none.
 uint64_t find_rsdp(EFI_SYSTEM_TABLE* st);
+
+// boot_params.secure_boot as Linux's EFI stub sets it
+// (drivers/firmware/efi/libstub/secureboot.c, efi_get_secureboot): 3
+// (enabled) when SecureBoot is 1 and SetupMode is 0, 2 (disabled) when
+// either says otherwise or SecureBoot does not exist, 1 (unknown) when
+// the variable cannot be read.
+uint8_t secure_boot_state();
+
+// `len` bytes from EFI_RNG_PROTOCOL's default algorithm; false when the
+// firmware has no RNG (OVMF without a virtio-rng device).
+bool efi_random(uint8_t* out, size_t len);
 
 }  // namespace charon::efi

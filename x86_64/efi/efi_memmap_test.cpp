@@ -1,8 +1,10 @@
 #include "efi_memmap.h"
 
 #include <gtest/gtest.h>
+#include <synthetic_bzimage.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "adapter.h"
@@ -80,9 +82,13 @@ TEST(EfiMemmap, MoreThanTheZeroPageHoldsIsAnErrorOfTheE820Builder) {
   for (int i = 0; i < 130; ++i)
     m.add(i % 2 ? EfiMemType::kConventional : EfiMemType::kAcpiNvs, 0x100000ull + i * 0x1000, 1);
   MemRange r[256];
-  boot::boot_params bp{};
-  EXPECT_EQ(finish_boot_params(m.map(), 0x7f000000, 0x7e000000, 1, r, 256, bp),
-            kimage::Status::kTooManyE820);
+  std::vector<uint8_t> setup(4096);
+  kimage::ImagePlan plan{};
+  plan.setup = {0x100000, 0x101000};
+  EXPECT_EQ(finish_boot_params(m.map(), 0x7f000000, 0x7e000000, 1, plan, r, 256, setup.data(),
+                               setup.size()),
+            kimage::Status::kTooManyE820)
+      << "a setup segment without SETUP_E820_EXT room";
 }
 
 TEST(EfiMemmap, DescriptorSizeBelowTheStructIsRejected) {
@@ -101,9 +107,13 @@ TEST(EfiMemmap, FinalMapFillsE820AndEfiInfoWithEl64) {
   m.add(EfiMemType::kConventional, 0x0, 0xa0);
   m.add(EfiMemType::kRuntimeServicesCode, 0x7f000000, 0x10);
   MemRange r[8];
-  boot::boot_params bp{};
-  ASSERT_EQ(finish_boot_params(m.map(), 0x1'7f00'0000, 0x1'7e00'0000, 1, r, 8, bp),
+  std::vector<uint8_t> setup(4096);
+  kimage::ImagePlan plan{};
+  plan.setup = {0x100000, 0x101000};
+  ASSERT_EQ(finish_boot_params(m.map(), 0x1'7f00'0000, 0x1'7e00'0000, 1, plan, r, 8, setup.data(),
+                               setup.size()),
             kimage::Status::kOk);
+  const auto& bp = *reinterpret_cast<const boot::boot_params*>(setup.data());
   EXPECT_EQ(bp.e820_entries, 2);
   EXPECT_EQ(bp.efi_info.efi_loader_signature, boot::EFI64_LOADER_SIGNATURE);
   EXPECT_EQ(bp.efi_info.efi_systab, 0x7f000000u);
@@ -138,6 +148,57 @@ TEST(EfiMemmap, TopOfRamIgnoresReservedAndMmio) {
   m.add(EfiMemType::kMmio, 0xfec00000, 1);
   m.add(EfiMemType::kLoaderData, 0x40000000, 0x10);
   EXPECT_EQ(top_of_ram(m.map()), 0x40010000u);
+}
+
+}  // namespace
+}  // namespace charon::efi
+
+namespace charon::efi {
+namespace {
+
+TEST(EfiMemmap, AFinalMapOf300EntriesGoesOnInSetupE820Ext) {
+  // 300 alternating conventional and ACPI NVS runs, nothing merges; enough
+  // RAM for a kernel in the first one.
+  FakeMap m;
+  m.add(EfiMemType::kConventional, 0x100000, 0x8000);  // 128 MiB
+  uint64_t at = 0x8100000;
+  for (int i = 1; i < 300; ++i, at += 0x1000)
+    m.add(i % 2 ? EfiMemType::kAcpiNvs : EfiMemType::kConventional, at, 1);
+  auto cfg = std::make_unique<Config>();
+  std::memset(cfg.get(), 0, sizeof *cfg);
+  std::strcpy(cfg->kernel, "k");
+  cfg->protocol = Protocol::k64;
+  const std::vector<uint8_t> kernel = charon::testing::make_bzimage({});
+  Facts f{};
+  f.cfg = cfg.get();
+  f.kernel = kernel.data();
+  f.kernel_size = kernel.size();
+  const EfiMemMap map = m.map();
+  f.map = &map;
+  f.purgatory_mem = 0x20000;
+  f.e820_ext_room = e820_ext_room_for(map.count());
+  EXPECT_EQ(f.e820_ext_room, 300u - 128);
+  auto free = std::make_unique<kimage::FreeList>();
+  auto built = std::make_unique<Built>();
+  kimage::ImageInput sizing{};
+  sizing.e820_ext_room = f.e820_ext_room;
+  std::vector<uint8_t> setup(kimage::setup_bytes(sizing, 0));
+  charon_params p{};
+  p.magic = CHARON_PARAMS_MAGIC;
+  p.version = CHARON_PARAMS_VERSION;
+  p.size = sizeof p;
+  ASSERT_EQ(build_image(f, *free, setup.data(), setup.size(), p, *built), kimage::Status::kOk);
+  MemRange scratch[512];
+  ASSERT_EQ(finish_boot_params(map, 0x7f000000, 0x7e000000, 1, built->plan, scratch, 512,
+                               setup.data(), setup.size()),
+            kimage::Status::kOk);
+  const auto& bp = *reinterpret_cast<const boot::boot_params*>(setup.data());
+  EXPECT_EQ(bp.e820_entries, 128);
+  boot::setup_data h;
+  ASSERT_NE(bp.hdr.setup_data, 0u);
+  std::memcpy(&h, setup.data() + (bp.hdr.setup_data - built->plan.setup.start), sizeof h);
+  EXPECT_EQ(h.type, boot::SETUP_E820_EXT);
+  EXPECT_EQ(h.len, (300u - 128) * sizeof(boot::boot_e820_entry));
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "handoff.h"
 
 #include <charon/align.h>
+#include <charon/cpuid.h>
 #include <charon/loader/indirection.h>
+#include <charon/x86/cr.h>
 #include <charon/x86/halt.h>
 #include <charon/x86/identity_map.h>
 #include <charon/x86/relocate.h>
@@ -66,6 +68,7 @@ EFI_STATUS alloc_map_buffer(MapBuffer& mb) {
   }
   mb.buf = p.ptr;
   mb.cap = p.bytes;
+  mb.desc_hint = desc_size ? desc_size : 48;
   return EFI_SUCCESS;
 }
 
@@ -187,9 +190,9 @@ EFI_STATUS exit_and_hand_off(EFI_HANDLE image, SegmentSet& segs, HandoffPlan& pl
 
   charon_params& p = *plan.purg_params;
   if (!plan.params_ready) {
-    auto& bp = *reinterpret_cast<boot::boot_params*>(plan.boot_params);
-    if (kimage::Status ks = finish_boot_params(mb.map, plan.systab, addr(mb.buf), mb.desc_version,
-                                               g_ranges, sizeof g_ranges / sizeof g_ranges[0], bp);
+    if (kimage::Status ks = finish_boot_params(
+            mb.map, plan.systab, addr(mb.buf), mb.desc_version, *plan.image, g_ranges,
+            sizeof g_ranges / sizeof g_ranges[0], plan.boot_params, plan.setup_size);
         ks != kimage::Status::kOk) {
       g_late.printf("charon.efi: the final memory map: %s; halting\n", kimage::status_message(ks));
       x86::halt_forever();
@@ -200,8 +203,15 @@ EFI_STATUS exit_and_hand_off(EFI_HANDLE image, SegmentSet& segs, HandoffPlan& pl
       if (segs.seg[i].digest) regions[nr++] = {segs.seg[i].src, segs.seg[i].dest, segs.seg[i].len};
     // The kernel reads the memory map where it is: it is a region too.
     regions[nr++] = {mb.buf, addr(mb.buf), mb.map.size};
-    if (kimage::Status ks = kimage::fill_digests(regions, nr, Sha256Impl::Scalar, p);
-        ks != kimage::Status::kOk) {
+    // UEFI runs x86_64 code with SSE on ([uefi/2.10]: 2.3.4), so the SHA-NI
+    // unit may run when CPUID has it; CR4.OSFXSR is checked all the same.
+    const Sha256Impl impl = sha256_choose(CpuFeatures::detect(), x86::read_cr4().osfxsr());
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < nr; ++i) bytes += regions[i].len;
+    g_late.printf("charon.efi: digest over %lu regions, %lu bytes (%s)\n",
+                  static_cast<uint64_t>(nr), bytes,
+                  impl == Sha256Impl::ShaNi ? "sha-ni" : "scalar");
+    if (kimage::Status ks = kimage::fill_digests(regions, nr, impl, p); ks != kimage::Status::kOk) {
       g_late.printf("charon.efi: %s; halting\n", kimage::status_message(ks));
       x86::halt_forever();
     }

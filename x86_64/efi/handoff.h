@@ -2,6 +2,7 @@
 // tables, ExitBootServices with its retry, and what only the final memory
 // map can give (e820, efi_info, the digests) before the jump.
 #pragma once
+#include <charon/kimage/image.h>
 #include <charon/params.h>
 
 #include "efi_glue.h"
@@ -17,7 +18,9 @@ struct HandoffPlan {
   // The Linux handoff: the core filled the parameter block before we
   // leave; the e820 table, efi_info and the digests come last. (The test
   // build's probe world fills everything itself: params_ready.)
-  uint8_t* boot_params;  // our buffer
+  uint8_t* boot_params;  // our buffer: the setup segment
+  uint64_t setup_size;
+  const kimage::ImagePlan* image;
   bool params_ready;
   // the purgatory
   uint64_t purgatory, purg_entry64, purg_mem;

@@ -111,6 +111,7 @@ constinit HandoffPlan g_plan{};
 constinit kimage::FreeList g_free{};
 constinit kimage::Range g_scratch{};
 constinit Built g_built{};
+constinit uint8_t g_seed[32] = {};  // RNG_SEED_LENGTH, as the kernel's own kexec passes
 
 EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
   // ---- the configuration file
@@ -171,14 +172,26 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
   const uint64_t rsdp = find_rsdp(st);
   Framebuffer fb{};
   const bool have_fb = find_framebuffer(fb);
+  const bool have_seed = efi_random(g_seed, sizeof g_seed);
+
+  // ---- the memory map's buffer first: its size bounds the map's entries,
+  // and so the room boot_params needs for entries beyond 128 (E820_EXT)
+  if (EFI_STATUS s = alloc_map_buffer(g_map); EFI_ERROR(s)) return fail(s);
+  g_allocs.note(reinterpret_cast<uint64_t>(g_map.buf), g_map.cap);
+  size_t cmdline_len = 0;
+  while (g_cfg.cmdline[cmdline_len]) ++cmdline_len;
+  const size_t ext_room = e820_ext_room_for(g_map.cap / g_map.desc_hint);
+  kimage::ImageInput sizing{};
+  sizing.e820_ext_room = ext_room;
+  const kimage::SetupDataNode seed_node{boot::SETUP_RNG_SEED, g_seed, sizeof g_seed};
+  if (have_seed) sizing.setup_data = &seed_node, sizing.nsetup_data = 1;
+  const uint64_t setup_size = kimage::setup_bytes(sizing, cmdline_len);
 
   // ---- our buffers, all taken before the map the plan is made from:
   // the payload gets a page-aligned buffer of its own (the trampoline
   // copies whole pages, and it starts at (setup_sects + 1) * 512)
   kimage::BzImage bz{};
   Pages payload{}, setup{};
-  size_t cmdline_len = 0;
-  while (g_cfg.cmdline[cmdline_len]) ++cmdline_len;
   if (!probe_mode) {
     const kimage::Status bs =
         kimage::parse_bzimage(kfile.ptr, ksize, is32 ? kimage::Entry::k32 : kimage::Entry::k64, bz);
@@ -190,9 +203,7 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
     if (EFI_STATUS s = alloc(bz.payload_size, 0, payload, "the kernel payload"); EFI_ERROR(s))
       return fail(s);
     copy(payload.ptr, kfile.ptr + bz.payload_offset, bz.payload_size);
-    if (EFI_STATUS s = alloc(kimage::setup_bytes(cmdline_len, nullptr, 0), 0, setup, "boot_params");
-        EFI_ERROR(s))
-      return fail(s);
+    if (EFI_STATUS s = alloc(setup_size, 0, setup, "boot_params"); EFI_ERROR(s)) return fail(s);
   }
 #if CHARON_EFI_TEST
   Pages sbuf{}, dbuf{}, lbuf{};
@@ -205,8 +216,6 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
 #endif
 
   // ---- a first memory map: where the segments can go
-  if (EFI_STATUS s = alloc_map_buffer(g_map); EFI_ERROR(s)) return fail(s);
-  g_allocs.note(reinterpret_cast<uint64_t>(g_map.buf), g_map.cap);
   UINTN need = 0;
   if (EFI_STATUS s = get_memory_map(g_map, need); EFI_ERROR(s)) {
     g_con.printf("charon.efi: GetMemoryMap failed (status 0x%lx)\n", s);
@@ -225,7 +234,11 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
         rsdp,
         have_fb ? &fb : nullptr,
         ph->mem_size,
-        {reinterpret_cast<uint64_t>(g_map.buf), reinterpret_cast<uint64_t>(g_map.buf) + g_map.cap}};
+        {reinterpret_cast<uint64_t>(g_map.buf), reinterpret_cast<uint64_t>(g_map.buf) + g_map.cap},
+        ext_room,
+        secure_boot_state(),
+        have_seed ? g_seed : nullptr,
+        have_seed ? static_cast<uint32_t>(sizeof g_seed) : 0};
     const kimage::Status ks = build_image(facts, g_free, setup.ptr, setup.bytes, *params, g_built);
     if (ks != kimage::Status::kOk) {
       g_con.printf("charon.efi: %s\n", kimage::status_message(ks));
@@ -237,9 +250,10 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
                 plan.kernel_seg.size(), true});
     if (isize)
       g_segs.add({"initrd", ifile.ptr, isize, plan.initrd.start, plan.initrd.size(), true});
-    g_segs.add({"boot_params", setup.ptr, kimage::setup_bytes(cmdline_len, nullptr, 0),
-                plan.setup.start, plan.setup.size(), true});
+    g_segs.add({"boot_params", setup.ptr, setup_size, plan.setup.start, plan.setup.size(), true});
     g_plan.boot_params = setup.ptr;
+    g_plan.setup_size = setup_size;
+    g_plan.image = &g_built.plan;
     g_plan.purgatory = plan.purgatory.start;
     g_scratch = plan.scratch;
   }

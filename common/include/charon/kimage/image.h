@@ -8,6 +8,7 @@
 // Status for every way it can fail.
 #pragma once
 #include <charon/boot/boot_params.h>
+#include <charon/boot/efi_setup.h>
 #include <charon/handoff.h>
 #include <charon/kimage/bzimage.h>
 #include <charon/kimage/free_list.h>
@@ -55,6 +56,22 @@ struct SetupDataNode {
   uint32_t len;
 };
 
+// The running system's EFI facts, for a next kernel that can take them
+// (XLF_EFI_KEXEC): efi_info's signature, system table and descriptor
+// version as the firmware gave them, the runtime memory map with its
+// virtual addresses, and the SETUP_EFI payload. build_setup() passes
+// none of it to a kernel without the flag.
+struct EfiHandoff {
+  bool present = false;
+  uint32_t loader_signature = 0;  // "EL64" on x86_64 firmware
+  uint64_t systab = 0;
+  uint32_t memdesc_version = 0;
+  const uint8_t* runtime_map = nullptr;  // descriptors, desc_size apart
+  uint32_t runtime_map_size = 0;
+  uint32_t desc_size = 0;
+  boot::efi_setup_data setup{};
+};
+
 struct ImageInput {
   // ---- the files
   const uint8_t* kernel = nullptr;  // the whole bzImage
@@ -75,6 +92,11 @@ struct ImageInput {
   const boot::screen_info* screen_info = nullptr;
   const SetupDataNode* setup_data = nullptr;
   size_t nsetup_data = 0;
+  EfiHandoff efi;
+  uint8_t secure_boot = 0;  // boot_params.secure_boot (zero-page.rst, 0x1ec)
+  // Memory-map entries beyond boot_params' 128 that the setup segment
+  // keeps room for, in a SETUP_E820_EXT node (0: none).
+  size_t e820_ext_room = 0;
   // More memory the purgatory must map (charon.efi's memory-map buffer).
   const Range* extra_map = nullptr;
   size_t nextra_map = 0;
@@ -108,15 +130,18 @@ struct ImagePlan {
 // Parses the kernel and places every segment (placement.cpp has the rules).
 Status plan_image(const ImageInput& in, ImagePlan& out);
 
-// Bytes of the setup segment: boot_params, a command line of `cmdline_len`
-// characters with its NUL, and the setup_data chain.
-uint64_t setup_bytes(size_t cmdline_len, const SetupDataNode* nodes, size_t n);
+// Bytes of the setup segment for `in` with a command line of `cmdline_len`
+// characters: boot_params, the command line and its NUL, the setup_data
+// chain (the caller's nodes, SETUP_EFI, room for SETUP_E820_EXT) and the
+// EFI runtime map.
+uint64_t setup_bytes(const ImageInput& in, size_t cmdline_len);
 
 // Writes the setup segment into `buf` (setup_bytes() long, zeroed here):
 // the setup header copied from the kernel with the fields a loader owns,
 // the command line at boot_params + 4096, the initrd, the RSDP,
-// screen_info, the setup_data chain, and the e820 table when `e820` is
-// given (charon.efi fills it after ExitBootServices with fill_e820()).
+// screen_info, secure_boot, efi_info with the runtime map, the setup_data
+// chain, and the memory map when `e820` is given (charon.efi fills it
+// after ExitBootServices with fill_e820()).
 Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdline,
                    size_t cmdline_len, const MemRange* e820, size_t ne820, uint8_t* buf,
                    size_t buf_size);
@@ -124,8 +149,10 @@ Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdl
 // Sorts `r` by address, refuses overlaps, and merges touching ranges of
 // one type, in place; `n` becomes the new count.
 Status normalize_memmap(MemRange* r, size_t& n);
-// boot_params' e820 table from a normalized map.
-Status fill_e820(const MemRange* r, size_t n, boot::boot_params& bp);
+// A normalized map into a built setup segment: the first 128 entries in
+// boot_params' e820 table, the rest in the SETUP_E820_EXT node whose room
+// `in.e820_ext_room` reserved (kTooManyE820 when they do not fit).
+Status fill_e820(const ImagePlan& plan, const MemRange* r, size_t n, uint8_t* buf, size_t buf_size);
 
 // The parameter block for the plan's Linux handoff: every field rewritten
 // but the identity (magic, version, size), which must be this core's.

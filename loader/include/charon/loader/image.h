@@ -34,7 +34,13 @@ struct LoadRequest {
   bool on_crash = false;  // place in the crash reservation, load with KEXEC_ON_CRASH
   ConsoleOptions console;
   uint32_t extra_flags = 0;  // CHARON_F_*, e.g. halt before the jump
+  // 32 bytes for SETUP_RNG_SEED, as the kernel's own kexec_file_load
+  // passes; empty: read them from getrandom(2). Tests pass fixed bytes.
+  std::vector<uint8_t> rng_seed;
 };
+
+// SETUP_RNG_SEED's size in the kernel's own loader (RNG_SEED_LENGTH).
+inline constexpr size_t kRngSeedBytes = 32;
 
 struct Segment {
   std::string source;  // file name (with offset) or "generated"
@@ -46,7 +52,10 @@ struct Segment {
 
 struct KexecImage {
   std::vector<Segment> segments;  // in ascending address order
-  uint64_t entry = 0;             // purgatory_start
+  // What boot_params carries beyond the protocol's minimum, and what it
+  // does not and why, one line each (--dry-run prints them).
+  std::vector<std::string> notes;
+  uint64_t entry = 0;  // purgatory_start
   charon_params params{};
   BzImage kernel{};
   kimage::ImagePlan plan{};
