@@ -205,7 +205,7 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
   mask_8259s();
   write_low_memory(w.seed);
   write_descriptor(w, o.entry == Entry::Lm64La57, cpu.pdpe1gb);
-  write_boot_params(w);
+  if (!write_boot_params(w)) die("efi=1 needs RAM at the fake EFI tables (QEMU -m 6G)", 0);
   if (o.entry == Entry::Direct) {
     plan_direct_entry(o, w);
   } else {

@@ -37,6 +37,7 @@ struct Options {
   uint64_t purg = 0;   // purgatory.bin load address (not with Direct)
   int corrupt = -1;    // flip a byte in this region after the digest
   bool fault = false;  // CHARON_F_FAULT_TEST
+  bool efi = false;    // efi_info names fake EFI tables above 4 GiB (needs -m 6G)
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
 

@@ -162,6 +162,27 @@ fi
 expect_verdict generic64-no-regions-maps-boot-params-from-rsi max 0x800000 33 \
   "entry=lm64-ident kind=generic64 break=kexectools"
 
+# ---- efi_info ("EL64") names a system table, its configuration tables and
+# a memory map above 4 GiB. The decompressor reads the first two before it
+# has page tables of its own (on AMD: sev_enable -> snp_init ->
+# find_cc_blob_efi; Linux's own kexec maps them since 5760929f6545), so the
+# purgatory must map all three, whichever loader filled efi_info: for
+# linux64, and for generic64 with boot_params only at RSI (kexec-tools).
+# The probe walks CR3 over each. linux32 hands off with paging off, so it
+# must only pass as usual with efi_info set, tables above 4 GiB and all.
+PROTO_MEM=6G
+i=1
+for entry in lm64-ident pm32 lm64-la57; do
+  expect_verdict "efi-tables-above-4g-$entry-linux64-mapped" "$(cpu_for "$entry")" \
+    "$(addr_at "$i")" 33 "entry=$entry kind=linux64 efi=1"
+  i=$((i + 1))
+done
+expect_verdict efi-tables-above-4g-generic64-rsi-hdrs-mapped max 0x800000 33 \
+  "entry=lm64-ident kind=generic64 break=kexectools efi=1"
+expect_verdict efi-tables-above-4g-pm32-linux32-passes max "$(addr_at "$i")" 33 \
+  "entry=pm32 kind=linux32 efi=1"
+PROTO_MEM=1G
+
 # ---- CHARON_F_FAULT_TEST: ud2 once the IDT is in, reported as #UD
 for entry in lm64-ident pm32 lm64-purgonly; do
   name=fault-test-from-$entry-reports-vector-6-and-halts

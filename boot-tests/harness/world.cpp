@@ -24,13 +24,48 @@ void write_low_memory(uint64_t seed) {
   for (uint64_t i = 0; i < kLowMemSize / 8; ++i) low[i] = pattern_word(seed, i);
 }
 
-void write_boot_params(const World& w) {
+namespace {
+
+void put64(uint64_t addr, uint64_t v) {
+  volatile uint8_t* p = reinterpret_cast<volatile uint8_t*>(addr);
+  for (int b = 0; b < 8; ++b) p[b] = static_cast<uint8_t>(v >> (8 * b));
+}
+
+uint64_t get64(uint64_t addr) {
+  const volatile uint8_t* p = reinterpret_cast<const volatile uint8_t*>(addr);
+  uint64_t v = 0;
+  for (int b = 0; b < 8; ++b) v |= uint64_t{p[b]} << (8 * b);
+  return v;
+}
+
+// A 64-bit firmware's system table (header, then NumberOfTableEntries and
+// ConfigurationTable; the service pointers stay 0), its configuration
+// tables (seeded GUIDs and pointers) and a zeroed memory map, at
+// descriptor.h's offsets rather than the purgatory's efi.h. False if the
+// system table does not read back: no RAM there (QEMU without -m 6G).
+bool write_efi_tables(uint64_t seed) {
+  for (uint64_t i = 0; i < kEfiSystabSize; i += 8) put64(kEfiSystabAddr + i, 0);
+  put64(kEfiSystabAddr, kEfiSystabSignature);
+  put64(kEfiSystabAddr + 8, (uint64_t{kEfiSystabSize} << 32) | ((2u << 16) | 70));  // 2.70
+  put64(kEfiSystabAddr + kEfiNrTablesOffset, kEfiConfigCount);
+  put64(kEfiSystabAddr + kEfiTablesOffset, kEfiConfigAddr);
+  for (uint64_t i = 0; i < kEfiConfigCount * kEfiConfigEntrySize; i += 8)
+    put64(kEfiConfigAddr + i, pattern_word(seed ^ 0xef1ef1, i));
+  for (uint64_t i = 0; i < kEfiMemmapSize; i += 8) put64(kEfiMemmapAddr + i, 0);
+  return get64(kEfiSystabAddr) == kEfiSystabSignature &&
+         get64(kEfiSystabAddr + kEfiTablesOffset) == kEfiConfigAddr;
+}
+
+}  // namespace
+
+bool write_boot_params(const World& w) {
   build_boot_params(reinterpret_cast<uint8_t*>(kBootParamsAddr), w.seed,
-                    static_cast<uint32_t>(kCmdlineAddr));
+                    static_cast<uint32_t>(kCmdlineAddr), w.opt->efi);
   char* line = reinterpret_cast<char*>(kCmdlineAddr);
   int i = 0;
   for (; w.desc->cmdline[i]; ++i) line[i] = w.desc->cmdline[i];
   line[i] = 0;
+  return !w.opt->efi || write_efi_tables(w.seed);
 }
 
 void add_range(Descriptor& d, uint64_t start, uint64_t len, const char* name) {
@@ -113,6 +148,15 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   // comes only as RSI (kexec-tools).
   if (kind == HandoffKind::kLinux64 || w.opt->brk == Break::KexecTools)
     add_range(d, kProbeAddr, kProbeInitSize, "init-size");
+  // The EFI tables efi_info names, which the decompressor reads before it
+  // has tables of its own: mapped by the purgatory wherever it knows
+  // boot_params and hands off in 64-bit mode.
+  d.efi_tables = w.opt->efi;
+  if (w.opt->efi && (kind == HandoffKind::kLinux64 || w.opt->brk == Break::KexecTools)) {
+    add_range(d, kEfiSystabAddr, kEfiSystabSize, "efi-systab");
+    add_range(d, kEfiConfigAddr, kEfiConfigCount * kEfiConfigEntrySize, "efi-config");
+    add_range(d, kEfiMemmapAddr, kEfiMemmapSize, "efi-memmap");
+  }
 }
 
 charon_params* write_params(const World& w) {

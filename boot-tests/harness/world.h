@@ -19,7 +19,9 @@ struct World {
 
 uint64_t seed_for(const char* case_name);
 void write_low_memory(uint64_t seed);
-void write_boot_params(const World& w);
+// The zero page and cmdline, and with efi=1 the fake EFI tables it names;
+// false if those cannot be written (no RAM above 4 GiB).
+bool write_boot_params(const World& w);
 // Expected registers, cmdline and the ranges every 64-bit handoff must map.
 void write_descriptor(World& w, bool expect_la57, bool allow_1g);
 void add_range(probe::Descriptor& d, uint64_t start, uint64_t len, const char* name);

@@ -72,7 +72,7 @@ struct Descriptor {
   charon_regs32 regs32;         // generic32: every register, exactly
   char cmdline[kCmdlineMax];    // the string boot_params.cmd_line_ptr points to
   uint32_t nranges;
-  uint32_t reserved;
+  uint32_t efi_tables;       // nonzero: the zero page names the fake EFI tables below
   Range ranges[kMaxRanges];  // 64-bit kinds: each must be identity-mapped
 };
 
@@ -97,11 +97,33 @@ inline constexpr size_t kCmdlineSizeOffset = 0x238;  // setup_header.cmdline_siz
 inline constexpr size_t kInitSizeOffset = 0x260;     // setup_header.init_size
 inline constexpr uint32_t kHdrSMagic = 0x53726448;
 
+// efi=1: fake UEFI tables above 4 GiB (the runner gives QEMU -m 6G, so RAM
+// at [4 GiB, 7 GiB)), away from everything else the purgatory maps. Each
+// straddles a 2 MiB boundary, so that mapping only its first bytes shows.
+// Offsets: zero-page.rst (efi_info at 0x1c0, Linux's struct efi_info) and
+// the UEFI spec for a 64-bit firmware (4.3 EFI_SYSTEM_TABLE: 24-byte
+// header, NumberOfTableEntries at 104, ConfigurationTable at 112, 120
+// bytes; 4.6 EFI_CONFIGURATION_TABLE: 16-byte GUID, 8-byte pointer).
+inline constexpr size_t kEfiInfoOffset = 0x1c0;
+inline constexpr uint32_t kEfiLoaderSignature64 = 0x34364c45;  // "EL64"
+inline constexpr uint64_t kEfiSystabAddr = 0x1801fffc0;        // 6 GiB + 2 MiB - 64
+inline constexpr uint64_t kEfiSystabSize = 120;
+inline constexpr uint64_t kEfiSystabSignature = 0x5453595320494249ull;  // "IBI SYST"
+inline constexpr size_t kEfiNrTablesOffset = 104;
+inline constexpr size_t kEfiTablesOffset = 112;
+inline constexpr uint64_t kEfiConfigAddr = 0x1a03fffe8;  // 6.5 GiB + 4 MiB - 24
+inline constexpr uint32_t kEfiConfigCount = 3;
+inline constexpr uint64_t kEfiConfigEntrySize = 24;
+inline constexpr uint64_t kEfiMemmapAddr = 0x1905fffa0;  // 6.25 GiB + 6 MiB - 96
+inline constexpr uint32_t kEfiMemdescSize = 48;
+inline constexpr uint32_t kEfiMemmapSize = 4 * kEfiMemdescSize;
+
 // The expected zero page: zero where a loader leaves it zero (so the
 // purgatory reads ext_cmd_line_ptr = 0 and so on), the setup_header
 // fields a loader writes, and a seeded pattern in edid_info, a field no
-// purgatory has a reason to write, so stray writes show.
-inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline) {
+// purgatory has a reason to write, so stray writes show. With efi, the
+// efi_info a 64-bit firmware's loader writes, naming the fake tables.
+inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bool efi = false) {
   auto put = [page](size_t off, uint32_t v, int bytes) {
     for (int b = 0; b < bytes; ++b) page[off + b] = static_cast<uint8_t>(v >> (8 * b));
   };
@@ -119,6 +141,20 @@ inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline) {
   put(kCmdLinePtrOffset, cmdline, 4);
   put(kCmdlineSizeOffset, kCmdlineMax - 1, 4);
   put(kInitSizeOffset, kProbeInitSize, 4);
+  if (efi) {
+    // efi_loader_signature, efi_systab, efi_memdesc_size,
+    // efi_memdesc_version, efi_memmap, efi_memmap_size, efi_systab_hi,
+    // efi_memmap_hi: eight u32 in that order.
+    const uint32_t ei[8] = {kEfiLoaderSignature64,
+                            static_cast<uint32_t>(kEfiSystabAddr),
+                            kEfiMemdescSize,
+                            1,
+                            static_cast<uint32_t>(kEfiMemmapAddr),
+                            kEfiMemmapSize,
+                            static_cast<uint32_t>(kEfiSystabAddr >> 32),
+                            static_cast<uint32_t>(kEfiMemmapAddr >> 32)};
+    for (int i = 0; i < 8; ++i) put(kEfiInfoOffset + 4 * i, ei[i], 4);
+  }
 }
 
 }  // namespace probe

@@ -38,7 +38,9 @@ void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_pa
                       HandoffKind handoff);
 // What boot_params points to, read through the live tables (boot_params
 // must already be mapped): the command line, the initrd, the kernel's
-// init_size range and the setup_data chain. For generic64, RSI counts as
+// init_size range, the setup_data chain and, for a 64-bit handoff, the
+// EFI system table, configuration tables and memory map that efi_info
+// names (never halted over). For generic64, RSI counts as
 // boot_params when it carries "HdrS" (kexec-tools' way). True if it added
 // to the tables (reload CR3).
 bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,

@@ -2,6 +2,7 @@
 // tables live. The builder itself (identity_map.cpp) is plain C++ tested
 // on the host; this file decides what to map from the parameter block.
 #include <charon/boot/boot_params.h>
+#include <charon/boot/efi.h>
 #include <charon/mem.h>
 #include <charon/x86/cr.h>
 #include <charon/x86/identity_map.h>
@@ -29,6 +30,9 @@ using boot::boot_params;
 #define CHARON_HDR(field) (offsetof(boot_params, hdr) + offsetof(boot::setup_header, field))
 constexpr uint64_t kLowMemory = k1MiB;
 constexpr int kMaxSetupData = 64;  // a bound on the chain, against loops
+// A bound on the configuration-table entries mapped (24 KiB), so that a
+// garbage count cannot use up the scratch area. Firmware has a few dozen.
+constexpr uint32_t kMaxEfiConfigTables = 1024;
 
 uint32_t read32(uint64_t addr) {
   uint32_t v;
@@ -50,6 +54,32 @@ uint64_t hi_lo(uint64_t bp, uint64_t hi_off, uint64_t lo_off) {
 // can be mapped, never halt over it.
 bool try_map(IdentityMap& map, uint64_t start, uint64_t len) {
   return len && map.map(start, start + len) == MapStatus::Ok;
+}
+
+// The EFI tables efi_info names, when a 64-bit firmware's loader filled it
+// ("EL64"; kexec-tools copies it from the running kernel). The kernel's
+// decompressor reads the system table and its configuration-table array
+// before it has page tables of its own (on AMD: sev_enable -> snp_init ->
+// find_cc_blob_efi); Linux's own kexec maps them for the same reason
+// (commit 5760929f6545). The memory map comes last: its size is the one
+// a garbage efi_info could make large, and it must not take the tables
+// the two others need. Only ever a courtesy: nothing here is halted over.
+void map_efi_tables(IdentityMap& map, uint64_t bp) {
+  using boot::efi_info;
+  using boot::efi_system_table_64_t;
+  const uint64_t ei = bp + CHARON_BP(efi_info);
+  if (read32(ei + offsetof(efi_info, efi_loader_signature)) != boot::EFI64_LOADER_SIGNATURE) return;
+  const uint64_t systab =
+      hi_lo(ei, offsetof(efi_info, efi_systab_hi), offsetof(efi_info, efi_systab));
+  if (systab && try_map(map, systab, sizeof(efi_system_table_64_t))) {
+    write_cr3(map.root());  // the table is read through our own map
+    uint32_t nr = read32(systab + offsetof(efi_system_table_64_t, nr_tables));
+    if (nr > kMaxEfiConfigTables) nr = kMaxEfiConfigTables;
+    const uint64_t tables = read64(systab + offsetof(efi_system_table_64_t, tables));
+    if (tables) try_map(map, tables, uint64_t{nr} * sizeof(boot::efi_config_table_64_t));
+  }
+  try_map(map, hi_lo(ei, offsetof(efi_info, efi_memmap_hi), offsetof(efi_info, efi_memmap)),
+          read32(ei + offsetof(efi_info, efi_memmap_size)));
 }
 
 }  // namespace
@@ -161,6 +191,9 @@ bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charo
          sizeof(boot::setup_data) + uint64_t{read32(node + offsetof(boot::setup_data, len))});
     node = read64(node + offsetof(boot::setup_data, next));
   }
+  // A 32-bit handoff runs with paging off: nothing reads these through
+  // our tables.
+  if (!is_32bit(handoff)) map_efi_tables(map, bp);
   return true;
 }
 

@@ -98,10 +98,16 @@ size_t idmap_pages_needed(const charon_region* ranges, size_t count, MapPolicy p
 // What a loader reserves as the purgatory's scratch area for `ranges`
 // (params.scratch_size): idmap_pages_needed() in the policy that bounds
 // every CPU and call order (2 MiB leaves, five levels), plus a margin for
-// the ranges the purgatory derives itself (its own image bounds, the
-// command line it finds through boot_params), which a loader can only
-// approximate. charon-kexec and charon.efi both size the area with it.
-inline constexpr size_t kScratchSlackPages = 7;
+// the ranges the purgatory derives itself, which a loader can only
+// approximate: its own image bounds and the command line it finds through
+// boot_params (7 pages), and the three EFI ranges efi_info names (system
+// table, configuration tables, memory map; 6 more). Those lie in firmware
+// memory that need not be inside [0, idmap_limit), so each may need a page
+// directory and a PDPT of its own. A worse case (one straddling a GiB
+// boundary, or lying beyond 256 TiB) only leaves that range unmapped: the
+// purgatory maps them last and never halts over them. charon-kexec and
+// charon.efi both size the area with it.
+inline constexpr size_t kScratchSlackPages = 13;
 size_t scratch_bytes_needed(const charon_region* ranges, size_t count);
 
 const char* map_status_name(MapStatus status);
