@@ -29,7 +29,10 @@ void usage(FILE* f) {
       "  -u, --unload           unload the loaded image\n"
       "      --initrd=FILE      initial ramdisk (also --ramdisk)\n"
       "      --append=STRING    kernel command line (also --command-line)\n"
-      "      --reuse-cmdline    start from /proc/cmdline, without BOOT_IMAGE=\n"
+      "      --reuse-cmdline    start from /proc/cmdline, without BOOT_IMAGE= (and with -p,\n"
+      "                         without crashkernel=)\n"
+      "      --elf32-core-headers, --elf64-core-headers\n"
+      "                         the crash dump's ELF core header class (default ELF64)\n"
       "      --entry-32bit      enter the kernel by the 32-bit protocol (paging off, all\n"
       "                         segments below 4 GiB); default is the 64-bit entry\n"
       "      --console-serial   purgatory messages on the 8250 serial port\n"
@@ -59,6 +62,8 @@ enum Opt {
   kOptDryRun,
   kOptSysroot,
   kOptHalt,
+  kOptElf32,
+  kOptElf64,
 };
 
 Result<std::vector<uint8_t>> read_input(const std::string& path, const char* what) {
@@ -123,6 +128,7 @@ void print_layout(FILE* out, const KexecImage& img) {
                  static_cast<unsigned long long>(p.backup_src),
                  static_cast<unsigned long long>(p.backup_src + p.backup_size),
                  static_cast<unsigned long long>(p.backup_dst));
+  std::fprintf(out, "cmdline: %s\n", img.cmdline.c_str());
   for (const std::string& n : img.notes) std::fprintf(out, "%s\n", n.c_str());
   std::fputs("sha256:", out);
   for (uint8_t b : p.digest) std::fprintf(out, "%02x", b);
@@ -157,6 +163,8 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       {"dry-run", no_argument, nullptr, kOptDryRun},
       {"sysroot", required_argument, nullptr, kOptSysroot},
       {"halt-before-jump", no_argument, nullptr, kOptHalt},
+      {"elf32-core-headers", no_argument, nullptr, kOptElf32},
+      {"elf64-core-headers", no_argument, nullptr, kOptElf64},
       {nullptr, 0, nullptr, 0},
   };
   auto err = [&](const std::string& msg) {
@@ -212,6 +220,12 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         break;
       case kOptConsoleVga:
         break;  // accepted for kexec-tools scripts; charon has no VGA console
+      case kOptElf32:
+        req.elf32_core = true;
+        break;
+      case kOptElf64:
+        req.elf32_core = false;
+        break;
       case kOptSerial: {
         auto port = parse_serial(optarg);
         if (!port)
@@ -293,6 +307,10 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     auto proc = read_text_file(root + "/proc/cmdline");
     if (!proc) return err("--reuse-cmdline: cannot read /proc/cmdline");
     req.cmdline = reuse_cmdline(*proc);
+    // The running kernel's crashkernel= means nothing to a crash kernel,
+    // which would try to reserve memory inside its own small world
+    // (kexec-tools drops it too).
+    if (panic) req.cmdline = without_arg(req.cmdline, "crashkernel");
   }
   if (append) {
     if (!req.cmdline.empty() && !append->empty()) req.cmdline += ' ';

@@ -212,6 +212,29 @@ TEST_F(Cli, CrashDryRunShowsTheBackupAndTheElfcorehdr) {
   EXPECT_TRUE(sys_.calls.empty());
 }
 
+TEST_F(Cli, CrashReuseCmdlineDropsCrashkernelAndKeepsWhatTheUserAppended) {
+  testing::write_file(
+      root_ / "proc/iomem",
+      testing::qemu_iomem(3072 * kM - kM, 0, "  20000000-2fffffff : Crash kernel\n"));
+  testing::write_file(root_ / "proc/cmdline",
+                      "BOOT_IMAGE=/vmlinuz root=/dev/vda1 crashkernel=256M ro\n");
+  testing::write_crash_sysfs(root_, 1);
+  CliRun r = run({"-p", kernel_, "--reuse-cmdline", "--append=crashkernel=64M irqpoll", "--dry-run",
+                  "--elf32-core-headers"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The running kernel's crashkernel= goes; what the user appended stays,
+  // even a crashkernel= (their choice); acpi_rsdp= only when it is known.
+  EXPECT_NE(r.out.find("cmdline: root=/dev/vda1 ro crashkernel=64M irqpoll elfcorehdr="),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("elfcorehdr: ELF32"), std::string::npos) << r.out;
+  EXPECT_EQ(without_arg("BOOT_IMAGE=/vmlinuz root=/dev/vda1 crashkernel=256M ro", "crashkernel"),
+            "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro");
+  EXPECT_EQ(without_arg("a crashkernel=1G,high crashkernel=72M,low \"b=c d\"", "crashkernel"),
+            "a \"b=c d\"");
+  EXPECT_EQ(without_arg("crashkernel_x=1 crashkernel", "crashkernel"), "crashkernel_x=1");
+}
+
 TEST_F(Cli, CrashLoadWithoutCrashNotes) {
   testing::write_file(
       root_ / "proc/iomem",

@@ -17,7 +17,7 @@ using namespace charon::boot;
 constexpr uint64_t kM = 1ull << 20;
 constexpr uint64_t kK = 1024;
 
-const CrashInfo kNotes{{{0x3fc00000, 336}, {0x3fc01000, 336}}, {0x253a000, 0x1024}};
+const CrashInfo kNotes{{{0x3fc00000, 336}, {0x3fc01000, 336}}, {0x253a000, 0x1024}, {}};
 
 std::vector<Elf64_Phdr> phdrs(const std::vector<uint8_t>& hdr) {
   Elf64_Ehdr eh;
@@ -74,7 +74,7 @@ TEST(ElfCoreHeader, IsAnElf64CoreForX86_64ThatVmcoreAccepts) {
   ASSERT_TRUE(hdr.ok()) << hdr.error();
   Elf64_Ehdr eh;
   ASSERT_EQ(hdr->size(), sizeof(eh) + 5 * sizeof(Elf64_Phdr));
-  EXPECT_EQ(hdr->size(), elfcorehdr_size(3, 2));
+  EXPECT_EQ(hdr->size(), kimage::elfcorehdr_bytes(elfcore_spec(kNotes, {{}, {}}, false)));
   std::memcpy(&eh, hdr->data(), sizeof(eh));
   // fs/proc/vmcore.c, parse_crash_elf64_headers: magic, ET_CORE, the
   // machine, EV_CURRENT twice, and a Phdr-sized e_phentsize.
@@ -185,6 +185,146 @@ TEST(CrashSysfs, EachMissingOrBadFileIsNamed) {
   testing::write_file(cpu0 / "crash_notes_size", "336\n");
   testing::write_file(cpu0 / "crash_notes", "0\n");
   EXPECT_NE(err().find("cpu0/crash_notes: expected"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace charon::loader
+
+namespace charon::loader {
+namespace {
+
+// A /proc/kcore header as Linux 6.1 writes it (fs/proc/kcore.c): a
+// PT_NOTE, the text (_text.._end at __START_KERNEL_map + ...), vmalloc and
+// vmemmap without a physical address, and each RAM range at its
+// direct-map address, here a KASLR-moved base.
+std::vector<uint8_t> fake_kcore(uint64_t page_offset) {
+  struct {
+    uint32_t type;
+    uint64_t vaddr, paddr, size;
+  } const ph[] = {
+      {PT_NOTE, 0, 0, 0x1000},
+      {PT_LOAD, 0xffffffffad000000, 0x2a00000, 0x2c00000},
+      {PT_LOAD, 0xffffb7a100000000, UINT64_MAX, 0x1000000000},
+      {PT_LOAD, page_offset + 0x1000, 0x1000, 0x9e000},
+      {PT_LOAD, page_offset + 0x100000, 0x100000, 0x3fee0000},
+      {PT_LOAD, 0xffffe8b300000000, UINT64_MAX, 0x1000000},
+  };
+  std::vector<uint8_t> out(sizeof(Elf64_Ehdr) + std::size(ph) * sizeof(Elf64_Phdr));
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_type = ET_CORE;
+  eh.e_phoff = sizeof eh;
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = std::size(ph);
+  std::memcpy(out.data(), &eh, sizeof eh);
+  for (size_t i = 0; i < std::size(ph); ++i) {
+    Elf64_Phdr p{};
+    p.p_type = ph[i].type;
+    p.p_vaddr = ph[i].vaddr;
+    p.p_paddr = ph[i].paddr;
+    p.p_memsz = p.p_filesz = ph[i].size;
+    std::memcpy(out.data() + sizeof eh + i * sizeof p, &p, sizeof p);
+  }
+  return out;
+}
+
+TEST(KernelLayout, PageOffsetAndTextComeFromKcoresProgramHeaders) {
+  const KernelLayout l = layout_from_kcore(fake_kcore(0xffff8d4700000000));
+  EXPECT_EQ(l.page_offset, 0xffff8d4700000000u);
+  EXPECT_EQ(l.page_offset_from, "/proc/kcore");
+  EXPECT_EQ(l.text_vaddr, 0xffffffffad000000u);
+  EXPECT_EQ(l.text_paddr, 0x2a00000u);
+  EXPECT_EQ(l.text_size, 0x2c00000u);
+  EXPECT_EQ(layout_from_kcore({}).page_offset, 0u) << "no kcore: unknown, not guessed";
+}
+
+TEST(KernelLayout, FallsBackToKallsymsAndIomemForTheText) {
+  testing::TempDir t;
+  testing::write_file(t.path() / "proc/kallsyms",
+                      "ffffffff9f000000 T _text\nffffffff9f000000 T _stext\n"
+                      "ffffffffa1c00000 B _end\n");
+  testing::write_file(t.path() / "proc/iomem",
+                      "00100000-3fffffff : System RAM\n  1e000000-1f1fffff : Kernel code\n");
+  const KernelLayout l = read_kernel_layout(t.path().string());
+  EXPECT_EQ(l.page_offset, 0u);
+  EXPECT_EQ(l.text_vaddr, 0xffffffff9f000000u);
+  EXPECT_EQ(l.text_paddr, 0x1e000000u);
+  EXPECT_EQ(l.text_size, 0x2c00000u);
+}
+
+TEST(ElfCoreHeader, RamLoadsCarryTheirDirectMapAddressAndTheTextHasItsOwnLoad) {
+  CrashInfo info = kNotes;
+  info.layout = layout_from_kcore(fake_kcore(0xffff8d4700000000));
+  auto hdr = build_elfcorehdr(info, {{0, 640 * kK, 0x1f000000}, {kM, 512 * kM, kM}});
+  ASSERT_TRUE(hdr.ok()) << hdr.error();
+  const auto ph = phdrs(*hdr);
+  ASSERT_EQ(ph.size(), 6u);
+  // crash_prepare_elf64_headers' order: notes, the text, then RAM.
+  EXPECT_EQ(ph[3].p_type, PT_LOAD);
+  EXPECT_EQ(ph[3].p_vaddr, 0xffffffffad000000u);
+  EXPECT_EQ(ph[3].p_paddr, 0x2a00000u);
+  EXPECT_EQ(ph[3].p_offset, 0x2a00000u);
+  EXPECT_EQ(ph[3].p_memsz, 0x2c00000u);
+  EXPECT_EQ(ph[4].p_vaddr, 0xffff8d4700000000u) << "low memory at page_offset + 0";
+  EXPECT_EQ(ph[4].p_offset, 0x1f000000u) << "still read from the backup";
+  EXPECT_EQ(ph[5].p_vaddr, 0xffff8d4700000000u + kM);
+  // makedumpfile's rule for "(pt_load)": p_vaddr - p_paddr is page_offset.
+  for (size_t i = 4; i < ph.size(); ++i)
+    EXPECT_EQ(ph[i].p_vaddr - ph[i].p_paddr, 0xffff8d4700000000u);
+}
+
+TEST(ElfCoreHeader, Elf32IsAClass32HeaderBelow4GiBOnly) {
+  auto hdr = build_elfcorehdr(kNotes, {{0, 640 * kK, 0x1f000000}, {kM, 512 * kM, kM}}, true);
+  ASSERT_TRUE(hdr.ok()) << hdr.error();
+  Elf32_Ehdr eh;
+  std::memcpy(&eh, hdr->data(), sizeof eh);
+  EXPECT_EQ(eh.e_ident[EI_CLASS], ELFCLASS32);
+  EXPECT_EQ(eh.e_type, ET_CORE);
+  EXPECT_EQ(eh.e_machine, EM_X86_64);
+  EXPECT_EQ(eh.e_phoff, sizeof(Elf32_Ehdr));
+  EXPECT_EQ(eh.e_phentsize, sizeof(Elf32_Phdr));
+  ASSERT_EQ(eh.e_phnum, 5);
+  ASSERT_EQ(hdr->size(), sizeof(Elf32_Ehdr) + 5 * sizeof(Elf32_Phdr));
+  Elf32_Phdr ph;
+  std::memcpy(&ph, hdr->data() + sizeof eh + 4 * sizeof ph, sizeof ph);
+  EXPECT_EQ(ph.p_type, PT_LOAD);
+  EXPECT_EQ(ph.p_paddr, kM);
+  EXPECT_EQ(ph.p_offset, kM);
+  EXPECT_EQ(ph.p_memsz, 511 * kM);
+  auto high = build_elfcorehdr(kNotes, {{kM, 5ull << 30, kM}}, true);
+  ASSERT_FALSE(high.ok());
+  EXPECT_NE(high.error().find("--elf64-core-headers"), std::string::npos) << high.error();
+}
+
+TEST(DumpRanges, NestedSystemRamIsDumpedOnce) {
+  const std::vector<MemRange> map = {{0, 0x9f000, E820Type::kRam},
+                                     {kM, 512 * kM, E820Type::kRam},
+                                     {1024 * kM, 2048 * kM, E820Type::kReserved}};
+  // virtio-mem hot-added memory nested in a device region, and a nested
+  // range inside top-level RAM, which must not count twice.
+  const std::vector<MemRange> nested = {{1280 * kM, 1536 * kM, E820Type::kRam},
+                                        {2 * kM, 4 * kM, E820Type::kRam}};
+  const auto d = dump_ranges(map, {}, 0x1f000000, nested);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[1], (DumpRange{kM, 512 * kM, kM}));
+  EXPECT_EQ(d[2], (DumpRange{1280 * kM, 1536 * kM, 1280 * kM}));
+}
+
+TEST(Iomem, NestedSystemRamIsKeptApartFromTheTopLevelMap) {
+  auto m = parse_iomem(
+      "00100000-3fffffff : System RAM\n"
+      "100000000-13fffffff : Persistent Memory\n"
+      "  100000000-13fffffff : namespace0.0\n"
+      "    100000000-13fffffff : dax0.0\n"
+      "      100000000-13fffffff : System RAM (kmem)\n"
+      "140000000-17fffffff : virtio-mem\n"
+      "  140000000-147ffffff : System RAM\n");
+  ASSERT_TRUE(m.ok()) << m.error();
+  ASSERT_EQ(m->nested_ram.size(), 2u) << "dax kmem names its RAM \"System RAM (kmem)\"";
+  EXPECT_EQ(m->nested_ram[0].start, 0x100000000u);
+  EXPECT_EQ(m->nested_ram[1].start, 0x140000000u);
+  EXPECT_EQ(m->ranges.size(), 2u) << "the e820 map keeps only top-level entries";
 }
 
 }  // namespace

@@ -29,14 +29,15 @@ Error core_error(kimage::Status s) {
 // since the backup's address changes no count) and a check that the
 // reservation can hold everything at all, which names the sizes.
 Result<uint64_t> check_crash_reservation(const kimage::ImageInput& in, const BzImage& k,
-                                         const SystemInfo& sys) {
+                                         const SystemInfo& sys, bool elf32) {
   if (sys.memory.crash_kernel.empty())
     return fail(
         "-p: no \"Crash kernel\" range in /proc/iomem: boot the running kernel with "
         "crashkernel=SIZE to reserve one");
   if (!sys.crash) return Error{"-p: " + sys.crash_error};
-  const auto loads = dump_ranges(sys.memory.ranges, sys.memory.crash_kernel, 0);
-  const uint64_t hdr = elfcorehdr_size(sys.crash->cpu_notes.size() + 1, loads.size());
+  const auto loads =
+      dump_ranges(sys.memory.ranges, sys.memory.crash_kernel, 0, sys.memory.nested_ram);
+  const uint64_t hdr = kimage::elfcorehdr_bytes(elfcore_spec(*sys.crash, loads, elf32));
 
   const uint64_t have = in.free->total();
   const uint64_t kernel = align_up(k.footprint(), kPageSize);
@@ -64,7 +65,15 @@ std::string elfcorehdr_arg(uint64_t addr) {
 }
 
 std::string with_arg(const std::string& cmdline, const std::string& arg) {
+  if (arg.empty()) return cmdline;
   return cmdline.empty() ? arg : cmdline + " " + arg;
+}
+
+// What a crash kernel's command line gains besides elfcorehdr=: the RSDP,
+// which a crash kernel on an EFI machine cannot find by itself without
+// EFI (kexec-tools adds acpi_rsdp= too).
+std::string crash_extra_args(const SystemInfo& sys) {
+  return sys.acpi_rsdp ? strf("acpi_rsdp=0x%llx", ull(sys.acpi_rsdp)) : std::string();
 }
 
 }  // namespace
@@ -116,8 +125,9 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   img.kernel = *k;
   // A crash kernel's command line gains elfcorehdr=; its longest form
   // counts for the size check now, its value comes with the placement.
+  const std::string crash_base = with_arg(req.cmdline, crash_extra_args(sys));
   const std::string longest =
-      req.on_crash ? with_arg(req.cmdline, elfcorehdr_arg(UINT64_MAX)) : req.cmdline;
+      req.on_crash ? with_arg(crash_base, elfcorehdr_arg(UINT64_MAX)) : req.cmdline;
   if (kimage::Status s = kimage::check_cmdline(*k, longest.data(), longest.size());
       s != kimage::Status::kOk) {
     if (s == kimage::Status::kCmdlineTooLong)
@@ -212,9 +222,19 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   in.console = req.console;
   in.flags = req.extra_flags;
   if (req.on_crash) {
-    auto hdr = check_crash_reservation(in, *k, sys);
+    auto hdr = check_crash_reservation(in, *k, sys, req.elf32_core);
     if (!hdr) return Error{hdr.error()};
     in.crash = {true, kBackupSrc, kBackupSize, *hdr};
+    const KernelLayout& l = sys.crash->layout;
+    img.notes.push_back(
+        l.page_offset
+            ? strf("elfcorehdr: ELF%d, RAM at its direct-map address (page_offset 0x%llx from "
+                   "%s)%s",
+                   req.elf32_core ? 32 : 64, ull(l.page_offset), l.page_offset_from.c_str(),
+                   l.text_size ? ", kernel text PT_LOAD" : "")
+            : strf("elfcorehdr: ELF%d, p_vaddr 0: the direct-map base is unknown (no "
+                   "/proc/kcore)",
+                   req.elf32_core ? 32 : 64));
   }
   // Memory maps beyond boot_params' 128 entries go on in SETUP_E820_EXT
   // (a crash kernel's map may split around the backup and the header).
@@ -235,9 +255,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   // kernel's memory is its e820 table, as kexec-tools and Linux's
   // kexec_file_load hand it over: no memmap= needed.
   const std::string cmdline =
-      req.on_crash ? with_arg(req.cmdline, elfcorehdr_arg(plan.elfcorehdr.start)) : req.cmdline;
+      req.on_crash ? with_arg(crash_base, elfcorehdr_arg(plan.elfcorehdr.start)) : req.cmdline;
   const std::vector<MemRange> e820 =
       req.on_crash ? crash_e820(sys.memory, {plan.backup, plan.elfcorehdr}) : sys.memory.ranges;
+  img.cmdline = cmdline;
   std::vector<uint8_t> setup(kimage::setup_bytes(in, cmdline.size()));
   if (kimage::Status s = kimage::build_setup(in, plan, cmdline.data(), cmdline.size(), e820.data(),
                                              e820.size(), setup.data(), setup.size());
@@ -265,8 +286,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
     img.segments.push_back({"zero-filled", "backup of [0, 640 KiB)",
                             std::vector<uint8_t>(kBackupSize, 0), plan.backup.start,
                             seg(plan.backup)});
-    auto hdr = build_elfcorehdr(
-        *sys.crash, dump_ranges(sys.memory.ranges, sys.memory.crash_kernel, plan.backup.start));
+    auto hdr = build_elfcorehdr(*sys.crash,
+                                dump_ranges(sys.memory.ranges, sys.memory.crash_kernel,
+                                            plan.backup.start, sys.memory.nested_ram),
+                                req.elf32_core);
     if (!hdr) return Error{hdr.error()};
     img.segments.push_back(
         {"generated", "elfcorehdr", std::move(*hdr), plan.elfcorehdr.start, seg(plan.elfcorehdr)});

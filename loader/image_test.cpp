@@ -41,7 +41,7 @@ SystemInfo system(uint64_t below, uint64_t above, const std::string& crash = "")
   s.memory = testing::qemu_map(below, above, crash);
   s.acpi_rsdp = 0xf5a30;
   // Two CPUs' crash notes and vmcoreinfo, as read_crash_info finds them.
-  s.crash = CrashInfo{{{0x3fc00000, 336}, {0x3fc01000, 336}}, {0x253a000, 0x1024}};
+  s.crash = CrashInfo{{{0x3fc00000, 336}, {0x3fc01000, 336}}, {0x253a000, 0x1024}, {}};
   return s;
 }
 
@@ -247,14 +247,23 @@ TEST(Image, CrashLoadBacksUpLowMemoryIntoAZeroFilledAreaTheDigestCovers) {
   EXPECT_EQ(cmdline_of(*normal).find("elfcorehdr="), std::string::npos);
 }
 
-TEST(Image, CrashCommandLineEndsWithTheElfcorehdrAddressInKiB) {
+TEST(Image, CrashCommandLineKeepsTheUsersWordsAndAddsTheRsdpAndElfcorehdrInKiB) {
   auto req = request(EntryMode::k64);
   req.on_crash = true;
   auto img = build_kexec_image(req, system(3 * kG - kM, 0, kCrash256M));
   ASSERT_TRUE(img.ok()) << img.error();
   const Segment& hdr = seg(*img, "elfcorehdr");
-  EXPECT_EQ(cmdline_of(*img), req.cmdline + " elfcorehdr=" + std::to_string(hdr.mem / 1024) + "K");
+  // kexec-tools adds acpi_rsdp= as well: a crash kernel on an EFI machine
+  // gets no EFI and cannot find the RSDP by itself.
+  EXPECT_EQ(cmdline_of(*img),
+            req.cmdline + " acpi_rsdp=0xf5a30 elfcorehdr=" + std::to_string(hdr.mem / 1024) + "K");
   EXPECT_EQ(hdr.mem % 1024, 0u);
+  // Without a known RSDP, no acpi_rsdp=.
+  SystemInfo no_rsdp = system(3 * kG - kM, 0, kCrash256M);
+  no_rsdp.acpi_rsdp = 0;
+  auto plain = build_kexec_image(req, no_rsdp);
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_EQ(cmdline_of(*plain).find("acpi_rsdp="), std::string::npos);
 }
 
 TEST(Image, CrashHeaderReadsLowMemoryFromTheBackupAndLeavesTheReservationOut) {

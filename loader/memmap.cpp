@@ -133,7 +133,10 @@ Result<MemoryMap> parse_iomem(std::string_view text) {
       map.crash_kernel.push_back(r);
       continue;
     }
-    if (indent != 0) continue;
+    if (indent != 0) {
+      if (name == "System RAM" || name.starts_with("System RAM (")) map.nested_ram.push_back(r);
+      continue;
+    }
     if (auto type = e820_type_from_name(name)) top.push_back({r.start, r.end, *type});
   }
   auto norm = normalize_ranges(std::move(top));
@@ -206,7 +209,7 @@ Result<MemoryMap> read_system_memory_map(const std::string& root) {
   }
   auto fw = read_firmware_memmap(root + "/sys/firmware/memmap");
   if (fw) {
-    if (iomem) fw->crash_kernel = iomem->crash_kernel;
+    if (iomem) fw->crash_kernel = iomem->crash_kernel, fw->nested_ram = iomem->nested_ram;
     return fw;
   }
   if (!iomem) {

@@ -110,7 +110,9 @@ Result<EfiFacts> read_efi_facts(const std::string& root, const boot::boot_params
   return f;
 }
 
-std::string reuse_cmdline(std::string_view in) {
+std::string without_arg(std::string_view in, std::string_view key) {
+  // Words split at spaces outside double quotes, as the kernel's
+  // next_arg() splits them; `key` and `key=...` are dropped.
   std::string out;
   while (!in.empty()) {
     while (!in.empty() && (in.front() == ' ' || in.front() == '\n')) in.remove_prefix(1);
@@ -123,11 +125,17 @@ std::string reuse_cmdline(std::string_view in) {
     }
     const std::string_view word = in.substr(0, end);
     in.remove_prefix(end);
-    if (word.starts_with("BOOT_IMAGE=")) continue;
+    if (word == key ||
+        (word.starts_with(key) && word.size() > key.size() && word[key.size()] == '='))
+      continue;
     if (!out.empty()) out += ' ';
     out += word;
   }
   return out;
+}
+
+std::string reuse_cmdline(std::string_view in) {
+  return without_arg(in, "BOOT_IMAGE");
 }
 
 std::vector<SetupDataBlob> read_passed_setup_data(const std::string& dir) {

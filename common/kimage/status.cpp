@@ -79,6 +79,15 @@ const char* status_message(Status s) {
       return "more segments than the parameter block has digest regions (16)";
     case Status::kTooManyMapRanges:
       return "more ranges to map than the parameter block holds (8)";
+    case Status::kElfRange:
+      return "elfcorehdr: an empty or wrapping memory range";
+    case Status::kElfEmptyNote:
+      return "elfcorehdr: a note range (a CPU's crash notes or vmcoreinfo) has size 0";
+    case Status::kElfTooManyHeaders:
+      return "elfcorehdr: more program headers than e_phnum can hold";
+    case Status::kElf32Above4G:
+      return "elfcorehdr: ELF32 core headers cannot describe memory at or above 4 GiB; "
+             "use --elf64-core-headers";
     case Status::kBadParamsIdentity:
       return "the purgatory's parameter block has another magic, version or size "
              "than this loader's";

@@ -48,6 +48,10 @@ enum class Status : uint8_t {
   kTooManyRegions,     // more digest regions than the parameter block has
   kTooManyMapRanges,   // more map ranges than the parameter block has
   kBadParamsIdentity,  // the purgatory's block has another magic, version or size
+  kElfRange,           // an empty or wrapping range in an ELF core header
+  kElfEmptyNote,       // a note range of size 0
+  kElfTooManyHeaders,  // more program headers than e_phnum can count
+  kElf32Above4G,       // ELF32 core headers with an address at or above 4 GiB
 };
 
 // One sentence, e.g. "not a bzImage: no \"HdrS\" magic at 0x202".

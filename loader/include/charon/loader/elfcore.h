@@ -5,6 +5,7 @@
 // PT_LOAD per range of the old kernel's RAM whose p_offset is the physical
 // address the crash kernel reads it from.
 #pragma once
+#include <charon/kimage/elfcore.h>
 #include <charon/loader/memmap.h>
 #include <charon/loader/ranges.h>
 #include <charon/params.h>
@@ -23,17 +24,32 @@ namespace charon::loader {
 inline constexpr uint64_t kBackupSrc = 0;
 inline constexpr uint64_t kBackupSize = CHARON_BACKUP_DEFAULT_SIZE;
 
-// A physical range holding ELF notes.
-struct NoteRange {
-  uint64_t addr;
-  uint64_t size;
-  friend bool operator==(const NoteRange&, const NoteRange&) = default;
+using kimage::DumpRange;
+using kimage::NoteRange;
+
+// Where the crashed kernel keeps things virtually, for dump tools: the
+// direct map's base (memory KASLR moves it) and its text.
+struct KernelLayout {
+  uint64_t page_offset = 0;  // 0: unknown
+  std::string page_offset_from;
+  uint64_t text_vaddr = 0, text_paddr = 0, text_size = 0;  // _text.._end
 };
 
 struct CrashInfo {
   std::vector<NoteRange> cpu_notes;  // /sys/devices/system/cpu/cpuN/crash_notes{,_size}
   NoteRange vmcoreinfo;              // /sys/kernel/vmcoreinfo
+  KernelLayout layout;
 };
+
+// The running kernel's layout from /proc/kcore's program headers, as
+// kexec-tools reads it: each RAM PT_LOAD has p_vaddr = page_offset +
+// p_paddr, and the text PT_LOAD (p_vaddr at or above __START_KERNEL_map)
+// is _text.._end. Fallbacks: page_offset_base's value (its address from
+// /proc/kallsyms, read through kcore's text segment), and the text from
+// /proc/kallsyms' _text and _end with /proc/iomem's "Kernel code".
+KernelLayout read_kernel_layout(const std::string& root);
+// The same over an ELF image of kcore's header (for tests and fuzzers).
+KernelLayout layout_from_kcore(const std::vector<uint8_t>& kcore_head);
 
 // Reads CrashInfo under `root`. Each missing or malformed file is an error
 // naming it: a dump without the CPUs' registers or without vmcoreinfo is
@@ -46,26 +62,23 @@ std::optional<uint64_t> parse_hex(std::string_view text);
 std::optional<uint64_t> parse_dec(std::string_view text);
 std::optional<NoteRange> parse_vmcoreinfo(std::string_view text);
 
-// One PT_LOAD: the old kernel's memory [start, end), read at `read_from`.
-struct DumpRange {
-  uint64_t start, end;
-  uint64_t read_from;  // == start, except for the backed-up low memory
-  friend bool operator==(const DumpRange&, const DumpRange&) = default;
-};
-
 // What the dump shows: [0, 640 KiB) read from `backup_dst` (kexec-tools
 // takes the whole 640 KiB whatever the firmware says lies in it), then the
-// RAM of `map` above 640 KiB without the crash reservations, which hold the
-// crash kernel itself.
+// RAM of `map` and the nested "System RAM" of `nested` (virtio-mem, dax
+// kmem: kexec-tools 7175859) above 640 KiB without the crash reservations,
+// which hold the crash kernel itself.
 std::vector<DumpRange> dump_ranges(const std::vector<MemRange>& map,
-                                   const std::vector<MemRange>& crash, uint64_t backup_dst);
+                                   const std::vector<MemRange>& crash, uint64_t backup_dst,
+                                   const std::vector<MemRange>& nested = {});
 
-// Bytes of an elfcorehdr with `notes` PT_NOTEs and `loads` PT_LOADs.
-uint64_t elfcorehdr_size(size_t notes, size_t loads);
+// The core's spec for `notes` and `loads` (which must outlive it).
+kimage::ElfCoreSpec elfcore_spec(const CrashInfo& notes, const std::vector<DumpRange>& loads,
+                                 bool elf32);
 
-// The header itself, for EM_X86_64. Fails when there are more program
-// headers than e_phnum can count or a range is empty or wraps.
+// The header itself, for EM_X86_64 (kimage::build_elfcorehdr), with the
+// core's reasons in words.
 Result<std::vector<uint8_t>> build_elfcorehdr(const CrashInfo& notes,
-                                              const std::vector<DumpRange>& loads);
+                                              const std::vector<DumpRange>& loads,
+                                              bool elf32 = false);
 
 }  // namespace charon::loader

@@ -31,7 +31,8 @@ struct LoadRequest {
   std::vector<uint8_t> purgatory;
   std::string purgatory_name;
   EntryMode mode = EntryMode::k64;
-  bool on_crash = false;  // place in the crash reservation, load with KEXEC_ON_CRASH
+  bool on_crash = false;    // place in the crash reservation, load with KEXEC_ON_CRASH
+  bool elf32_core = false;  // --elf32-core-headers
   ConsoleOptions console;
   uint32_t extra_flags = 0;  // CHARON_F_*, e.g. halt before the jump
   // 32 bytes for SETUP_RNG_SEED, as the kernel's own kexec_file_load
@@ -55,7 +56,8 @@ struct KexecImage {
   // What boot_params carries beyond the protocol's minimum, and what it
   // does not and why, one line each (--dry-run prints them).
   std::vector<std::string> notes;
-  uint64_t entry = 0;  // purgatory_start
+  std::string cmdline;  // the kernel's command line, as boot_params carries it
+  uint64_t entry = 0;   // purgatory_start
   charon_params params{};
   BzImage kernel{};
   kimage::ImagePlan plan{};

@@ -23,6 +23,10 @@ using kimage::MemRange;
 struct MemoryMap {
   std::vector<MemRange> ranges;        // sorted, non-overlapping, merged
   std::vector<MemRange> crash_kernel;  // "Crash kernel" reservations (type kRam)
+  // "System RAM" nested under a top-level resource of another name
+  // (virtio-mem, dax kmem): not in the e820 the next kernel gets, but in a
+  // crash dump (kexec-tools 7175859).
+  std::vector<MemRange> nested_ram;
 };
 
 // The e820 type a memmap or iomem name stands for; nullopt for names that

@@ -64,6 +64,9 @@ Result<EfiFacts> read_efi_facts(const std::string& root, const boot::boot_params
 // setup_data/N/{type,data}) that the next kernel gets too.
 std::vector<SetupDataBlob> read_passed_setup_data(const std::string& dir);
 
+// `cmdline` without the parameter `key` (as `key` or `key=value`).
+std::string without_arg(std::string_view cmdline, std::string_view key);
+
 // /proc/cmdline without BOOT_IMAGE= (the old bootloader's, meaningless to
 // the new kernel) and without the trailing newline.
 std::string reuse_cmdline(std::string_view proc_cmdline);
