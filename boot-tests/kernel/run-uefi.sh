@@ -198,7 +198,7 @@ done
 if [ -n "$bad" ]; then
   line FAIL "$name-A-ready" "kernel A itself fails:$bad; the machine or kernel, not the loader"
 else
-  line PASS "$name-A-ready" "OVMF booted kernel A; it passed all $(echo $checks | wc -w) checks"
+  line PASS "$name-A-ready" "OVMF booted kernel A; it passed all $(echo "$checks" | wc -w) checks"
 fi
 
 prev=A
