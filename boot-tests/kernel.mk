@@ -17,3 +17,12 @@ CHECK_SUITES += script:boot-tests/kernel/run-matrix.sh
 CHECK_SUITES += script:boot-tests/kernel/run-kdump.sh
 CHECK_SUITES += script:boot-tests/kernel/run-errors.sh
 BENCH_STEPS  += boot-tests/kernel/bench-kexec.sh
+
+# UEFI machines: OVMF boots the cloud kernel (build/uefi, with efivarfs.ko
+# from the same package) and kernel B must keep EFI runtime services,
+# SMBIOS, ACPI and efifb; kexec-tools is the reference (run-uefi-matrix.sh).
+.PHONY: deps-uefi-kernel
+deps: deps-uefi-kernel
+deps-uefi-kernel:
+	$(Q)sh boot-tests/kernel/fetch-kernel.sh $(B)/uefi efivarfs
+CHECK_SUITES += script:boot-tests/kernel/run-uefi-matrix.sh

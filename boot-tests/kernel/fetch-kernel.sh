@@ -1,14 +1,22 @@
 #!/bin/sh
 # Fetches Debian's cloud kernel for the real-kernel tests (tier 3).
-# Usage: fetch-kernel.sh OUTDIR
+# Usage: fetch-kernel.sh OUTDIR [MODULE...]
 #
-# Leaves OUTDIR/vmlinuz, OUTDIR/kernel-version and OUTDIR/kexec-config (the
-# config options the scenarios depend on). A no-op when OUTDIR/vmlinuz
-# exists, so `make deps` stays fast. The cloud flavour is the smallest
-# Debian kernel that still has kexec, 8250 console and gzip initrd built in.
+# Leaves OUTDIR/vmlinuz, OUTDIR/kernel-version, OUTDIR/kexec-config (the
+# config options the scenarios depend on) and OUTDIR/config (the package's
+# whole boot/config-*). Each MODULE (e.g. efivarfs) is kept from the same
+# package, with the modules it depends on, as OUTDIR/modules/NAME.ko, and
+# OUTDIR/modules/load-order lists them in the order insmod needs. A no-op
+# when OUTDIR/vmlinuz and every MODULE are there, so `make deps` stays fast.
+# The cloud flavour is the smallest Debian kernel that still has kexec,
+# 8250 console and gzip initrd built in.
 set -eu
-out=${1:?usage: fetch-kernel.sh OUTDIR}
-[ -s "$out/vmlinuz" ] && exit 0
+out=${1:?usage: fetch-kernel.sh OUTDIR [MODULE...]}
+shift
+have=yes
+[ -s "$out/vmlinuz" ] || have=no
+for m in "$@"; do [ -s "$out/modules/$m.ko" ] || have=no; done
+[ "$have" = yes ] && exit 0
 mkdir -p "$out"
 
 meta=linux-image-cloud-amd64
@@ -46,6 +54,34 @@ for opt in KEXEC SERIAL_8250_CONSOLE BLK_DEV_INITRD RD_GZIP; do
     { echo "fetch-kernel: $pkg lacks CONFIG_$opt=y" >&2; exit 1; }
 done
 
+# Modules and what they depend on (modinfo's depends=, read from the
+# NUL-separated .modinfo strings), dependencies first. The names use "_"
+# where the file may use "-".
+kmods=$tmp/x
+mkdir -p "$tmp/modules"
+: >"$tmp/modules/load-order"
+add_module() {
+  grep -qx "$1" "$tmp/modules/load-order" && return 0
+  pat=$(echo "$1" | sed 's/[_-]/[_-]/g')
+  ko=$(find "$kmods" -path "*/lib/modules/*" \( -name "$pat.ko" -o -name "$pat.ko.xz" \) | head -n 1)
+  [ -n "$ko" ] || { echo "fetch-kernel: $pkg has no module $1" >&2; exit 1; }
+  case "$ko" in
+    *.xz) xz -dc "$ko" >"$tmp/modules/$1.ko" ;;
+    *) cp "$ko" "$tmp/modules/$1.ko" ;;
+  esac
+  for dep in $(tr '\0' '\n' <"$tmp/modules/$1.ko" | sed -n 's/^depends=//p' | tr ',' ' '); do
+    add_module "$dep"
+  done
+  echo "$1" >>"$tmp/modules/load-order"
+}
+for m in "$@"; do add_module "$m"; done
+if [ $# -gt 0 ]; then
+  rm -rf "$out/modules"
+  cp -r "$tmp/modules" "$out/modules"
+  echo "fetch-kernel: modules $(tr '\n' ' ' <"$out/modules/load-order")"
+fi
+
+cp "$config" "$out/config"
 cp "$tmp/kexec-config" "$out/kexec-config"
 echo "$version" >"$out/kernel-version"
 # vmlinuz last: its presence is what marks the fetch as complete.
