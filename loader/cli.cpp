@@ -27,6 +27,12 @@ void usage(FILE* f) {
       "  -p, --load-panic       load into the crashkernel= reservation (KEXEC_ON_CRASH)\n"
       "  -e, --exec             sync, then reboot into the loaded kernel\n"
       "  -u, --unload           unload the loaded image\n"
+      "  -S, --status           exit 0 if an image (with -p, a crash image) is loaded, 1 if not\n"
+      "  -a, --kexec-syscall-auto  (default) try kexec_file_load, the kernel's own loader and\n"
+      "                         purgatory; fall back to kexec_load with charon's purgatory\n"
+      "                         only if the kernel cannot load the file (ENOSYS, ENOEXEC)\n"
+      "  -s, --kexec-file-syscall  kexec_file_load only (Secure Boot, lockdown)\n"
+      "  -c, --kexec-syscall    kexec_load only, with charon's purgatory\n"
       "      --initrd=FILE      initial ramdisk (also --ramdisk)\n"
       "      --append=STRING    kernel command line (also --command-line)\n"
       "      --reuse-cmdline    start from /proc/cmdline, without BOOT_IMAGE= (and with -p,\n"
@@ -146,6 +152,10 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       {"load-panic", no_argument, nullptr, 'p'},
       {"exec", no_argument, nullptr, 'e'},
       {"unload", no_argument, nullptr, 'u'},
+      {"status", no_argument, nullptr, 'S'},
+      {"kexec-syscall-auto", no_argument, nullptr, 'a'},
+      {"kexec-file-syscall", no_argument, nullptr, 's'},
+      {"kexec-syscall", no_argument, nullptr, 'c'},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, 'v'},
       {"initrd", required_argument, nullptr, kOptInitrd},
@@ -177,13 +187,18 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
   };
 
   bool load = false, panic = false, exec = false, unload = false, dry_run = false, reuse = false;
+  bool status = false;
+  Syscall syscall_mode = Syscall::kAuto;
+  // Options only charon's purgatory can honour: with -a they choose
+  // kexec_load, since the kernel's own purgatory would ignore them.
+  std::vector<std::string> charon_only;
   std::optional<std::string> initrd_path, append, purgatory_path;
   std::string root = env.root;
   LoadRequest req;
   optind = 0;  // GNU getopt: rescan from scratch (run_cli may run more than once)
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, "lpeuhv", kLong, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "lpeuhvSasc", kLong, nullptr)) != -1) {
     switch (c) {
       case 'l':
         load = true;
@@ -196,6 +211,18 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         break;
       case 'u':
         unload = true;
+        break;
+      case 'S':
+        status = true;
+        break;
+      case 'a':
+        syscall_mode = Syscall::kAuto;
+        break;
+      case 's':
+        syscall_mode = Syscall::kFileLoad;
+        break;
+      case 'c':
+        syscall_mode = Syscall::kLoad;
         break;
       case 'h':
         usage(env.out);
@@ -213,20 +240,24 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         reuse = true;
         break;
       case kOptEntry32:
+        charon_only.push_back("--entry-32bit");
         req.mode = EntryMode::k32;
         break;
       case kOptConsoleSerial:
+        charon_only.push_back("--console-serial");
         req.console.serial = true;
         break;
       case kOptConsoleVga:
         break;  // accepted for kexec-tools scripts; charon has no VGA console
       case kOptElf32:
+        charon_only.push_back("--elf32-core-headers");
         req.elf32_core = true;
         break;
       case kOptElf64:
         req.elf32_core = false;
         break;
       case kOptSerial: {
+        charon_only.push_back("--serial");
         auto port = parse_serial(optarg);
         if (!port)
           return usage_err(
@@ -235,6 +266,7 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         break;
       }
       case kOptBaud: {
+        charon_only.push_back("--serial-baud");
         char* end = nullptr;
         const unsigned long v = std::strtoul(optarg, &end, 10);
         // The divisor is 115200 / baud, so only divisors of 115200 are exact.
@@ -245,9 +277,11 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         break;
       }
       case kOptDebugcon:
+        charon_only.push_back("--debugcon");
         req.console.debugcon = true;
         break;
       case kOptPurgatory:
+        charon_only.push_back("--purgatory");
         purgatory_path = optarg;
         break;
       case kOptDryRun:
@@ -257,6 +291,7 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         root = optarg;
         break;
       case kOptHalt:
+        charon_only.push_back("--halt-before-jump");
         req.extra_flags |= CHARON_F_HALT_BEFORE_JUMP;
         break;
       case '?':
@@ -267,18 +302,35 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
   }
   std::vector<std::string> rest(argv + optind, argv + argc);
   // A kernel with no -l, as in "charon-kexec KERNEL --dry-run", is a load.
-  if (!rest.empty() && !exec && !unload && !panic) load = true;
-  const int modes = (load || panic ? 1 : 0) + (exec ? 1 : 0) + (unload ? 1 : 0);
-  if (unload && panic && !load && !exec) {
-    // -u -p: unload the crash image.
+  if (!rest.empty() && !exec && !unload && !panic && !status) load = true;
+  const int modes = (load || panic ? 1 : 0) + (exec ? 1 : 0) + (unload ? 1 : 0) + (status ? 1 : 0);
+  if ((unload || status) && panic && !load && !exec) {
+    // -u -p: unload the crash image; -S -p: is a crash image loaded?
   } else if (modes != 1) {
-    return usage_err("give exactly one of -l KERNEL, -p KERNEL, -e, -u");
+    return usage_err("give exactly one of -l KERNEL, -p KERNEL, -e, -u, -S");
   }
   if (load && panic) return usage_err("-l and -p exclude each other");
+  if (syscall_mode == Syscall::kFileLoad && !charon_only.empty())
+    return usage_err(charon_only[0] +
+                     " needs charon's purgatory, which kexec_file_load (-s) does not use");
 
+  if (status) {
+    if (!rest.empty()) return usage_err("-S takes no file");
+    auto loaded = kexec_status(panic, root);
+    if (!loaded) return err(loaded.error());
+    std::fprintf(env.out, "%s: %s\n", panic ? "crash kernel" : "kexec kernel",
+                 *loaded ? "loaded" : "not loaded");
+    return *loaded ? 0 : 1;
+  }
   if (unload) {
     if (!rest.empty()) return usage_err("-u takes no file");
     if (dry_run) return 0;
+    // An image loaded by either call is freed by either (kernel/kexec.c,
+    // kexec_file.c): -a tries kexec_file_load's UNLOAD first.
+    if (syscall_mode != Syscall::kLoad) {
+      auto st = kexec_file_unload(*env.sys, panic, root);
+      if (st || syscall_mode == Syscall::kFileLoad) return st ? 0 : err(st.error());
+    }
     auto st = kexec_unload(*env.sys, panic, root);
     return st ? 0 : err(st.error());
   }
@@ -327,16 +379,62 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     req.purgatory_name = "built-in purgatory.ro";
   }
 
+  // ---- which system call: -c, -s, or -a's rule
+  std::string why;
+  Syscall use = syscall_mode;
+  if (use == Syscall::kAuto && !charon_only.empty()) {
+    use = Syscall::kLoad;
+    why = charon_only[0] + " needs charon's purgatory";
+  }
+  // The kernel's own loader checks the header too; charon's checks come
+  // first, so a bad file gets charon's sentence whichever call loads it.
+  if (auto k = parse_bzimage(req.kernel, req.mode); !k)
+    return err(req.kernel_name + ": " + k.error());
+  if (use != Syscall::kLoad) {
+    const char* what = use == Syscall::kFileLoad
+                           ? "kexec_file_load (-s): the kernel reads, verifies and places the "
+                             "image and runs its own purgatory"
+                           : "kexec_file_load first (-a, the default): the kernel's own loader "
+                             "and purgatory; kexec_load with charon's purgatory only if the "
+                             "kernel cannot load the file (ENOSYS, ENOEXEC)";
+    if (dry_run) {
+      std::fprintf(env.out, "syscall: %s\n", what);
+      if (use == Syscall::kFileLoad) return 0;
+    } else {
+      int file_err = 0;
+      auto st = kexec_file_load_files(*env.sys, req.kernel_name, initrd_path.value_or(""),
+                                      req.cmdline, panic, root, file_err);
+      if (st) {
+        std::fprintf(env.out,
+                     "charon-kexec: loaded through kexec_file_load (the kernel's own "
+                     "purgatory)\n");
+        return 0;
+      }
+      if (use == Syscall::kFileLoad || !file_load_may_fall_back(file_err)) return err(st.error());
+      why = st.error() + "; falling back";
+      use = Syscall::kLoad;
+    }
+  }
+
   auto sys = read_system_info(root);
   if (!sys) return err(sys.error());
   auto img = build_kexec_image(req, *sys);
   if (!img) return err(img.error());
   if (dry_run) {
+    if (syscall_mode == Syscall::kAuto && !why.empty())
+      std::fprintf(env.out, "syscall: kexec_load with charon's purgatory (%s)\n", why.c_str());
+    else if (syscall_mode == Syscall::kAuto)
+      std::fputs("layout if it falls back to kexec_load:\n", env.out);
+    else
+      std::fputs("syscall: kexec_load (-c) with charon's purgatory\n", env.out);
     print_layout(env.out, *img);
     return 0;
   }
   auto st = kexec_load_image(*env.sys, *img, panic, root);
   if (!st) return err(st.error());
+  if (!why.empty())
+    std::fprintf(env.out, "charon-kexec: loaded through kexec_load with charon's purgatory (%s)\n",
+                 why.c_str());
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <charon/align.h>
 #include <charon/loader/kexec_sys.h>
 #include <charon/loader/sysinfo.h>
+#include <fcntl.h>
 #include <linux/reboot.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,6 +21,11 @@ class LinuxKexecSys final : public KexecSys {
                  unsigned long flags) override {
     const long r = syscall(SYS_kexec_load, static_cast<unsigned long>(entry),
                            static_cast<unsigned long>(segs.size()), segs.data(), flags);
+    return r == 0 ? 0 : errno;
+  }
+  int kexec_file_load(int kernel_fd, int initrd_fd, const char* cmdline, size_t cmdline_len,
+                      unsigned long flags) override {
+    const long r = syscall(SYS_kexec_file_load, kernel_fd, initrd_fd, cmdline_len, cmdline, flags);
     return r == 0 ? 0 : errno;
   }
   int reboot_kexec() override {
@@ -48,7 +54,8 @@ std::string explain_kexec_error(int err, const std::string& lockdown, bool on_cr
       if (locked_down(lockdown)) {
         const size_t a = lockdown.find('['), b = lockdown.find(']', a);
         return "the running kernel is in lockdown mode (" + lockdown.substr(a + 1, b - a - 1) +
-               "): lockdown forbids kexec_load, which cannot check a signature";
+               "): lockdown forbids kexec_load, which cannot check a signature; use -s "
+               "(kexec_file_load), which lets the kernel verify a signed image";
       }
       return "permission denied (EPERM): kexec needs root with CAP_SYS_BOOT, and "
              "/proc/sys/kernel/kexec_load_disabled must be 0";
@@ -103,6 +110,81 @@ Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
     return Error{"kexec_load: " + explain_kexec_error(err, lockdown, on_crash)};
   }
   return Status::Ok();
+}
+
+std::string explain_kexec_file_error(int err, const std::string& lockdown, bool on_crash) {
+  switch (err) {
+    case EKEYREJECTED:
+      return "the kernel rejected the image's signature (EKEYREJECTED): it is signed by a key "
+             "the running kernel does not trust";
+    case EBADMSG:
+      return "the image carries no valid signature (EBADMSG), and the running kernel requires "
+             "one (CONFIG_KEXEC_SIG_FORCE, or lockdown): load a signed kernel";
+    case ENOEXEC:
+      return "the kernel's kexec_file_load has no loader for this image (ENOEXEC)";
+    case EPERM:
+      if (locked_down(lockdown))
+        return "the running kernel is in lockdown mode and could not verify the image's "
+               "signature (EPERM): load a kernel signed by a key it trusts";
+      return explain_kexec_error(err, lockdown, on_crash);
+    case ENOSYS:
+      return "the running kernel has no kexec_file_load (ENOSYS: built without "
+             "CONFIG_KEXEC_FILE)";
+    case EINVAL:
+      return "the kernel rejected the load (EINVAL): a command line too long or without its "
+             "NUL, or flags it does not know";
+    default:
+      return explain_kexec_error(err, lockdown, on_crash);
+  }
+}
+
+bool file_load_may_fall_back(int err) {
+  return err == ENOSYS || err == ENOEXEC;
+}
+
+Status kexec_file_load_files(KexecSys& sys, const std::string& kernel, const std::string& initrd,
+                             const std::string& cmdline, bool on_crash, const std::string& root,
+                             int& err) {
+  err = 0;
+  const int kfd = open(kernel.c_str(), O_RDONLY | O_CLOEXEC);
+  if (kfd < 0) return fail("%s: cannot open: %s", kernel.c_str(), std::strerror(errno));
+  int ifd = -1;
+  if (!initrd.empty()) {
+    ifd = open(initrd.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ifd < 0) {
+      close(kfd);
+      return fail("%s: cannot open: %s", initrd.c_str(), std::strerror(errno));
+    }
+  }
+  const unsigned long flags =
+      (on_crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd.empty() ? KEXEC_FILE_NO_INITRAMFS : 0);
+  // The length counts the NUL; an empty line is passed as none at all.
+  err = sys.kexec_file_load(kfd, ifd, cmdline.empty() ? nullptr : cmdline.c_str(),
+                            cmdline.empty() ? 0 : cmdline.size() + 1, flags);
+  close(kfd);
+  if (ifd >= 0) close(ifd);
+  if (!err) return Status::Ok();
+  const std::string lockdown = read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
+  return Error{"kexec_file_load: " + explain_kexec_file_error(err, lockdown, on_crash)};
+}
+
+Status kexec_file_unload(KexecSys& sys, bool on_crash, const std::string& root) {
+  const unsigned long flags = KEXEC_FILE_UNLOAD | (on_crash ? KEXEC_FILE_ON_CRASH : 0);
+  if (int err = sys.kexec_file_load(-1, -1, nullptr, 0, flags)) {
+    const std::string lockdown =
+        read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
+    return Error{"unload (kexec_file_load): " + explain_kexec_file_error(err, lockdown, on_crash)};
+  }
+  return Status::Ok();
+}
+
+Result<bool> kexec_status(bool on_crash, const std::string& root) {
+  const std::string path =
+      root + (on_crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded");
+  const auto text = read_text_file(path);
+  if (!text || text->empty() || ((*text)[0] != '0' && (*text)[0] != '1'))
+    return fail("%s: cannot read (a kernel without kexec, or sysfs not mounted)", path.c_str());
+  return (*text)[0] == '1';
 }
 
 Status kexec_unload(KexecSys& sys, bool on_crash, const std::string& root) {

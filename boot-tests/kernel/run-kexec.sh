@@ -67,6 +67,8 @@ name=$name-${proto}bit-$mem-$paging
 [ "$serial" = yes ] && name=$name-serial-log
 [ "$debugcon" = yes ] && name=$name-debugcon-log
 [ "$kdump" = yes ] && name=$name-kdump
+# -s: kexec_file_load, the kernel's own loader and purgatory.
+case " $extra_opts " in *" -s "*) name=$name-kexec-file-load ;; esac
 kernel=${KERNEL:-build/kernel/vmlinuz}
 kernel_a=${KERNEL_A:-$kernel}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}

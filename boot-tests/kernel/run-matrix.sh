@@ -35,6 +35,12 @@ run --loader charon --proto 64 --mem 512M --cpu max,-la57 --debugcon-log
 # /proc/vmcore. With 6G the crashkernel= reservation lies above 2 GiB.
 run --loader charon --proto 64 --mem 512M --cpu max,-la57 --kdump
 run --loader charon --proto 64 --mem 6G --cpu max,-la57 --kdump
+# kexec_file_load through charon-kexec -s: the kernel reads, verifies and
+# places the image and runs its own purgatory (the path Secure Boot and
+# lockdown leave); kexec-tools -s is the reference.
+run --loader kexec-tools --proto 64 --mem 512M --cpu max,-la57 --loader-opt -s
+run --loader charon --proto 64 --mem 512M --cpu max,-la57 --loader-opt -s
+run --loader charon --proto 64 --mem 512M --cpu max,-la57 --kdump --loader-opt -s
 # Debian's kexec-tools with charon's purgatory.ro in place of its own
 # (kexec-swap-purgatory.sh): kexec-tools patches it by symbol name.
 run --loader kexec-tools-charon --proto 64 --mem 512M --cpu max,-la57 --serial-log

@@ -2,6 +2,7 @@
 #pragma once
 #include <charon/loader/kexec_sys.h>
 
+#include <string>
 #include <vector>
 
 namespace charon::loader::testing {
@@ -13,7 +14,15 @@ class FakeKexecSys final : public KexecSys {
     std::vector<kexec_segment_abi> segs;
     unsigned long flags;
   };
+  struct FileLoadCall {
+    bool kernel_open, initrd_open;
+    std::string cmdline;
+    size_t cmdline_len;
+    unsigned long flags;
+  };
   int load_errno = 0;
+  int file_load_errno = 0;
+  std::vector<FileLoadCall> file_loads;
   int reboot_errno = EINVAL;
   std::vector<LoadCall> loads;
   std::vector<std::string> calls;  // "load", "sync", "reboot" in order
@@ -23,6 +32,13 @@ class FakeKexecSys final : public KexecSys {
     calls.push_back("load");
     loads.push_back({entry, {segs.begin(), segs.end()}, flags});
     return load_errno;
+  }
+  int kexec_file_load(int kernel_fd, int initrd_fd, const char* cmdline, size_t cmdline_len,
+                      unsigned long flags) override {
+    calls.push_back("file_load");
+    file_loads.push_back(
+        {kernel_fd >= 0, initrd_fd >= 0, cmdline ? cmdline : "", cmdline_len, flags});
+    return file_load_errno;
   }
   int reboot_kexec() override {
     calls.push_back("reboot");
