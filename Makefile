@@ -143,7 +143,7 @@ all: $(ALL_TARGETS)
 # ------------------------------------------------------------------ targets
 DEB_PACKAGES := clang lld nasm gnu-efi binutils qemu-system-x86 ovmf \
   binutils-ia64-linux-gnu busybox-static cpio mtools libgtest-dev libssl-dev \
-  libclang-rt-14-dev kexec-tools xz-utils llvm clang-format git e2fsprogs
+  libclang-rt-14-dev kexec-tools makedumpfile xz-utils llvm clang-format git e2fsprogs
 
 deps:
 	$(Q)sh boot-tests/deps.sh $(DEB_PACKAGES)

@@ -13,7 +13,9 @@ $(KERNEL_INITRAMFS): boot-tests/kernel/mkinitramfs.sh boot-tests/kernel/init \
 
 ALL_TARGETS  += $(KERNEL_INITRAMFS)
 CHECK_SUITES += script:boot-tests/kernel/run-matrix.sh
-# kdump through charon-kexec -p and the purgatory's backup (64- and 32-bit).
+# kdump through charon-kexec -p and the purgatory's backup (64- and 32-bit),
+# read by Debian's makedumpfile in the crash kernel, with Debian's kexec -p
+# as the reference case.
 CHECK_SUITES += script:boot-tests/kernel/run-kdump.sh
 CHECK_SUITES += script:boot-tests/kernel/run-errors.sh
 BENCH_STEPS  += boot-tests/kernel/bench-kexec.sh

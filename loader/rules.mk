@@ -150,3 +150,16 @@ FUZZ_STEPS += loader/fuzz/run.sh
 # adapters), so they link the hosted library too.
 $(EFI_TEST_BIN): $(call objs,host,$(LOADER_LIB_SRCS)) | $(LOADER_PURGATORY_RO)
 $(call objs,host,$(EFI_TESTS)): OBJ_FLAGS += -DCHARON_REAL_PURGATORY='"$(LOADER_PURGATORY_RO)"'
+
+# page-offset: kernel A's test /init prints the base of its direct map with
+# it, which boot-tests/kernel/run-kdump.sh compares with what makedumpfile
+# finds in the crash kernel's /proc/vmcore. Static, like vmcore-check.
+PAGE_OFFSET_SRCS := loader/tools/page_offset.cpp
+PAGE_OFFSET_TOOL := $(B)/loader/page-offset
+$(PAGE_OFFSET_TOOL): $(call objs,static,$(PAGE_OFFSET_SRCS) loader/tools/page_offset_main.cpp)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@ (static)"
+	$(Q)$(CXX_HOST) -static -O2 $^ -o $@
+# loader/tools/page_offset_test.cpp is in LOADER_TESTS; it links the tool.
+$(LOADER_TEST_BIN): $(call objs,host,$(PAGE_OFFSET_SRCS))
+ALL_TARGETS += $(PAGE_OFFSET_TOOL)
