@@ -28,7 +28,7 @@ timeout 150 qemu-system-x86_64 -accel tcg -cpu max -m 512M -smp 1 -nodefaults -d
   -serial stdio -monitor none -no-reboot -kernel "$kernel" -initrd "$tmp/initrd" \
   -append "console=ttyS0 quiet panic=-1 rdinit=/errors-init" </dev/null 2>&1 | tr -d '\r' >"$log"
 failed=0
-for name in no-privilege lockdown; do
+for name in no-privilege lockdown lockdown-file-load; do
   line=$(grep -a "^CHARON-ERR-[A-Z]* $name" "$log" | head -1)
   case "$line" in
     CHARON-ERR-PASS*) echo "PASS: real-kernel-refuses-$name-with-its-message (${line#CHARON-ERR-PASS $name })" ;;
