@@ -164,6 +164,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   in.entry = req.mode;
   in.free = free.get();
   in.top_of_ram = top_of_ram;
+  in.la57 = sys.la57;
   in.acpi_rsdp = sys.acpi_rsdp;
   if (sys.screen_info) {
     std::memcpy(&si, sys.screen_info->data(), sizeof si);

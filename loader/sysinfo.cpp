@@ -210,6 +210,14 @@ Result<SystemInfo> read_system_info(const std::string& root) {
     info.efi_absent = efi.error();
   }
   info.setup_data = read_passed_setup_data(root + "/sys/kernel/boot_params/setup_data");
+  if (auto cpuinfo = read_text_file(root + "/proc/cpuinfo")) {
+    const size_t flags = cpuinfo->find("\nflags");
+    const size_t end = flags == std::string::npos ? flags : cpuinfo->find('\n', flags + 1);
+    if (flags != std::string::npos) {
+      const std::string line = cpuinfo->substr(flags, end - flags) + " ";
+      info.la57 = line.find(" la57 ") != std::string::npos;
+    }
+  }
   return info;
 }
 

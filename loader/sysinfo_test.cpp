@@ -218,3 +218,23 @@ TEST(Image, AMemoryMapOf300EntriesLoadsThroughSetupE820Ext) {
 
 }  // namespace
 }  // namespace charon::loader
+
+namespace charon::loader {
+namespace {
+
+TEST(SystemInfo, FiveLevelPagingIsReadFromCpuinfosLa57Flag) {
+  testing::TempDir t;
+  testing::write_file(t.path() / "proc/iomem", testing::qemu_iomem(512ull << 20, 0));
+  testing::write_file(t.path() / "proc/cpuinfo",
+                      "processor\t: 0\nflags\t\t: fpu pae la57 pku\nbugs\t\t:\n");
+  auto on = read_system_info(t.path().string());
+  ASSERT_TRUE(on.ok());
+  EXPECT_TRUE(on->la57);
+  testing::write_file(t.path() / "proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu pae la57x\n");
+  auto off = read_system_info(t.path().string());
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->la57) << "a flag is a whole word";
+}
+
+}  // namespace
+}  // namespace charon::loader

@@ -52,6 +52,7 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   if (Status s = parse_bzimage(in.kernel, in.kernel_size, in.entry, out.kernel); s != Status::kOk)
     return s;
   const BzImage& k = out.kernel;
+  if (in.entry == Entry::k64 && in.la57 && !k.la57()) return Status::kNo5Level;
   if (in.cmdline_max_len > k.cmdline_max) return Status::kCmdlineTooLong;
   if (in.has_initrd && in.initrd_size == 0) return Status::kEmptyInitrd;
   if (in.purgatory_align > kPageSize) return Status::kBadPurgatoryAlign;
@@ -66,8 +67,10 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   // ---- kernel: its whole init_size range is its own (boot.rst,
   // init_size). 64-bit with XLF_CAN_BE_LOADED_ABOVE_4G: above 4 GiB when
   // there is RAM there, which leaves low memory to firmware and devices.
-  // Otherwise the lowest aligned fit at or above pref_address (a kernel
-  // below it moves its decompression target up), then anywhere from 1 MiB.
+  // Otherwise the lowest aligned fit at or above pref_address, never below:
+  // a kernel loaded below LOAD_PHYSICAL_ADDR moves its decompression target
+  // up to it and writes init_size bytes there, memory nobody reserved
+  // (kexec_file_load takes pref_address as the floor too).
   const uint64_t ksize = align_up(k.footprint(), kPageSize);
   const uint64_t klimit = (is32 || !k.above_4g()) ? k4GiB : kAny;
   const uint64_t align = k.kernel_alignment;
@@ -76,7 +79,6 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   if (!is32 && k.above_4g() && free.has_free_above(k4GiB, ksize))
     placed = place(free, ksize, align, k4GiB, kAny, false, out.kernel_seg);
   if (!placed) placed = place(free, ksize, align, pref, klimit, false, out.kernel_seg);
-  if (!placed) placed = place(free, ksize, align, k1MiB, klimit, false, out.kernel_seg);
   if (!placed) return is32 ? Status::kNoRoomKernel32 : Status::kNoRoomKernel;
   out.kernel_entry = out.kernel_seg.start + (is32 ? 0 : 0x200);
 

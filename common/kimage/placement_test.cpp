@@ -314,3 +314,43 @@ TEST(Placement, RandomMapsGiveDisjointSegmentsInsideRamOrAnError) {
 
 }  // namespace
 }  // namespace charon::kimage
+
+namespace charon::kimage {
+namespace {
+
+TEST(Placement, PrefAddressIsTheFloorEvenWhenOnlyMemoryBelowItIsFree) {
+  // 32 MiB free below pref_address (16 MiB), nothing fits above it: a
+  // kernel placed below would decompress to 16 MiB into memory nobody
+  // reserved, so there is no placement.
+  Case c({{kM, 16 * kM}, {40 * kM, 41 * kM}}, Entry::k64);
+  c.in.has_initrd = false;
+  ImagePlan p;
+  EXPECT_EQ(c.plan(p), Status::kNoRoomKernel);
+  // With room at or above it, the kernel goes there.
+  Case ok({{kM, 16 * kM}, {16 * kM, 64 * kM}}, Entry::k64);
+  ok.in.has_initrd = false;
+  ASSERT_EQ(ok.plan(p), Status::kOk);
+  EXPECT_GE(p.kernel_seg.start, p.kernel.pref_address);
+}
+
+TEST(Placement, A64BitHandoffUnderFiveLevelPagingNeedsXlf5Level) {
+  BzSpec spec;  // XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G, no XLF_5LEVEL
+  Case c(qemu(512 * kM, 0), Entry::k64, spec);
+  c.in.la57 = true;
+  ImagePlan p;
+  EXPECT_EQ(c.plan(p), Status::kNo5Level);
+  EXPECT_NE(std::string(status_message(Status::kNo5Level)).find("--entry-32bit"),
+            std::string::npos);
+  // The 32-bit entry turns paging off: safe.
+  Case c32(qemu(512 * kM, 0), Entry::k32, spec);
+  c32.in.la57 = true;
+  EXPECT_EQ(c32.plan(p), Status::kOk);
+  // A kernel with XLF_5LEVEL takes the 64-bit entry.
+  spec.xloadflags |= boot::XLF_5LEVEL;
+  Case five(qemu(512 * kM, 0), Entry::k64, spec);
+  five.in.la57 = true;
+  EXPECT_EQ(five.plan(p), Status::kOk);
+}
+
+}  // namespace
+}  // namespace charon::kimage

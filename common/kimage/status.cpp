@@ -30,6 +30,10 @@ const char* status_message(Status s) {
       return "init_size is smaller than the kernel itself";
     case Status::kNo64BitEntry:
       return "no 64-bit entry point (protocol below 2.12 or no XLF_KERNEL_64)";
+    case Status::kNo5Level:
+      return "the machine runs 5-level paging and the kernel lacks XLF_5LEVEL: its 64-bit "
+             "entry would fault on the 5-level tables; use the 32-bit entry (--entry-32bit; "
+             "paging off makes it safe)";
     case Status::kCmdlineTooLong:
       return "the command line is longer than the kernel's cmdline_size";
     case Status::kCmdlineHasNul:

@@ -24,6 +24,7 @@ kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen
   if (kimage::Status s = free_list(*f.map, k1MiB, free); s != kimage::Status::kOk) return s;
   in.free = &free;
   in.top_of_ram = top_of_ram(*f.map);
+  in.la57 = f.la57;
   in.acpi_rsdp = f.rsdp;
   if (f.fb && screen_info_from_gop(*f.fb, si)) in.screen_info = &si;
   // The kernel reads the final memory map where it lies, before it has

@@ -31,6 +31,7 @@ struct Facts {
   uint8_t secure_boot;          // boot_params.secure_boot, from the SecureBoot variable
   const uint8_t* rng_seed;      // SETUP_RNG_SEED from EFI_RNG_PROTOCOL; null: none
   uint32_t rng_seed_len;
+  bool la57;  // CR4.LA57: the firmware runs 5-level paging
 };
 
 // Memory-map entries beyond boot_params' 128 that a map of at most

@@ -238,7 +238,8 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
         ext_room,
         secure_boot_state(),
         have_seed ? g_seed : nullptr,
-        have_seed ? static_cast<uint32_t>(sizeof g_seed) : 0};
+        have_seed ? static_cast<uint32_t>(sizeof g_seed) : 0,
+        g_plan.la57};
     const kimage::Status ks = build_image(facts, g_free, setup.ptr, setup.bytes, *params, g_built);
     if (ks != kimage::Status::kOk) {
       g_con.printf("charon.efi: %s\n", kimage::status_message(ks));

@@ -88,7 +88,10 @@ struct ImageInput {
   // reservation); the planner carves it.
   FreeList* free = nullptr;
   uint64_t top_of_ram = 0;  // end of the highest RAM range the kernel will see
-  uint64_t acpi_rsdp = 0;   // 0: the kernel searches itself
+  // The machine runs 5-level paging (CR4.LA57): the 64-bit handoff keeps
+  // it, which only a kernel with XLF_5LEVEL can take (boot.rst, xloadflags).
+  bool la57 = false;
+  uint64_t acpi_rsdp = 0;  // 0: the kernel searches itself
   const boot::screen_info* screen_info = nullptr;
   const SetupDataNode* setup_data = nullptr;
   size_t nsetup_data = 0;

@@ -22,6 +22,7 @@ enum class Status : uint8_t {
   kNoInitSize,        // init_size == 0
   kInitSizeTooSmall,  // init_size below the payload
   kNo64BitEntry,      // 64-bit entry asked for, protocol < 2.12 or no XLF_KERNEL_64
+  kNo5Level,          // 64-bit entry under 5-level paging, kernel without XLF_5LEVEL
   // what the loader adds
   kCmdlineTooLong,  // longer than the kernel's cmdline_size
   kCmdlineHasNul,

@@ -37,6 +37,9 @@ struct SystemInfo {
   std::string acpi_rsdp_from;  // where it came from, for --dry-run
   std::optional<std::array<uint8_t, 0x40>> screen_info;
   uint8_t secure_boot = 0;  // the running kernel's boot_params.secure_boot
+  // The running kernel uses 5-level paging: Linux clears the la57 flag in
+  // /proc/cpuinfo when it does not (arch/x86/kernel/cpu/common.c).
+  bool la57 = false;
   std::optional<EfiFacts> efi;
   std::string efi_absent;  // why there is no EFI handoff, when there is none
   std::vector<SetupDataBlob> setup_data;
