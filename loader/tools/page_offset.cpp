@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bounded_read.h"
+
 namespace charon::loader {
 
 namespace {
@@ -31,32 +33,9 @@ constexpr uint64_t kKernelMap = 0xffffffff80000000ull;
 constexpr uint64_t kNoPaddr = ~uint64_t{0};
 constexpr uint16_t kMaxPhdrs = 4096;
 
-struct Kcore {
-  int fd = -1;
-  uint64_t size = 0;  // 0: unknown, do not check against it
-  FILE* err = nullptr;
-
-  bool read(uint64_t off, void* buf, uint64_t len, const char* what) const {
-    if (size && (off > size || len > size - off)) {
-      std::fprintf(
-          err, "page-offset: %s at 0x%" PRIx64 "+0x%" PRIx64 " lies past the end (0x%" PRIx64 ")\n",
-          what, off, len, size);
-      return false;
-    }
-    auto* p = static_cast<uint8_t*>(buf);
-    while (len) {
-      const ssize_t n = pread(fd, p, len, static_cast<off_t>(off));
-      if (n <= 0) {
-        std::fprintf(err, "page-offset: reading %s: %s\n", what,
-                     n < 0 ? std::strerror(errno) : "unexpected end of file");
-        return false;
-      }
-      p += n;
-      off += static_cast<uint64_t>(n);
-      len -= static_cast<uint64_t>(n);
-    }
-    return true;
-  }
+// The file being read, with its tool's name in every message.
+struct Kcore : BoundedFile {
+  Kcore() { tool = "page-offset"; }
 };
 
 // The address kallsyms gives `name`, from lines "ADDR TYPE NAME [MODULE]".

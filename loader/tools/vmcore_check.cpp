@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bounded_read.h"
+
 namespace charon::loader {
 
 namespace {
@@ -26,33 +28,9 @@ namespace {
 constexpr uint64_t kLowEnd = 640 * 1024;  // what the purgatory backs up
 constexpr uint64_t kMaxNoteBytes = 64ull << 20;
 
-struct Core {
-  int fd = -1;
-  uint64_t size = 0;
-  FILE* err = nullptr;
-
-  bool read(uint64_t off, void* buf, uint64_t len, const char* what) const {
-    if (off > size || len > size - off) {
-      std::fprintf(err,
-                   "vmcore-check: %s at 0x%" PRIx64 "+0x%" PRIx64 " lies past the end (0x%" PRIx64
-                   ")\n",
-                   what, off, len, size);
-      return false;
-    }
-    uint8_t* p = static_cast<uint8_t*>(buf);
-    while (len) {
-      const ssize_t n = pread(fd, p, len, static_cast<off_t>(off));
-      if (n <= 0) {
-        std::fprintf(err, "vmcore-check: reading %s: %s\n", what,
-                     n < 0 ? std::strerror(errno) : "unexpected end of file");
-        return false;
-      }
-      p += n;
-      off += static_cast<uint64_t>(n);
-      len -= static_cast<uint64_t>(n);
-    }
-    return true;
-  }
+// The file being read, with its tool's name in every message.
+struct Core : BoundedFile {
+  Core() { tool = "vmcore-check"; }
 };
 
 // One "vmcore-check: ..." line on `err`; returns 1, the failure status.
