@@ -14,10 +14,7 @@ using namespace charon::boot;
 
 constexpr uint64_t kM = 1ull << 20;
 
-struct CliRun {
-  int status;
-  std::string out, err;
-};
+using CliRun = testing::ToolRun;
 
 class Cli : public ::testing::Test {
  protected:
@@ -34,24 +31,11 @@ class Cli : public ::testing::Test {
   }
 
   CliRun run(std::vector<std::string> args) {
-    args.insert(args.begin(), "charon-kexec");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    char *out = nullptr, *err = nullptr;
-    size_t outn = 0, errn = 0;
-    FILE* fo = open_memstream(&out, &outn);
-    FILE* fe = open_memstream(&err, &errn);
-    const CliEnv env{&sys_, root_.string(), purgatory_, fo, fe};
-    CliRun r;
-    r.status = run_cli(static_cast<int>(args.size()), argv.data(), env);
-    std::fclose(fo);
-    std::fclose(fe);
-    r.out.assign(out, outn);
-    r.err.assign(err, errn);
-    std::free(out);
-    std::free(err);
-    return r;
+    return testing::run_tool("charon-kexec", std::move(args),
+                             [&](int argc, char** argv, FILE* fo, FILE* fe) {
+                               const CliEnv env{&sys_, root_.string(), purgatory_, fo, fe};
+                               return run_cli(argc, argv, env);
+                             });
   }
 
   // A failure: non-zero, exactly one line on stderr containing `text`,
@@ -305,46 +289,10 @@ TEST_F(Cli, HelpAndVersion) {
 namespace charon::loader {
 namespace {
 
-class CliSyscall : public ::testing::Test {
+// The same machine as Cli's, for the system-call choice.
+class CliSyscall : public Cli {
  protected:
-  void SetUp() override {
-    root_ = tmp_.path() / "root";
-    testing::write_file(root_ / "proc/iomem", testing::qemu_iomem(1024 * kM - kM, 0));
-    testing::write_file(root_ / "proc/cmdline", "root=/dev/vda1\n");
-    kernel_ = (tmp_.path() / "bzImage").string();
-    testing::write_bytes(kernel_, testing::make_bzimage({}));
-    initrd_ = (tmp_.path() / "initrd").string();
-    testing::write_bytes(initrd_, std::vector<uint8_t>(1000, 7));
-    purgatory_ = testing::read_bytes(CHARON_REAL_PURGATORY);
-  }
-  struct Out {
-    int status;
-    std::string out, err;
-  };
-  Out run(std::vector<std::string> args) {
-    args.insert(args.begin(), "charon-kexec");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    char* ob = nullptr;
-    char* eb = nullptr;
-    size_t on = 0, en = 0;
-    FILE* fo = open_memstream(&ob, &on);
-    FILE* fe = open_memstream(&eb, &en);
-    const CliEnv env{&sys_, root_.string(), purgatory_, fo, fe};
-    const int st = run_cli(static_cast<int>(argv.size()) - 1, argv.data(), env);
-    std::fclose(fo);
-    std::fclose(fe);
-    Out o{st, ob ? ob : "", eb ? eb : ""};
-    std::free(ob);
-    std::free(eb);
-    return o;
-  }
-  testing::TempDir tmp_;
-  std::filesystem::path root_;
-  std::string kernel_, initrd_;
-  std::vector<uint8_t> purgatory_;
-  testing::FakeKexecSys sys_;
+  using Out = CliRun;
 };
 
 TEST_F(CliSyscall, AutoIsTheDefaultAndHandsTheFilesToKexecFileLoad) {

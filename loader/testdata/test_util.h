@@ -36,6 +36,35 @@ inline void write_bytes(const std::filesystem::path& p, const std::vector<uint8_
   f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
+// What a tool's main printed and returned.
+struct ToolRun {
+  int status;
+  std::string out, err;
+};
+
+// Runs `main(argc, argv, out, err)` on `argv0` and `args`, capturing both
+// streams: the CLI and the test tools' mains all take this shape.
+template <class Main>
+ToolRun run_tool(const char* argv0, std::vector<std::string> args, Main&& main) {
+  args.insert(args.begin(), argv0);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char *o = nullptr, *e = nullptr;
+  size_t on = 0, en = 0;
+  FILE* fo = open_memstream(&o, &on);
+  FILE* fe = open_memstream(&e, &en);
+  ToolRun r;
+  r.status = main(static_cast<int>(args.size()), argv.data(), fo, fe);
+  std::fclose(fo);
+  std::fclose(fe);
+  r.out.assign(o ? o : "", on);
+  r.err.assign(e ? e : "", en);
+  std::free(o);
+  std::free(e);
+  return r;
+}
+
 // A fresh directory under the system temp dir, removed at the end.
 class TempDir {
  public:

@@ -80,31 +80,12 @@ struct Kcore {
   }
 };
 
-struct ToolRun {
-  int status;
-  std::string out, err;
-};
+using ToolRun = testing::ToolRun;
 
 class PageOffset : public ::testing::Test {
  protected:
   ToolRun run(std::vector<std::string> args) {
-    args.insert(args.begin(), "page-offset");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    char *o = nullptr, *e = nullptr;
-    size_t on = 0, en = 0;
-    FILE* fo = open_memstream(&o, &on);
-    FILE* fe = open_memstream(&e, &en);
-    ToolRun r;
-    r.status = page_offset_main(static_cast<int>(args.size()), argv.data(), fo, fe);
-    std::fclose(fo);
-    std::fclose(fe);
-    r.out.assign(o, on);
-    r.err.assign(e, en);
-    std::free(o);
-    std::free(e);
-    return r;
+    return testing::run_tool("page-offset", std::move(args), page_offset_main);
   }
   ToolRun run(Kcore& k) {
     testing::write_bytes(tmp_.path() / "kcore", k.bytes());

@@ -87,31 +87,12 @@ struct Core {
   }
 };
 
-struct CheckRun {
-  int status;
-  std::string out, err;
-};
+using CheckRun = testing::ToolRun;
 
 class VmcoreCheck : public ::testing::Test {
  protected:
   CheckRun run(std::vector<std::string> args) {
-    args.insert(args.begin(), "vmcore-check");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    char *o = nullptr, *e = nullptr;
-    size_t on = 0, en = 0;
-    FILE* fo = open_memstream(&o, &on);
-    FILE* fe = open_memstream(&e, &en);
-    CheckRun r;
-    r.status = vmcore_check_main(static_cast<int>(args.size()), argv.data(), fo, fe);
-    std::fclose(fo);
-    std::fclose(fe);
-    r.out.assign(o, on);
-    r.err.assign(e, en);
-    std::free(o);
-    std::free(e);
-    return r;
+    return testing::run_tool("vmcore-check", std::move(args), vmcore_check_main);
   }
   std::string write(const std::vector<uint8_t>& b) {
     const auto p = tmp_.path() / "vmcore";
