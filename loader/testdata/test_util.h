@@ -2,10 +2,12 @@
 // and memory maps.
 #pragma once
 #include <charon/loader/memmap.h>
+#include <elf.h>
 #include <gtest/gtest.h>
 #include <synthetic_bzimage.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -63,6 +65,23 @@ ToolRun run_tool(const char* argv0, std::vector<std::string> args, Main&& main) 
   std::free(o);
   std::free(e);
   return r;
+}
+
+// An ELF64 ET_CORE header for x86_64 whose program headers follow it, as
+// /proc/vmcore and /proc/kcore begin (e_phnum left for the caller).
+inline Elf64_Ehdr core_header() {
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_CORE;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = sizeof(Elf64_Ehdr);
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  return eh;
 }
 
 // A fresh directory under the system temp dir, removed at the end.

@@ -27,16 +27,7 @@ struct Kcore {
   std::string kallsyms;
 
   Kcore() {
-    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-    eh.e_ident[EI_CLASS] = ELFCLASS64;
-    eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    eh.e_ident[EI_VERSION] = EV_CURRENT;
-    eh.e_type = ET_CORE;
-    eh.e_machine = EM_X86_64;
-    eh.e_version = EV_CURRENT;
-    eh.e_phoff = sizeof(Elf64_Ehdr);
-    eh.e_ehsize = sizeof(Elf64_Ehdr);
-    eh.e_phentsize = sizeof(Elf64_Phdr);
+    eh = testing::core_header();
     auto load = [](uint64_t vaddr, uint64_t paddr, uint64_t size, uint64_t off) {
       Elf64_Phdr p{};
       p.p_type = PT_LOAD;

@@ -38,16 +38,7 @@ struct Core {
   std::vector<uint8_t> low, high;  // [0, 640 KiB) and [1 MiB, 1 MiB + 64 KiB)
 
   Core() {
-    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-    eh.e_ident[EI_CLASS] = ELFCLASS64;
-    eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    eh.e_ident[EI_VERSION] = EV_CURRENT;
-    eh.e_type = ET_CORE;
-    eh.e_machine = EM_X86_64;
-    eh.e_version = EV_CURRENT;
-    eh.e_phoff = sizeof(Elf64_Ehdr);
-    eh.e_ehsize = sizeof(Elf64_Ehdr);
-    eh.e_phentsize = sizeof(Elf64_Phdr);
+    eh = testing::core_header();
     put_note(notes, "CORE", NT_PRSTATUS, std::vector<uint8_t>(336, 0x11));
     const std::string info = "OSRELEASE=6.1.0-test\nPAGESIZE=4096\n";
     put_note(notes, "VMCOREINFO", 0, std::vector<uint8_t>(info.begin(), info.end()));
