@@ -175,7 +175,7 @@ else
   PROTO_PURGATORY=$KERNEL_PURGATORY
   i=3
   for entry in lm64-ident lm64-la57 pm32; do
-    expect_verdict "kernel-flavour-$entry-entry64-regs-in-kernel-order" "$(cpu_for "$entry")" \
+    expect_verdict "kflavour-$entry-kernel-order-regs" "$(cpu_for "$entry")" \
       "$(addr_at "$i")" 33 "entry=$entry kind=generic64 kabi=1"
     i=$((i + 1))
   done
