@@ -66,6 +66,25 @@ int main() {
   R64(r14);
   R64(r15);
   R64(rip);
+#define KR64(r) OFF(charon_kernel_regs64, r)
+  KR64(rax);
+  KR64(rcx);
+  KR64(rdx);
+  KR64(rbx);
+  KR64(rsp);
+  KR64(rbp);
+  KR64(rsi);
+  KR64(rdi);
+  KR64(r8);
+  KR64(r9);
+  KR64(r10);
+  KR64(r11);
+  KR64(r12);
+  KR64(r13);
+  KR64(r14);
+  KR64(r15);
+  KR64(rip);
+  std::printf("%%define charon_kernel_regs64_size %zu\n", sizeof(charon_kernel_regs64));
 #define R32(r) OFF(charon_regs32, r)
   R32(eax);
   R32(ebx);

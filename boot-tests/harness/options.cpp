@@ -112,6 +112,8 @@ Options parse_options(const char* p) {
       ok = parse_number(v, p, &n), o.fault = n != 0;
     } else if (word_is(key, key_end, "efi")) {
       ok = parse_number(v, p, &n), o.efi = n != 0;
+    } else if (word_is(key, key_end, "kabi")) {
+      ok = parse_number(v, p, &n), o.kabi = n != 0;
     } else {
       ok = false;
     }

@@ -38,6 +38,9 @@ struct Options {
   int corrupt = -1;    // flip a byte in this region after the digest
   bool fault = false;  // CHARON_F_FAULT_TEST
   bool efi = false;    // efi_info names fake EFI tables above 4 GiB (needs -m 6G)
+  // purg is purgatory-linux.bin (the kernel flavour): the registers go
+  // only into its kernel-order entry64_regs, right after the block.
+  bool kabi = false;
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
 

@@ -162,6 +162,26 @@ fi
 expect_verdict generic64-no-regions-maps-boot-params-from-rsi max 0x800000 33 \
   "entry=lm64-ident kind=generic64 break=kexectools"
 
+# ---- the kernel flavour (purgatory-linux.bin): the registers only in the
+# kernel's entry64_regs order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi),
+# as kexec_file_load leaves them; the block's own regs64 is zero. The
+# probe's register check passes only if entry.asm converted every slot.
+KERNEL_PURGATORY=$PROTO_B/x86_64/purgatory-linux.bin
+if [ ! -f "$KERNEL_PURGATORY" ]; then
+  echo "FAIL: protocol-artifacts-built ($KERNEL_PURGATORY missing: run make first)"
+  failed=$((failed + 1))
+else
+  saved_purgatory=$PROTO_PURGATORY
+  PROTO_PURGATORY=$KERNEL_PURGATORY
+  i=3
+  for entry in lm64-ident lm64-la57 pm32; do
+    expect_verdict "kflavour-$entry-kernel-order-regs" "$(cpu_for "$entry")" \
+      "$(addr_at "$i")" 33 "entry=$entry kind=generic64 kabi=1"
+    i=$((i + 1))
+  done
+  PROTO_PURGATORY=$saved_purgatory
+fi
+
 # ---- efi_info ("EL64") names a system table, its configuration tables and
 # a memory map above 4 GiB. The decompressor reads the first two before it
 # has page tables of its own (on AMD: sev_enable -> snp_init ->

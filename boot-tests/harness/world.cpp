@@ -205,6 +205,18 @@ charon_params* write_params(const World& w) {
     p->kernel_entry = 0;
     p->map_ranges[0] = {};
   }
+  if (w.opt->kabi) {
+    // As kexec_file_load leaves it (kexec-bzimage64.c bzImage64_load):
+    // the registers only in the kernel's entry64_regs order, in the
+    // kernel flavour's own object right after the block; the block's
+    // regs64 (kexec-tools' order) stays zero, so only entry.asm's
+    // conversion can make the probe's register check pass.
+    const charon_regs64& r = d.regs64;
+    const charon_kernel_regs64 k = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi, r.r8,
+                                    r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
+    charon::mem_copy(reinterpret_cast<uint8_t*>(p) + sizeof *p, &k, sizeof k);
+    charon::mem_fill(&p->regs64, 0, sizeof p->regs64);
+  }
   return p;
 }
 

@@ -19,6 +19,15 @@
 ; pages); charon_bootstrap64 uses at most 8 (bootstrap.cpp).
 %define BOOT_TABLE_PAGES 8
 
+%ifdef CHARON_KERNEL_ABI
+; KREG r: one register from the kernel's entry64_regs (rsi) into the
+; block's regs64 (rdi); both offsets come from params.inc.
+%macro KREG 1
+    mov     rax, [rsi + charon_kernel_regs64_%1]
+    mov     [rdi + charon_regs64_%1], rax
+%endmacro
+%endif
+
 extern purgatory_main, charon_bootstrap64
 global purgatory_start, charon_entry64, charon_entry32, gdt64, gdt64_end
 global charon_stack_top, charon_boot_tables, charon_entered_la57
@@ -172,6 +181,35 @@ long64:
     ; copy of the file is its initial value, for .ro and .bin alike.
     lea     rsp, [rel charon_stack_top]
     xor     ebp, ebp
+%ifdef CHARON_KERNEL_ABI
+    ; Kernel flavour: the kernel filled entry64_regs in its own order
+    ; (struct kexec_entry64_regs); copy it field by field into the block's
+    ; regs64, which is what the generic64 handoff loads. Only if the
+    ; kernel set rip: a loader that fills charon_params itself keeps its
+    ; regs64. Our pages are writable by now (CR0.WP is clear).
+    lea     rsi, [rel entry64_regs]
+    lea     rdi, [rel charon_params + charon_params_regs64]
+    cmp     qword [rsi + charon_kernel_regs64_rip], 0
+    je      .kregs_done
+    KREG    rax
+    KREG    rcx
+    KREG    rdx
+    KREG    rbx
+    KREG    rsp
+    KREG    rbp
+    KREG    rsi
+    KREG    rdi
+    KREG    r8
+    KREG    r9
+    KREG    r10
+    KREG    r11
+    KREG    r12
+    KREG    r13
+    KREG    r14
+    KREG    r15
+    KREG    rip
+.kregs_done:
+%endif
     lea     rdi, [rel charon_params]
     call    purgatory_main
 .hang:                                  ; purgatory_main never returns
@@ -180,6 +218,9 @@ long64:
     jmp     .hang
 
 extern charon_params
+%ifdef CHARON_KERNEL_ABI
+extern entry64_regs
+%endif
 
 ; ---- data the 32-bit code reaches relative to ebx -------------------------
 align 8

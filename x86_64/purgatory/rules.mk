@@ -52,7 +52,61 @@ $(PURG_BIN): $(PURG_ELF)
 	@echo "  OBJCOPY $@"
 	$(Q)llvm-objcopy -O binary $< $@
 
-ALL_TARGETS += $(PURG_RO) $(PURG_BIN)
-INSTALL_FILES += $(PURG_RO):lib/charon/purgatory.ro:644 $(PURG_BIN):lib/charon/purgatory.bin:644
+# ---- the kernel flavour: purgatory-linux.ro, what the Linux kernel's
+# kexec_file_load loads in place of arch/x86/purgatory/purgatory.ro. The
+# same objects, but params.asm and entry.asm assembled with
+# -DCHARON_KERNEL_ABI (the kernel's symbol names, its entry64_regs order,
+# the serial console on); see params.asm. purgatory-linux.bin is the same
+# image flat, for the protocol harness.
+PURGK_ASM_SRCS := x86_64/purgatory/params.asm x86_64/purgatory/entry.asm
+PURGK_ASM_OBJS := $(call objs,purgk,$(PURGK_ASM_SRCS))
+PURGK_OBJS := $(filter-out $(call objs,fs,$(PURGK_ASM_SRCS)),$(PURG_OBJS)) $(PURGK_ASM_OBJS)
+PURGK_RO := $(B)/x86_64/purgatory-linux.ro
+PURGK_ELF := $(B)/x86_64/purgatory-linux.elf
+PURGK_BIN := $(B)/x86_64/purgatory-linux.bin
+
+$(B)/purgk/%.o: %.asm $(GEN_X86_INC) x86_64/arch.inc | $(GEN_INCS)
+	@mkdir -p $(dir $@)
+	@printf '  %-7s %s\n' NASM-K $<
+	$(Q)$(NASM) $(NASMFLAGS) -DCHARON_KERNEL_ABI -MD $(@:.o=.d) -MP $< -o $@
+-include $(PURGK_ASM_OBJS:.o=.d)
+
+# The kernel applies R_X86_64_64, 32, 32S, PC32 and PLT32
+# (arch/x86/kernel/machine_kexec_64.c arch_kexec_apply_relocations_add);
+# check-relocs.sh holds this flavour to the same PC-relative subset, and
+# to no undefined symbol (the kernel refuses SHN_UNDEF, which `ld -r`
+# would leave unresolved; the kernel's own purgatory.chk step).
+$(PURGK_RO): $(PURGK_OBJS) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
+	@mkdir -p $(dir $@)
+	@echo "  LD -r   $@"
+	$(Q)$(LD_FS) -r --gc-sections -e purgatory_start -u charon_entry32 \
+	  -T linker/purgatory-ro.ld $(PURGK_OBJS) -o $@.tmp
+	$(Q)sh x86_64/purgatory/check-relocs.sh $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(PURGK_ELF): $(PURGK_RO) $(PURG_BIN_HEADER) linker/purgatory-bin.ld
+	@echo "  LD      $@"
+	$(Q)$(LD_FS) -static -nostdlib --no-dynamic-linker -T linker/purgatory-bin.ld \
+	  $(PURG_BIN_HEADER) $(PURGK_RO) -o $@
+
+$(PURGK_BIN): $(PURGK_ELF)
+	@echo "  OBJCOPY $@"
+	$(Q)llvm-objcopy -O binary $< $@
+
+ALL_TARGETS += $(PURG_RO) $(PURG_BIN) $(PURGK_RO) $(PURGK_BIN)
+INSTALL_FILES += $(PURG_RO):lib/charon/purgatory.ro:644 $(PURG_BIN):lib/charon/purgatory.bin:644 \
+  $(PURGK_RO):lib/charon/purgatory-linux.ro:644
 
 BENCH_STEPS += x86_64/purgatory/size-report.sh
+
+# ---- host test: the kernel flavour's symbols against the kernel's structs,
+# read with the loader's ELF reader.
+PURGK_TEST_BIN := $(B)/host/purgatory_kernel_abi_test
+PURGK_TEST_OBJS := $(call objs,host,x86_64/purgatory/kernel_abi_test.cpp loader/elf_reloc.cpp)
+$(call objs,host,x86_64/purgatory/kernel_abi_test.cpp): \
+  OBJ_FLAGS += -DCHARON_KERNEL_PURGATORY='"$(PURGK_RO)"'
+$(PURGK_TEST_BIN): $(PURGK_TEST_OBJS) | $(PURGK_RO)
+	@echo "  LINK    $@"
+	$(Q)$(CXX_HOST) $(HOST_LDFLAGS) $(PURGK_TEST_OBJS) $(GTEST_LIBS) -o $@
+ALL_TARGETS += $(PURGK_TEST_BIN)
+CHECK_SUITES += gtest:$(PURGK_TEST_BIN)

@@ -48,6 +48,19 @@ struct charon_regs64 { /* == kexec-tools' struct entry64_regs */
   uint64_t rip;
 };
 
+/* The kernel-ABI flavour (purgatory-linux.ro) only: the register set in
+ * the order of the Linux kernel's struct kexec_entry64_regs
+ * (arch/x86/include/asm/kexec.h), which kexec_file_load patches as
+ * `entry64_regs`. Same name and size as kexec-tools' entry64_regs, other
+ * order. It is not part of charon_params: that flavour places it right
+ * after the block and converts it into regs64 on entry (README, "The
+ * kernel flavour"). */
+struct charon_kernel_regs64 {
+  uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rip;
+};
+
 struct charon_regs32 { /* == kexec-tools' struct entry32_regs */
   uint32_t eax, ebx, ecx, edx, esi, edi, esp, ebp;
   uint32_t eip;
@@ -126,6 +139,7 @@ struct charon_bin_header {
 #ifdef __cplusplus
 static_assert(sizeof(struct charon_region) == 16);
 static_assert(sizeof(struct charon_regs64) == 17 * 8);
+static_assert(sizeof(struct charon_kernel_regs64) == 17 * 8);
 static_assert(sizeof(struct charon_regs32) == 9 * 4);
 static_assert(sizeof(struct charon_bin_header) == 32);
 static_assert(sizeof(struct charon_params) % 8 == 0);
