@@ -62,6 +62,7 @@ proto_why() {
 # blocks while it runs; the timeout covers a QEMU that has already gone.
 # Its replies stay unread in PATH.out: a few lines fit the pipe's buffer.
 proto_hmp() {
+  # shellcheck disable=SC2016 # expanded by the inner sh
   timeout 5 sh -c 'printf "%s\n" "$1" >"$2.in"' sh "$1" "$PROTO_MONITOR"
 }
 
