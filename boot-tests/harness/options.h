@@ -38,6 +38,10 @@ struct Options {
   int corrupt = -1;    // flip a byte in this region after the digest
   bool fault = false;  // CHARON_F_FAULT_TEST
   bool efi = false;    // efi_info names fake EFI tables above 4 GiB (needs -m 6G)
+  // One more digest region of this many MiB at kBigRegionAddr, so that the
+  // purgatory hashes for seconds (under TCG): the window the runner's NMI
+  // must hit.
+  uint64_t big_mib = 0;
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
 
