@@ -114,6 +114,8 @@ Options parse_options(const char* p) {
       ok = parse_number(v, p, &n), o.efi = n != 0;
     } else if (word_is(key, key_end, "kabi")) {
       ok = parse_number(v, p, &n), o.kabi = n != 0;
+    } else if (word_is(key, key_end, "big")) {
+      ok = parse_number(v, p, &o.big_mib) && o.big_mib <= 4096;
     } else {
       ok = false;
     }

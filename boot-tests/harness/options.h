@@ -41,6 +41,10 @@ struct Options {
   // purg is purgatory-linux.bin (the kernel flavour): the registers go
   // only into its kernel-order entry64_regs, right after the block.
   bool kabi = false;
+  // One more digest region of this many MiB at kBigRegionAddr, so that the
+  // purgatory hashes for seconds (under TCG): the window the runner's NMI
+  // must hit.
+  uint64_t big_mib = 0;
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
 

@@ -8,6 +8,8 @@
 #   LOG.serial. isa-debug-exit makes the probe's verdict the exit status:
 #   33 pass, 35 fail; 37 is a harness set-up error, 0 a reset (triple
 #   fault: -no-reboot turns it into an exit), 124 the timeout.
+#   With PROTO_MONITOR=PATH set, QEMU's human monitor listens on the FIFOs
+#   PATH.in and PATH.out (made here); proto_hmp sends it a command.
 PROTO_B=${B:-build}
 PROTO_HARNESS=$PROTO_B/boot-tests/harness.bin
 PROTO_PROBE=$PROTO_B/boot-tests/probe.bin
@@ -25,6 +27,11 @@ proto_boot() {
     -device "loader,file=$PROTO_PROBE,addr=0x1000000,force-raw=on"
   if [ "$purg" != - ]; then
     set -- "$@" -device "loader,file=$PROTO_PURGATORY,addr=$purg,force-raw=on"
+  fi
+  if [ -n "${PROTO_MONITOR:-}" ]; then
+    rm -f "$PROTO_MONITOR.in" "$PROTO_MONITOR.out"
+    mkfifo "$PROTO_MONITOR.in" "$PROTO_MONITOR.out"
+    set -- "$@" -monitor "pipe:$PROTO_MONITOR"
   fi
   timeout "$PROTO_TIMEOUT" qemu-system-x86_64 "$@" >"$log.qemu" 2>&1 &
   QEMU_PID=$!
@@ -48,4 +55,23 @@ proto_why() {
     124) echo "timeout after ${PROTO_TIMEOUT}s" ;;
     *) echo "QEMU exit status $1" ;;
   esac
+}
+
+# proto_hmp COMMAND: one human-monitor command to the boot started last
+# (PROTO_MONITOR). QEMU holds both FIFOs open read-write, so neither open
+# blocks while it runs; the timeout covers a QEMU that has already gone.
+# Its replies stay unread in PATH.out: a few lines fit the pipe's buffer.
+proto_hmp() {
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  timeout 5 sh -c 'printf "%s\n" "$1" >"$2.in"' sh "$1" "$PROTO_MONITOR"
+}
+
+# proto_wait_for PATTERN: polls the boot started last until its debugcon
+# log has a line matching PATTERN (status 0) or QEMU has exited (1).
+proto_wait_for() {
+  while kill -0 "$QEMU_PID" 2>/dev/null; do
+    grep -qE "$1" "$log.raw" && return 0
+    sleep 0.1
+  done
+  grep -qE "$1" "$log.raw"
 }

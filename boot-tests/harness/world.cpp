@@ -139,6 +139,7 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   if (w.purg) {
     add_range(d, w.opt->purg, w.purg->mem_size, "purgatory");
     add_range(d, kScratchAddr, kScratchSize, "scratch");
+    if (w.opt->big_mib) add_range(d, kBigRegionAddr, w.opt->big_mib << 20, "big-region");
   }
   const HandoffKind kind = w.opt->handoff();
   if (kind == HandoffKind::kGeneric64)
@@ -171,6 +172,9 @@ charon_params* write_params(const World& w) {
   p->regions[0] = {kProbeAddr, w.probe->file_size};
   p->regions[1] = {kBootParamsAddr, kPageSize};
   p->regions[2] = {kCmdlineAddr, cmdline_len(d)};
+  // The last slot: reloc_add_regions takes 3 and 4. Whatever RAM holds
+  // there is hashed; no per-region digest, one pass costs enough.
+  if (w.opt->big_mib) p->regions[CHARON_MAX_REGIONS - 1] = {kBigRegionAddr, w.opt->big_mib << 20};
   charon::sha256_regions(p->regions, CHARON_MAX_REGIONS, charon::Sha256Impl::Scalar, p->digest);
   // Per-region digests, as charon-kexec gives them: they let the
   // purgatory name the region that differs after a mismatch.

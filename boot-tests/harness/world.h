@@ -9,6 +9,10 @@
 
 namespace harness {
 
+// big=MIB's digest region (options.h): at 256 MiB, above everything else
+// the harness places below 1 GiB; the runner gives QEMU the RAM for it.
+inline constexpr uint64_t kBigRegionAddr = 0x10000000;
+
 struct World {
   const Options* opt;
   uint64_t seed;

@@ -18,15 +18,28 @@
 #                         the marker and the panic line again
 # Prints a PASS/FAIL line for each and exits 1 if any failed.
 #
-# Usage: run-kdump.sh [--loader charon|kexec-tools] [--case [LOADER:]PROTO:MEM]... [--live]
+# Usage: run-kdump.sh [--loader charon|kexec-tools] [--case [LOADER:]PROTO:MEM[:nmi]]... [--live]
 #   --loader names the loader of the --case options after it (default
 #   charon). Default cases: kexec-tools:64:1G (the reference: if only the
-#   charon cases fail, the setup is fine), 64:1G 32:1G 64:6G. With 6 GiB the
-#   reservation lies just below 3 GiB, above the 2 GiB the purgatory
-#   prefers: charon-kexec places it there since its relocations are all
-#   PC-relative.
+#   charon cases fail, the setup is fine), 64:1G 32:1G 64:6G 64:2G:nmi.
+#   With 6 GiB the reservation lies just below 3 GiB, above the 2 GiB the
+#   purgatory prefers: charon-kexec places it there since its relocations
+#   are all PC-relative.
+#   :nmi (charon only): an NMI while the purgatory hashes must not cost the
+#   dump. The crash kernel's initrd carries NMI_PAD_MIB (default 128) MiB
+#   of zeros more (the initramfs unpacker skips zeros between archives), so
+#   the purgatory hashes for seconds (about 5 under TCG; 256 MiB took 25 s,
+#   as kernel A's loader hashes it too). Once the purgatory has printed its
+#   first line on ttyS0, QEMU's monitor injects an NMI (after a crash the
+#   dying kernel leaves LINT1 routed to NMI: a BMC's or a watchdog's NMI
+#   gets there just so). The purgatory must report "charon: N NMI(s) while
+#   running" and hand off, and the dump must pass every check above.
+#   crashkernel=512M for the larger initrd; kernel A loads once only
+#   (kdump-init's charon.dryrun=no).
+#   QEMU writes the serial console to a file that the runner polls (the
+#   :nmi injection waits for the purgatory's line in it); --live follows it.
 # Environment: KERNEL, CHARON_KEXEC, VMCORE_CHECK, PAGE_OFFSET, MAKEDUMPFILE,
-#   LOGDIR, QEMU_EXTRA.
+#   LOGDIR, QEMU_EXTRA, NMI_PAD_MIB.
 set -u
 here=$(dirname "$0")
 kernel=${KERNEL:-build/kernel/vmlinuz}
@@ -41,7 +54,7 @@ while [ $# -gt 0 ]; do
     --loader) loader=$2; shift ;;
     --case)
       case "$2" in
-        *:*:*) cases="$cases $2" ;;
+        charon:*|kexec-tools:*) cases="$cases $2" ;;
         *) cases="$cases $loader:$2" ;;
       esac
       shift ;;
@@ -50,12 +63,23 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$cases" ] || cases="kexec-tools:64:1G charon:64:1G charon:32:1G charon:64:6G"
+[ -n "$cases" ] || cases="kexec-tools:64:1G charon:64:1G charon:32:1G charon:64:6G charon:64:2G:nmi"
+# Every case is checked before the first one runs.
+for c in $cases; do
+  case "$c" in
+    charon:64:*G|charon:32:*G|charon:64:*G:nmi|charon:32:*G:nmi) ;;
+    kexec-tools:64:*G|kexec-tools:32:*G) ;;
+    *) echo "run-kdump: --case [charon:|kexec-tools:]64:1G|32:1G|64:6G|64:2G:nmi|... (:nmi with charon only), not $c" >&2
+      exit 2 ;;
+  esac
+done
 # crashkernel=256M: the crash kernel's init_size (~52 MiB), its initrd
 # (~10 MiB) and room to run makedumpfile. Of at least 1 GiB, so that kernel
 # A (KASLR) always leaves a 16 MiB-aligned 256 MiB block for it; with
 # 512 MiB the reservation fails now and then ("No suitable area found").
+# The :nmi cases take 512 MiB (their machines have 2 GiB).
 crash=256M tmo=200
+nmi_pad=${NMI_PAD_MIB:-128} nmi_crash=512M
 mkdir -p "$logdir"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/charon-kdump.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -94,9 +118,57 @@ setup() {
   cat "$tmp/kd/boot/initrd" "$tmp/boot.cpio" >"$tmp/initrd-a"
 }
 
-run_case() { # LOADER PROTO MEM
-  ldr=$1 mem=$3
-  name=kdump-$ldr-$2bit-$mem-crashkernel-$crash
+# Kernel A's initrd for the :nmi cases: the crash kernel's initrd padded
+# with NMI_PAD_MIB MiB of zeros. Made once, on first use.
+setup_nmi() {
+  [ -s "$tmp/initrd-a-nmi" ] && return 0
+  mkdir -p "$tmp/nmi/boot"
+  cp "$tmp/kd/boot/vmlinuz" "$tmp/nmi/boot/vmlinuz"
+  { cat "$tmp/kd/boot/initrd"; head -c $((nmi_pad << 20)) /dev/zero; } >"$tmp/nmi/boot/initrd"
+  (cd "$tmp/nmi" && printf 'boot\nboot/vmlinuz\nboot/initrd\n' |
+    cpio -o -H newc -R 0:0 --quiet) >"$tmp/boot-nmi.cpio"
+  cat "$tmp/kd/boot/initrd" "$tmp/boot-nmi.cpio" >"$tmp/initrd-a-nmi"
+  rm -rf "$tmp/nmi" "$tmp/boot-nmi.cpio"
+}
+
+# Waits until the serial log has a line matching $1 (status 0), or QEMU
+# ($qpid) has exited (1).
+wait_serial() {
+  while kill -0 "$qpid" 2>/dev/null; do
+    tr -d '\r' <"$raw" | grep -qE "$1" && return 0
+    sleep 0.2
+  done
+  tr -d '\r' <"$raw" | grep -qE "$1"
+}
+
+# The :nmi case's injection, while QEMU runs: sets nmi_sent (yes, no, or
+# late when the purgatory had hashed everything before) and nmi_window,
+# the seconds from the purgatory's first line to "digest ok".
+inject_nmi() {
+  nmi_sent=no nmi_window='?'
+  wait_serial '^charon: purgatory at' || return 0
+  t0=$(date +%s)
+  nmi_sent=yes
+  tr -d '\r' <"$raw" | grep -q '^charon: digest ok' && nmi_sent=late
+  # QEMU holds the FIFO open read-write, so this open does not block
+  # while it runs; the timeout covers a QEMU that has just exited.
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  timeout 5 sh -c 'echo nmi >"$1"' sh "$tmp/mon.in" || nmi_sent=no
+  wait_serial '^charon: (digest ok|exception)' && nmi_window=$(($(date +%s) - t0))
+  # Halting on the NMI (the old purgatory) would run into the timeout.
+  if wait_serial '^(charon: exception|CHARON-B-OK)'; then
+    tr -d '\r' <"$raw" | grep -q '^charon: exception' && { sleep 1; kill "$qpid" 2>/dev/null; }
+  fi
+}
+
+run_case() { # LOADER PROTO MEM [nmi]
+  ldr=$1 mem=$3 nmi=${4:-} crash_here=$crash initrd_a=$tmp/initrd-a
+  if [ "$nmi" = nmi ]; then
+    crash_here=$nmi_crash initrd_a=$tmp/initrd-a-nmi
+    setup_nmi
+  fi
+  name=kdump-$ldr-$2bit-$mem-crashkernel-$crash_here
+  [ "$nmi" = nmi ] && name=$name-nmi-while-hashing-${nmi_pad}M-initrd
   log=$logdir/$name.log
   raw=$tmp/$name.raw
   clean=$tmp/clean.log
@@ -109,7 +181,6 @@ run_case() { # LOADER PROTO MEM
     charon) purg_re='^charon: backup 0x0+0xa0000 -> '; purg_what='"charon: backup"' ;;
     kexec-tools) opts="$opts --serial-baud=115200"; purg_re="I'm in purgatory"
       purg_what="\"I'm in purgatory\"" ;;
-    *) echo "run-kdump: --loader charon|kexec-tools" >&2; exit 2 ;;
   esac
   [ "$2" = 32 ] && opts="$opts --entry-32bit"
   fail() {
@@ -121,14 +192,32 @@ run_case() { # LOADER PROTO MEM
   # A fresh token proves the crash kernel got this run's cmdline.
   token=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
   bappend="console=ttyS0 panic=-1 rdinit=/kdump-init charon.stage=kdump-b charon.token=$token"
-  aappend="console=ttyS0 panic=-1 rdinit=/kdump-init charon.stage=kdump-a crashkernel=$crash"
+  aappend="console=ttyS0 panic=-1 rdinit=/kdump-init charon.stage=kdump-a crashkernel=$crash_here"
+  # One load only with the :nmi case's large initrd (kdump-init).
+  [ "$nmi" = nmi ] && aappend="$aappend charon.dryrun=no"
   aappend="$aappend charon.loader=$ldr charon.opts=$(echo "$opts" | tr ' ' '~') charon.bappend=$(echo "$bappend" | tr ' ' '~')"
+  monitor=none
+  if [ "$nmi" = nmi ]; then
+    rm -f "$tmp/mon.in" "$tmp/mon.out"
+    mkfifo "$tmp/mon.in" "$tmp/mon.out"
+    monitor=pipe:$tmp/mon  # replies stay unread in mon.out: a few lines
+  fi
   start=$(date +%s)
+  : >"$raw"
   # shellcheck disable=SC2086
   timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max,-la57 -m "$mem" -smp 1 \
-    -nodefaults -display none -serial stdio -monitor none -no-reboot ${QEMU_EXTRA:-} \
-    -kernel "$kernel" -initrd "$tmp/initrd-a" -append "$aappend" </dev/null 2>"$tmp/qemu.err" |
-    if [ "$live" = yes ]; then tee "$raw"; else cat >"$raw"; fi
+    -nodefaults -display none -serial "file:$raw" -monitor "$monitor" -no-reboot \
+    ${QEMU_EXTRA:-} -kernel "$kernel" -initrd "$initrd_a" -append "$aappend" \
+    </dev/null >/dev/null 2>"$tmp/qemu.err" &
+  qpid=$!
+  tpid=
+  if [ "$live" = yes ]; then
+    tail -f "$raw" &
+    tpid=$!
+  fi
+  [ "$nmi" = nmi ] && inject_nmi
+  wait "$qpid"
+  [ -n "$tpid" ] && kill "$tpid"
   secs=$(( $(date +%s) - start ))
   tr -d '\r' <"$raw" | tr -c '[:print:]\t\n' '?' >"$clean"
   cp "$clean" "$log"
@@ -138,6 +227,16 @@ run_case() { # LOADER PROTO MEM
     fail "kernel A did not mark page 0 after ${secs}s"
   elif grep -q 'CHARON-A-LOAD-FAILED' "$clean"; then
     fail "$ldr -p failed in kernel A"
+  elif [ "$nmi" = nmi ] && [ "$nmi_sent" != yes ]; then
+    if [ "$nmi_sent" = late ]; then
+      fail "the purgatory had hashed everything before the NMI was sent; raise NMI_PAD_MIB"
+    else
+      fail "no NMI sent: the purgatory printed no line after the panic (${secs}s)"
+    fi
+  elif [ "$nmi" = nmi ] && grep -q '^charon: exception' "$clean"; then
+    fail "the purgatory halted on the NMI (${secs}s)"
+  elif [ "$nmi" = nmi ] && ! grep -qE '^charon: [1-9][0-9]* NMI\(s\) while running' "$clean"; then
+    fail "the purgatory reports no NMI (${secs}s)"
   elif ! sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q "$purg_re"; then
     fail "no $purg_what line from the purgatory after the panic (${secs}s)"
   elif ! grep -q "CHARON-B-OK cmdline=$bappend .*elfcorehdr=[0-9]*K" "$clean"; then
@@ -147,7 +246,9 @@ run_case() { # LOADER PROTO MEM
   elif ! grep -q '^CHARON-KDUMP-OK' "$clean"; then
     fail "$(grep -m1 -o 'CHARON-KDUMP-FAILED.*' "$clean" || echo "no verdict from the crash kernel after ${secs}s")"
   else
-    echo "PASS: $name (${secs}s)"
+    extra=
+    [ "$nmi" = nmi ] && extra=", hashing ${nmi_window}s, $(grep -m1 -oE '[0-9]+ NMI\(s\) while running' "$clean")"
+    echo "PASS: $name (${secs}s$extra)"
   fi
   # The crash kernel's makedumpfile verdicts (kdump-init's CHARON-CHECK).
   for c in dmesg dump; do
@@ -189,10 +290,11 @@ if ! why=$(setup); then
   exit 1
 fi
 for c in $cases; do
-  p=${c#*:}
-  case "$p" in
-    64:*G|32:*G) run_case "${c%%:*}" "${p%%:*}" "${p#*:}" ;;
-    *) echo "run-kdump: --case [charon:|kexec-tools:]64:1G|32:1G|64:6G|..." >&2; exit 2 ;;
+  p=${c#*:}  # PROTO:MEM[:nmi], checked above
+  m=${p#*:}
+  case "$m" in
+    *:nmi) run_case "${c%%:*}" "${p%%:*}" "${m%:nmi}" nmi ;;
+    *) run_case "${c%%:*}" "${p%%:*}" "$m" ;;
   esac
 done
 [ "$failed" -eq 0 ]

@@ -15,7 +15,7 @@ using namespace charon::x86;
 
 extern "C" uint64_t charon_bootstrap64(const charon_params* params) {
   const charon_params& p = *params;
-  idt_install();  // from here on a fault is reported, not a triple fault
+  // entry.asm has installed the IDT: a fault is reported, an NMI returns.
   setup_console(p);
   const CpuFeatures cpu = CpuFeatures::detect();
   // The address goes through a register: as a constant, clang would

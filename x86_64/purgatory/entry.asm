@@ -28,7 +28,7 @@
 %endmacro
 %endif
 
-extern purgatory_main, charon_bootstrap64
+extern purgatory_main, charon_bootstrap64, charon_idt_install
 global purgatory_start, charon_entry64, charon_entry32, gdt64, gdt64_end
 global charon_stack_top, charon_boot_tables, charon_entered_la57
 ; kexec-tools' x86_64 loader sets entry64_regs.rsp to this symbol.
@@ -73,6 +73,9 @@ charon_entry64:
     retfq
 .cs64:
     LOAD_DATA_SEGMENTS SEL_DATA
+    ; Our IDT, before anything slow: until now an NMI went through the
+    ; caller's IDT, which our CR3 below may not even map (idt.cpp).
+    call    charon_idt_install
     ; Bootstrap tables for our image and the scratch area, built in C++
     ; inside .noinit: the image may lie anywhere, even above 4 GiB, and
     ; nothing outside it is known to be mapped yet.
@@ -88,7 +91,7 @@ charon_entry64:
     wrmsr
     mov     eax, CR0_PG | CR0_ET | CR0_PE
     mov     cr0, rax
-    jmp     long64
+    jmp     long64.idt_in
 
 ; ---- 32-bit entry: protected mode, paging off, EAX = &charon_entry32 ------
 bits 32
@@ -101,6 +104,11 @@ charon_entry32:
     lea     eax, [ebx + (gdt64 - charon_entry32)]
     mov     [ebx + (gdt64_ptr + 2 - charon_entry32)], eax
     mov     dword [ebx + (gdt64_ptr + 6 - charon_entry32)], 0
+    ; The caller's 32-bit IDT names the caller's selectors, which mean
+    ; nothing under our GDT, and nothing at all in long mode: it goes with
+    ; the caller's GDT. Until long64 installs ours, an NMI shuts the
+    ; machine down (idt.cpp).
+    lidt    [ebx + (null_idtr - charon_entry32)]
     lgdt    [ebx + (gdt64_ptr - charon_entry32)]
     lea     eax, [ebx + (common32 - charon_entry32)]
     mov     [ebx + (farptr - charon_entry32)], eax
@@ -110,9 +118,6 @@ charon_entry32:
 ; ---- the common path: 32-bit, paging off, ebx = &charon_entry32 ----------
 common32:
     LOAD_DATA_SEGMENTS SEL_DATA
-    ; The caller's 32-bit IDT means nothing in long mode: until
-    ; purgatory_main installs ours, a fault stops the machine at once.
-    lidt    [ebx + (null_idtr - charon_entry32)]
     ; CR4: PAE, plus LA57 if the caller used it; everything else off.
     mov     eax, CR4_PAE
     or      eax, [ebx + (charon_entered_la57 - charon_entry32)]
@@ -180,6 +185,12 @@ long64:
     ; -fno-zero-initialized-in-bss, so it lives in .data and the loader's
     ; copy of the file is its initial value, for .ro and .bin alike.
     lea     rsp, [rel charon_stack_top]
+    call    charon_idt_install
+.idt_in:                                ; entry64 installed it earlier
+    ; From here on every NMI returns (isr_stubs.asm) on this stack: the
+    ; CPU pushes 40 bytes, the stub nothing, and purgatory_main's deepest
+    ; chain (hashing, or a report) takes about 1 KiB of the 16 (clang
+    ; -fstack-usage). RSP = charon_stack_top on both paths.
     xor     ebp, ebp
 %ifdef CHARON_KERNEL_ABI
     ; Kernel flavour: the kernel filled entry64_regs in its own order

@@ -1,6 +1,16 @@
 ; The final jumps. purgatory_main has verified, copied and built the map;
 ; these tails only load the state boot.rst (or the caller's register set)
 ; asks for and jump. Neither returns.
+;
+; The empty IDTR they hand over is the one window left in which an NMI
+; kills the machine: with limit 0 its delivery faults #GP, then #DF, then
+; shuts down ([intel/vol3]: 6.10, 6.15 "Interrupt 8"). NMIs are not
+; blocked here: every NMI we took ended in IRETQ, which unblocks them
+; (6.7.1). So the tails load it as late as they can: charon_handoff64 three
+; instructions before the jump, charon_handoff32 before it leaves long mode
+; (our 64-bit gates would read as garbage 32-bit ones), about 30 before its
+; jump. Beyond the jump the next kernel has the same window until it loads
+; an IDT of its own.
 %include "params.inc"
 %include "arch.inc"
 
@@ -28,9 +38,9 @@ charon_handoff64:
     xor     edx, edx
     mov     eax, EFER_LME
     wrmsr
-    lidt    [rel null_idt]
     LOAD_DATA_SEGMENTS SEL_DATA
-    ; RFLAGS last: from here on only MOVs, which leave the flags alone.
+    ; RFLAGS last: from here on only MOVs and LIDT, which leave the flags
+    ; alone.
     push    2                               ; IF=0, DF=0, AC=0, ...
     popfq
     mov     rax, [rel saved64 + charon_regs64_rax]
@@ -39,7 +49,6 @@ charon_handoff64:
     mov     rdx, [rel saved64 + charon_regs64_rdx]
     mov     rsi, [rel saved64 + charon_regs64_rsi]
     mov     rdi, [rel saved64 + charon_regs64_rdi]
-    mov     rsp, [rel saved64 + charon_regs64_rsp]
     mov     rbp, [rel saved64 + charon_regs64_rbp]
     mov     r8,  [rel saved64 + charon_regs64_r8]
     mov     r9,  [rel saved64 + charon_regs64_r9]
@@ -49,6 +58,10 @@ charon_handoff64:
     mov     r13, [rel saved64 + charon_regs64_r13]
     mov     r14, [rel saved64 + charon_regs64_r14]
     mov     r15, [rel saved64 + charon_regs64_r15]
+    ; Until here an NMI returns on our stack through our IDT (both mapped
+    ; by cr3); the new RSP may be anything, so the IDT goes first.
+    lidt    [rel null_idt]
+    mov     rsp, [rel saved64 + charon_regs64_rsp]
     jmp     [rel saved64 + charon_regs64_rip]
 
 ; void charon_handoff32(const charon_regs32* regs)

@@ -1,6 +1,15 @@
 // The purgatory's IDT: every exception prints one line (vector, error
 // code, RIP, CR2) and halts. A silent triple fault is the one failure a
-// user cannot debug, so even an NMI gets a report.
+// user cannot debug. The NMI alone is counted and returns (isr_stubs.asm
+// says why): it is an event from outside, not a fault of ours.
+//
+// entry.asm installs it as early as it can, so that an NMI finds it:
+// entry64 right after loading our GDT (the gates name its CS), entry32 as
+// soon as it is in long mode. Before that an NMI goes through the caller's
+// IDT (entry64, and entry32 until its LGDT), or, on entry32 between its
+// LGDT and long mode, through the empty IDTR it loads there: #GP, #DF,
+// shutdown ([intel/vol3]: 6.10, 6.15 "Interrupt 8"). Each window is a few
+// dozen instructions, or a few thousand on entry32 (its bootstrap tables).
 #include <charon/x86/cr.h>
 #include <charon/x86/gdt.h>
 
@@ -41,7 +50,10 @@ uint64_t idt_end() {
   return end;
 }
 
-void idt_install() {
+}  // namespace charon::x86
+
+extern "C" void charon_idt_install() {
+  using namespace charon::x86;
   for (int v = 0; v < kVectors; ++v) {
     // Addresses are computed at run time (RIP-relative), never stored at
     // link time, so the image stays position-independent.
@@ -61,8 +73,6 @@ void idt_install() {
   const DescriptorPointer idtr{sizeof(g_idt) - 1, base};
   asm volatile("lidt %0" : : "m"(idtr));
 }
-
-}  // namespace charon::x86
 
 // frame: vector, error code, then the CPU's RIP, CS, RFLAGS, RSP, SS.
 extern "C" void charon_exception(const uint64_t* frame) {

@@ -116,8 +116,7 @@ using namespace charon::x86;
 extern "C" void purgatory_main(charon_params* params) {
   const charon_params& p = *params;
 
-  // ---- console and exceptions ---------------------------------------------
-  idt_install();  // first: the 32-bit entry still has the caller's IDTR
+  // ---- console (entry.asm has installed the IDT) ----------------------------
   setup_console(p);
   if (p.flags & CHARON_F_FAULT_TEST) asm volatile("ud2");
   if (p.magic != CHARON_PARAMS_MAGIC || p.version != CHARON_PARAMS_VERSION ||
@@ -163,6 +162,9 @@ extern "C" void purgatory_main(charon_params* params) {
   // ---- verify, then back up low memory -------------------------------------
   if (!p.skip_checks) verify(p, cpu);
   copy_backup(p);
+  // NMIs returned (isr_stubs.asm); say so, since the caller may wonder.
+  if (const uint32_t nmis = charon_nmi_count)
+    g_console.printf("charon: %u NMI(s) while running\n", nmis);
   if (p.flags & CHARON_F_HALT_BEFORE_JUMP) halt_with("charon: verified; halting as asked\n");
 
   // ---- hand off --------------------------------------------------------------

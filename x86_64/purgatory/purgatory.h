@@ -17,8 +17,6 @@ extern Console g_console;
 // (halt_forever, charon/x86/halt.h).
 [[noreturn]] void halt_with(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-// Installs an IDT whose 32 exception vectors print a report and halt.
-void idt_install();
 uint64_t idt_end();  // first byte after the IDT (it lives in .noinit)
 
 // Console from the parameter block (port I/O only; safe before paging is ours).
@@ -56,6 +54,10 @@ extern uint32_t charon_entered_la57;  // CR4.LA57 bit as the 64-bit entry found 
 extern uint8_t purgatory_start[], charon_stack_top[], charon_boot_tables[];
 // isr_stubs.asm
 extern uint8_t charon_isr_stubs[];
+extern volatile uint32_t charon_nmi_count;  // NMIs taken so far; each returned
+// idt.cpp, called from entry.asm: installs an IDT whose 32 exception vectors
+// print a report and halt, but for the NMI (vector 2), which returns.
+void charon_idt_install();
 // handoff.asm
 [[noreturn]] void charon_handoff64(const charon_regs64* regs, uint64_t cr3, uint64_t cr4);
 [[noreturn]] void charon_handoff32(const charon_regs32* regs);
