@@ -354,3 +354,44 @@ TEST(Placement, A64BitHandoffUnderFiveLevelPagingNeedsXlf5Level) {
 
 }  // namespace
 }  // namespace charon::kimage
+
+namespace charon::kimage {
+namespace {
+
+TEST(Placement, EachBadInputHasItsOwnStatusAndNothingIsPlaced) {
+  ImagePlan p;
+  Case empty(qemu(512 * kM, 0), Entry::k64);
+  empty.in.initrd_size = 0;  // an initrd was given, but it has no bytes
+  EXPECT_EQ(empty.plan(p), Status::kEmptyInitrd);
+  Case no_ram(qemu(512 * kM, 0), Entry::k64);
+  no_ram.in.top_of_ram = 0;
+  EXPECT_EQ(no_ram.plan(p), Status::kNoRam);
+  Case align(qemu(512 * kM, 0), Entry::k64);
+  align.in.purgatory_align = 2 * kPageSize;
+  EXPECT_EQ(align.plan(p), Status::kBadPurgatoryAlign);
+  Case longline(qemu(512 * kM, 0), Entry::k64);
+  longline.in.cmdline_max_len = 4096;  // the synthetic kernel's cmdline_size is 2047
+  EXPECT_EQ(longline.plan(p), Status::kCmdlineTooLong);
+  // None of them took memory from the free list.
+  for (Case* c : {&empty, &no_ram, &align, &longline})
+    EXPECT_EQ(c->free->total(), align_down(512 * kM, kPageSize) - kM);
+}
+
+TEST(Params, MoreMapRangesThanTheBlockHoldsIsRefused) {
+  ImageInput in;
+  std::vector<Range> extra(CHARON_MAX_MAP_RANGES, Range{k4GiB, k4GiB + kPageSize});
+  in.extra_map = extra.data();
+  in.nextra_map = extra.size();  // + the kernel's init_size range = one too many
+  ImagePlan plan{};
+  plan.handoff = HandoffKind::kLinux64;
+  charon_params p{};
+  p.magic = CHARON_PARAMS_MAGIC;
+  p.version = CHARON_PARAMS_VERSION;
+  p.size = sizeof p;
+  EXPECT_EQ(fill_params(in, plan, p), Status::kTooManyMapRanges);
+  in.nextra_map = CHARON_MAX_MAP_RANGES - 1;
+  EXPECT_EQ(fill_params(in, plan, p), Status::kOk);
+}
+
+}  // namespace
+}  // namespace charon::kimage

@@ -40,8 +40,6 @@ const char* status_message(Status s) {
       return "the command line contains a NUL byte";
     case Status::kEmptyInitrd:
       return "the initrd is empty";
-    case Status::kSetupDataTooLarge:
-      return "a setup_data node is too large";
     case Status::kTooManyRanges:
       return "the memory map has more free ranges than the planner holds";
     case Status::kNoRam:

@@ -35,22 +35,27 @@ $(call objs,fs,$(PURG_ASM_SRCS) x86_64/purgatory/bin_header.asm): $(GEN_X86_INC)
 # The relocation types kexec-tools and Linux apply are 64, 32, 32S, PC32
 # and PLT32; we allow only the PC-relative two, which also proves the flat
 # binary needs no relocation at run time. The check fails the build.
-$(PURG_RO): $(PURG_OBJS) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
-	@mkdir -p $(dir $@)
-	@echo "  LD -r   $@"
-	$(Q)$(LD_FS) -r --gc-sections -e purgatory_start -u charon_entry32 \
-	  -T linker/purgatory-ro.ld $(PURG_OBJS) -o $@.tmp
-	$(Q)sh x86_64/purgatory/check-relocs.sh $@.tmp
-	$(Q)mv $@.tmp $@
+# One flavour of the purgatory from its objects ($(4)): the relocatable
+# RO ($(1)), checked; the linked ELF ($(2)) with the bin header; the flat BIN ($(3)).
+define purgatory_flavour
+$(1): $(4) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
+	@mkdir -p $$(dir $$@)
+	@echo "  LD -r   $$@"
+	$$(Q)$$(LD_FS) -r --gc-sections -e purgatory_start -u charon_entry32 \
+	  -T linker/purgatory-ro.ld $(4) -o $$@.tmp
+	$$(Q)sh x86_64/purgatory/check-relocs.sh $$@.tmp
+	$$(Q)mv $$@.tmp $$@
 
-$(PURG_ELF): $(PURG_RO) $(PURG_BIN_HEADER) linker/purgatory-bin.ld
-	@echo "  LD      $@"
-	$(Q)$(LD_FS) -static -nostdlib --no-dynamic-linker -T linker/purgatory-bin.ld \
-	  $(PURG_BIN_HEADER) $(PURG_RO) -o $@
+$(2): $(1) $$(PURG_BIN_HEADER) linker/purgatory-bin.ld
+	@echo "  LD      $$@"
+	$$(Q)$$(LD_FS) -static -nostdlib --no-dynamic-linker -T linker/purgatory-bin.ld \
+	  $$(PURG_BIN_HEADER) $(1) -o $$@
 
-$(PURG_BIN): $(PURG_ELF)
-	@echo "  OBJCOPY $@"
-	$(Q)llvm-objcopy -O binary $< $@
+$(3): $(2)
+	@echo "  OBJCOPY $$@"
+	$$(Q)llvm-objcopy -O binary $$< $$@
+endef
+$(eval $(call purgatory_flavour,$(PURG_RO),$(PURG_ELF),$(PURG_BIN),$(PURG_OBJS)))
 
 # ---- the kernel flavour: purgatory-linux.ro, what the Linux kernel's
 # kexec_file_load loads in place of arch/x86/purgatory/purgatory.ro. The
@@ -76,22 +81,7 @@ $(B)/purgk/%.o: %.asm $(GEN_X86_INC) x86_64/arch.inc | $(GEN_INCS)
 # check-relocs.sh holds this flavour to the same PC-relative subset, and
 # to no undefined symbol (the kernel refuses SHN_UNDEF, which `ld -r`
 # would leave unresolved; the kernel's own purgatory.chk step).
-$(PURGK_RO): $(PURGK_OBJS) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
-	@mkdir -p $(dir $@)
-	@echo "  LD -r   $@"
-	$(Q)$(LD_FS) -r --gc-sections -e purgatory_start -u charon_entry32 \
-	  -T linker/purgatory-ro.ld $(PURGK_OBJS) -o $@.tmp
-	$(Q)sh x86_64/purgatory/check-relocs.sh $@.tmp
-	$(Q)mv $@.tmp $@
-
-$(PURGK_ELF): $(PURGK_RO) $(PURG_BIN_HEADER) linker/purgatory-bin.ld
-	@echo "  LD      $@"
-	$(Q)$(LD_FS) -static -nostdlib --no-dynamic-linker -T linker/purgatory-bin.ld \
-	  $(PURG_BIN_HEADER) $(PURGK_RO) -o $@
-
-$(PURGK_BIN): $(PURGK_ELF)
-	@echo "  OBJCOPY $@"
-	$(Q)llvm-objcopy -O binary $< $@
+$(eval $(call purgatory_flavour,$(PURGK_RO),$(PURGK_ELF),$(PURGK_BIN),$(PURGK_OBJS)))
 
 ALL_TARGETS += $(PURG_RO) $(PURG_BIN) $(PURGK_RO) $(PURGK_BIN)
 INSTALL_FILES += $(PURG_RO):lib/charon/purgatory.ro:644 $(PURG_BIN):lib/charon/purgatory.bin:644 \

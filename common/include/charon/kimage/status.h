@@ -27,7 +27,6 @@ enum class Status : uint8_t {
   kCmdlineTooLong,  // longer than the kernel's cmdline_size
   kCmdlineHasNul,
   kEmptyInitrd,
-  kSetupDataTooLarge,  // a setup_data node that does not fit its u32 length
   // memory
   kTooManyRanges,  // more free ranges than the planner holds
   kNoRam,          // the memory map has no RAM at all
