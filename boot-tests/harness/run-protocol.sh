@@ -142,20 +142,19 @@ done
 
 # ---- verify first: nothing in boot_params is followed before the digest
 # holds. After the digest was taken, boot_params' setup_data pointer is
-# overwritten (a stray DMA, a bug in the old kernel): with the local
-# APIC's MMIO page, where a read may have side effects, or with 2^52,
-# beyond what 4-level paging maps and any physical address width. The
-# purgatory must stop on region 1 (boot_params) and name it, whatever the
-# entry, never follow the pointer first (which halted with "cannot
-# identity-map", or faulted, before issue 15).
+# overwritten (a stray DMA, a bug in the old kernel) with 2^52, beyond
+# what the purgatory's page tables map and any physical address width.
+# The purgatory must stop on region 1 (boot_params) and name it, from
+# every entry, never follow the pointer first: before issue 15 it halted
+# with "cannot identity-map a setup_data header" instead. (An MMIO page
+# such as the local APIC's, 0xfee00000, would be the other hostile
+# pointer, but QEMU reads the bytes there as zeros, so a purgatory that
+# followed it would also stop on the digest: that case could not fail.)
 i=2
-for c in apic:0xfee00000:lm64-ident far:0x10000000000000:lm64-ident \
-  far:0x10000000000000:lm64-la57 far:0x10000000000000:pm32; do
-  what=${c%%:*} rest=${c#*:}
-  target=${rest%%:*} entry=${rest#*:}
-  name=late-setup-data-$what-$entry-digest-mismatch
+for entry in lm64-ident lm64-la57 pm32; do
+  name=late-setup-data-far-$entry-digest-mismatch
   if expect_halt "$name" "$(cpu_for "$entry")" "$(addr_at "$i")" '^charon: (digest mismatch|cannot|exception)' \
-    "entry=$entry kind=linux64 setup_data=$target"; then
+    "entry=$entry kind=linux64 setup_data=0x10000000000000"; then
     if echo "$HALT_LINE" | grep -q '^charon: digest mismatch in region 1 '; then
       pass "$name"
     else

@@ -214,10 +214,11 @@ common32:
     ; Long mode: EFER.LME then CR0.PG; CR0 also drops CD/NW/EM/TS/WP
     ; whatever the caller had. [intel/vol3]: 10.8.5. From CR0.PG on the
     ; CPU reads the IDT in the 64-bit format, so the 32-bit one is
-    ; garbage until long64 installs ours, a dozen instructions on: none of
-    ; them can fault (a far jump to a mapped page through our GDT, segment
-    ; loads, a near call onto our mapped stack); only an NMI there would
-    ; still shut the machine down.
+    ; garbage until long64 installs ours: a dozen instructions and
+    ; charon_idt_install's stores, none of which can fault (a far jump to
+    ; a mapped page through our GDT, segment loads, a near call onto our
+    ; mapped stack, stores into .noinit); only an NMI there would still
+    ; shut the machine down.
     mov     ecx, MSR_EFER
     xor     edx, edx
     mov     eax, EFER_LME

@@ -9,8 +9,8 @@
 // IDT (entry64 until here, entry32 until its LGDT), then on entry32
 // through its own 32-bit IDT (entry.asm's fault32), which reports faults
 // the same way and returns from an NMI. Only from entry32's CR0.PG to
-// here, about a dozen instructions that cannot fault, would an NMI find
-// an IDT in the wrong format: #GP, #DF, shutdown ([intel/vol3]: 6.10, 6.15
+// the LIDT below, a dozen instructions and this loop, none of which can
+// fault, would an NMI find an IDT in the wrong format: #GP, #DF, shutdown ([intel/vol3]: 6.10, 6.15
 // "Interrupt 8").
 #include <charon/x86/cr.h>
 #include <charon/x86/gdt.h>
