@@ -23,6 +23,7 @@ struct Case {
   std::vector<Range> usable;
   std::vector<uint8_t> kernel;
   std::unique_ptr<FreeList> free = std::make_unique<FreeList>();
+  std::vector<MemRange> e820;  // the machine's map: the usable RAM unless set
   ImageInput in;
 
   Case(std::vector<Range> u, Entry e, BzSpec spec = {}) : usable(std::move(u)) {
@@ -35,12 +36,16 @@ struct Case {
     in.cmdline_max_len = 100;
     in.entry = e;
     in.free = free.get();
-    for (const Range& r : usable) in.top_of_ram = std::max(in.top_of_ram, r.end);
+    for (const Range& r : usable) e820.push_back({r.start, r.end, boot::E820Type::kRam});
     in.purgatory_size = 0x1d000;
     in.purgatory_align = kPageSize;
     in.purgatory_max_end = k4GiB;
   }
-  Status plan(ImagePlan& p) { return plan_image(in, p); }
+  Status plan(ImagePlan& p) {
+    in.memory_map = e820.data();
+    in.nmemory_map = e820.size();
+    return plan_image(in, p);
+  }
 };
 
 // The RAM of a QEMU guest: below the PCI hole, and above 4 GiB.
@@ -90,7 +95,8 @@ TEST(Placement, Kernel64AndInitrdGoAbove4GWhenRamIsThere) {
   EXPECT_GE(p.kernel_seg.start, k4GiB);
   EXPECT_GE(p.initrd.start, k4GiB);
   EXPECT_EQ(p.handoff, HandoffKind::kLinux64);
-  EXPECT_EQ(p.idmap_limit, k4GiB + 3 * kG) << "64-bit: all RAM is mapped";
+  ASSERT_EQ(p.nmemory, 2u) << "64-bit: all RAM is mapped";
+  EXPECT_EQ(p.memory[1].start + p.memory[1].len, k4GiB + 3 * kG);
 }
 
 TEST(Placement, KernelTakesPrefAddressWhenFreeAndNoRamAbove4G) {
@@ -129,7 +135,7 @@ TEST(Placement, Protocol32KeepsEverySegmentBelow4G) {
   expect_sane(p, c);
   for (const Range& r : segments(p)) EXPECT_LE(r.end, k4GiB);
   EXPECT_EQ(p.handoff, HandoffKind::kLinux32);
-  EXPECT_EQ(p.idmap_limit, k4GiB);
+  EXPECT_EQ(p.nmemory, 2u) << "the map is the purgatory's: all memory, paging off after";
 }
 
 TEST(Placement, Protocol32InitrdRespectsInitrdAddrMaxAndGoesHigh) {
@@ -192,14 +198,15 @@ TEST(Placement, ScratchIsLargeEnoughForEverythingItMaps) {
   ImagePlan p;
   ASSERT_EQ(c.plan(p), Status::kOk);
   const uint64_t cmdline = p.setup.start + 4096;
-  const charon_region mapped[] = {{0, p.idmap_limit},
+  const charon_region mapped[] = {{0, kM},
                                   {p.kernel_seg.start, p.kernel_seg.size()},
                                   {p.initrd.start, p.initrd.size()},
                                   {p.setup.start, p.setup.size()},
                                   {p.purgatory.start, p.purgatory.size()},
                                   {p.scratch.start, p.scratch.size()},
                                   {cmdline, p.kernel.cmdline_max + 1u}};
-  EXPECT_GE(p.scratch.size(), x86::scratch_bytes_needed(mapped, 7));
+  EXPECT_GE(p.scratch.size(),
+            x86::scratch_bytes_needed(x86::MapLayout{p.memory, p.nmemory, mapped, 7}));
   // And it grows with what the EFI adapter adds (its memory-map buffer).
   Case e(qemu(3 * kG - kM, 3 * kG), Entry::k64);
   const Range far = {0x7'0000'0000, 0x7'0000'1000};
@@ -214,7 +221,9 @@ TEST(Placement, ScratchIsLargeEnoughForEverythingItMaps) {
 Case crash_case(uint64_t purgatory_max_end,
                 std::vector<Range> reservation = {{0xb0000000, 0xc0000000}}) {
   Case c(std::move(reservation), Entry::k64);
-  c.in.top_of_ram = k4GiB + 3 * kG;
+  c.e820 = {{0, 0x9fc00, boot::E820Type::kRam},
+            {kM, 3 * kG, boot::E820Type::kRam},
+            {k4GiB, k4GiB + 3 * kG, boot::E820Type::kRam}};
   c.in.initrd_size = 8 * kM;
   c.in.crash = {true, 0, 640 * 1024, 0x200};
   c.in.purgatory_max_end = purgatory_max_end;
@@ -364,7 +373,7 @@ TEST(Placement, EachBadInputHasItsOwnStatusAndNothingIsPlaced) {
   empty.in.initrd_size = 0;  // an initrd was given, but it has no bytes
   EXPECT_EQ(empty.plan(p), Status::kEmptyInitrd);
   Case no_ram(qemu(512 * kM, 0), Entry::k64);
-  no_ram.in.top_of_ram = 0;
+  no_ram.e820 = {{0, 0x9fc00, boot::E820Type::kReserved}};
   EXPECT_EQ(no_ram.plan(p), Status::kNoRam);
   Case align(qemu(512 * kM, 0), Entry::k64);
   align.in.purgatory_align = 2 * kPageSize;
