@@ -67,6 +67,7 @@ constexpr Name kBreaks[] = {
     {"nozero", int(Break::NoZero)},
     {"nobootparams", int(Break::NoBootParams)},
     {"kexectools", int(Break::KexecTools)},
+    {"reserved", int(Break::Reserved)},
 };
 
 // kind=NAME takes handoff_name()'s words: the names the purgatory prints.
@@ -112,6 +113,8 @@ Options parse_options(const char* p) {
       ok = parse_number(v, p, &n), o.fault = n != 0;
     } else if (word_is(key, key_end, "efi")) {
       ok = parse_number(v, p, &n), o.efi = n != 0;
+    } else if (word_is(key, key_end, "e820")) {
+      ok = parse_number(v, p, &n), o.e820 = n != 0;
     } else if (word_is(key, key_end, "kabi")) {
       ok = parse_number(v, p, &n), o.kabi = n != 0;
     } else if (word_is(key, key_end, "big")) {

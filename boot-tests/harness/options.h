@@ -26,7 +26,23 @@ enum class Entry {
 // purgatory must refuse. KexecTools: the block as kexec-tools --no-checks
 // leaves it (generic64, skip_checks, no regions, boot_params only in
 // entry64_regs.rsi); the purgatory must still map what the kernel needs.
-enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero, NoBootParams, KexecTools };
+// Reserved (Direct only): the harness's own tables, 2 MiB leaves over
+// [0, 8 GiB), handed over in an e820=1 world, where they cover the
+// reserved hole: the probe's typed-map item must fail.
+enum class Break {
+  None,
+  Df,
+  Rsi,
+  Reg,
+  Backup,
+  Idmap,
+  Cr4,
+  Gb1,
+  NoZero,
+  NoBootParams,
+  KexecTools,
+  Reserved
+};
 
 struct Options {
   char case_name[48] = "unnamed";
@@ -38,6 +54,10 @@ struct Options {
   int corrupt = -1;    // flip a byte in this region after the digest
   bool fault = false;  // CHARON_F_FAULT_TEST
   bool efi = false;    // efi_info names fake EFI tables above 4 GiB (needs -m 6G)
+  // The typed-map world: QEMU's memory map with a reserved hole
+  // (descriptor.h) goes to the purgatory as params.memory and to the
+  // payload as the zero page's e820 table.
+  bool e820 = false;
   // purg is purgatory-linux.bin (the kernel flavour): the registers go
   // only into its kernel-order entry64_regs, right after the block.
   bool kabi = false;
