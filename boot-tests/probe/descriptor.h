@@ -25,7 +25,7 @@ inline constexpr uint64_t kCmdlineAddr = 0x00d01800;       // a page of its own
 inline constexpr uint64_t kGenericStackAddr = 0x00c00ff0;  // regs64.rsp/regs32.esp
 inline constexpr uint64_t kBackupDst = 0x02000000;
 inline constexpr uint64_t kScratchAddr = 0x02400000;
-inline constexpr uint64_t kScratchSize = 64 * 1024;
+inline constexpr uint64_t kScratchSize = 128 * 1024;
 inline constexpr uint64_t kLowMemSize = CHARON_BACKUP_DEFAULT_SIZE;
 
 // isa-debug-exit on port 0xf4: QEMU exits with status (value << 1) | 1.

@@ -14,10 +14,11 @@ namespace charon::x86 {
 namespace {
 
 // Built-in page-table area for loaders that do not reserve one (kexec-tools
-// patches only its own names, and passes no memory ranges). 12 pages map
-// [0, 4 GiB) with 2 MiB pages plus a few ranges elsewhere, or up to
+// patches only its own names, and passes no memory ranges). 16 pages map
+// [0, 4 GiB) with 2 MiB pages plus a few ranges elsewhere (4 KiB pages at
+// the ends of those outside [0, 4 GiB), such as the EFI tables), or up to
 // 512 GiB with 1 GiB pages.
-constexpr size_t kBuiltinScratchPages = 12;
+constexpr size_t kBuiltinScratchPages = 16;
 [[gnu::section(".noinit.scratch")]] alignas(kPageSize) uint8_t
     g_builtin_scratch[kBuiltinScratchPages * kPageSize];
 
@@ -107,6 +108,14 @@ TableArena scratch_arena(const charon_params& p) {
 
 namespace {
 
+// What the parameter block requires, gathered before anything is mapped:
+// a typed map decides every leaf from all of it. At most 2 + 1 + 16 + 8 +
+// 2 + 1 + 1 + 2 entries.
+constexpr size_t kMaxRequired = 2 + 1 + CHARON_MAX_REGIONS + CHARON_MAX_MAP_RANGES + 6;
+// Written before they are read, so in .noinit: not in the file.
+[[gnu::section(".noinit.required")]] charon_region g_required[kMaxRequired];
+[[gnu::section(".noinit.required")]] const char* g_required_what[kMaxRequired];
+
 // The image is one block (every loader lays the sections out in order):
 // code first, .noinit last; its highest object is one of these.
 charon_region image_range() {
@@ -116,15 +125,10 @@ charon_region image_range() {
   hi = top(hi, reinterpret_cast<uint64_t>(charon_stack_top));
   hi = top(hi, reinterpret_cast<uint64_t>(charon_boot_tables) + kBootTableBytes);
   hi = top(hi, idt_end());
+  hi = top(hi, reinterpret_cast<uint64_t>(g_required) + sizeof(g_required));
+  hi = top(hi, reinterpret_cast<uint64_t>(g_required_what) + sizeof(g_required_what));
   return {lo, hi - lo};
 }
-
-// What the parameter block requires, gathered before anything is mapped:
-// a typed map decides every leaf from all of it. At most 2 + 1 + 16 + 8 +
-// 2 + 1 + 1 + 2 entries.
-constexpr size_t kMaxRequired = 2 + 1 + CHARON_MAX_REGIONS + CHARON_MAX_MAP_RANGES + 6;
-constinit charon_region g_required[kMaxRequired] = {};
-constinit const char* g_required_what[kMaxRequired] = {};
 
 }  // namespace
 
