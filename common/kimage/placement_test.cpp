@@ -217,6 +217,68 @@ TEST(Placement, ScratchIsLargeEnoughForEverythingItMaps) {
   EXPECT_GT(q.scratch.size(), p.scratch.size());
 }
 
+// The scratch area holds the tables the purgatory builds from the block
+// the core fills, on every CPU: its memory, every range the block
+// requires (purgatory_map.cpp, known_layout), and then what it finds
+// itself: the command line, and three EFI tables in reserved memory,
+// each straddling a 2 MiB boundary.
+TEST(Placement, ScratchHoldsThePurgatorysTypedTablesOnEveryCpu) {
+  for (const bool crash : {false, true}) {
+    Case c(qemu(3 * kG - kM, 3 * kG), Entry::k64);
+    c.e820 = {{0, 0x9fc00, boot::E820Type::kRam},
+              {0x9fc00, 0xa0000, boot::E820Type::kReserved},
+              {0xf0000, kM, boot::E820Type::kReserved},
+              {kM, 0x70001000, boot::E820Type::kRam},
+              {0x70001000, 0x70004000, boot::E820Type::kReserved},
+              {0x70004000, 3 * kG - 0x20000, boot::E820Type::kAcpi},
+              {3 * kG - 0x20000, 3 * kG, boot::E820Type::kReserved},
+              {k4GiB, k4GiB + 3 * kG, boot::E820Type::kRam}};
+    if (crash) {
+      c = Case({{0xb0000000, 0xb8000000}}, Entry::k64);
+      c.e820 = {{0, 0x9fc00, boot::E820Type::kRam}, {kM, 3 * kG, boot::E820Type::kRam}};
+      c.in.crash = {true, 0, 640 * 1024, 0x200};
+    }
+    ImagePlan plan;
+    ASSERT_EQ(c.plan(plan), Status::kOk);
+    charon_params p{};
+    p.magic = CHARON_PARAMS_MAGIC;
+    p.version = CHARON_PARAMS_VERSION;
+    p.size = sizeof p;
+    ASSERT_EQ(fill_params(c.in, plan, p), Status::kOk);
+    std::vector<charon_region> req = {{plan.purgatory.start, plan.purgatory.size()},
+                                      {p.scratch_base, p.scratch_size},
+                                      {plan.kernel_seg.start, plan.kernel.payload_size},
+                                      {plan.initrd.start, c.in.initrd_size},
+                                      {plan.setup.start, plan.setup.size()},
+                                      {p.boot_params, kPageSize},
+                                      {0, kM}};
+    for (const charon_region& r : p.map_ranges) req.push_back(r);
+    if (p.backup_dst) {
+      req.push_back({p.backup_src, p.backup_size});
+      req.push_back({p.backup_dst, p.backup_size});
+      req.push_back({plan.elfcorehdr.start, plan.elfcorehdr.size()});
+    }
+    const x86::MapLayout layout{p.memory, CHARON_MAX_MEMORY_RANGES, req.data(), req.size()};
+    const size_t pages = p.scratch_size / kPageSize;
+    for (const x86::MapPolicy pol : {x86::MapPolicy{true, false}, x86::MapPolicy{false, false},
+                                     x86::MapPolicy{true, true}, x86::MapPolicy{false, true}}) {
+      std::vector<uint8_t> buf((pages + 1) * kPageSize);
+      uint8_t* base =
+          reinterpret_cast<uint8_t*>(align_up(reinterpret_cast<uintptr_t>(buf.data()), kPageSize));
+      x86::TableArena arena{0x100000, base, pages, 0};
+      x86::IdentityMap m(arena, pol, layout);
+      ASSERT_EQ(m.map_memory(), x86::MapStatus::Ok);
+      for (const charon_region& r : req)
+        if (r.len) ASSERT_EQ(m.map(r.start, r.start + r.len), x86::MapStatus::Ok);
+      const uint64_t cmdline = p.boot_params + 4096;
+      ASSERT_EQ(m.map(cmdline, cmdline + plan.kernel.cmdline_max + 1), x86::MapStatus::Ok);
+      for (uint64_t efi : {0xfe000000 - 64ull, 0xfe800000 - 96ull, 0xfd000000 - 24ull})
+        ASSERT_EQ(m.map(efi, efi + 200), x86::MapStatus::Ok) << std::hex << efi;
+      EXPECT_LE(arena.used, pages);
+    }
+  }
+}
+
 // The crash reservation of a QEMU guest with 6 GiB lies just below 3 GiB.
 Case crash_case(uint64_t purgatory_max_end,
                 std::vector<Range> reservation = {{0xb0000000, 0xc0000000}}) {
