@@ -47,8 +47,10 @@ constexpr uint64_t idmap_limit(MapPolicy policy) {
 // What a typed map may cover (README, "Identity page tables"): the
 // machine's memory, each range shrunk to whole 4 KiB pages (a page that
 // is only partly memory is not memory), and the ranges the handoff
-// requires, each grown to whole pages. Zero-length and wrapping entries
-// are ignored. The arrays must outlive the map.
+// requires, each grown to whole pages. Zero-length entries are ignored;
+// memory is cut at idmap_limit(policy), and a required range that map()
+// rejects (past the limit, or wrapping) is left out. Any order, overlaps
+// allowed. The arrays must outlive the map: it reads them while mapping.
 struct MapLayout {
   const charon_region* memory = nullptr;  // RAM, ACPI data, ACPI NVS
   size_t nmemory = 0;
