@@ -6,6 +6,10 @@ namespace charon::efi {
 
 namespace {
 
+// The firmware's map in e820 terms, as the core reads it (one load at a
+// time, like everything in charon.efi).
+constinit kimage::MemRange g_memmap_runs[1024] = {};
+
 kimage::Status gather_input(const Facts& f, kimage::FreeList& free, Built& out) {
   kimage::ImageInput& in = out.in;
   boot::screen_info& si = out.si;
@@ -29,10 +33,11 @@ kimage::Status gather_input(const Facts& f, kimage::FreeList& free, Built& out) 
   // ExitBootServices (boot-services memory is RAM already), so this map
   // serves as well as the final one.
   size_t runs = 0;
-  if (kimage::Status s = memmap_ranges(*f.map, out.memmap, kMaxMemmapRuns, runs);
+  if (kimage::Status s = memmap_ranges(*f.map, g_memmap_runs,
+                                       sizeof g_memmap_runs / sizeof g_memmap_runs[0], runs);
       s != kimage::Status::kOk)
     return s;
-  in.memory_map = out.memmap;
+  in.memory_map = g_memmap_runs;
   in.nmemory_map = runs;
   in.la57 = f.la57;
   in.acpi_rsdp = f.rsdp;

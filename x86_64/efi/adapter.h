@@ -38,12 +38,10 @@ struct Facts {
 // `descriptors` descriptors can need (each may become one e820 entry).
 size_t e820_ext_room_for(size_t descriptors);
 
-// Runs of the firmware's memory map the adapter takes in e820 terms.
-inline constexpr size_t kMaxMemmapRuns = 512;
-
-// What the core made of the facts; `in` points into the rest of it.
+// What the core made of the facts; `in` points into the rest of it (and
+// its memory map into the adapter's own buffer, of as many runs as the
+// final map may have: handoff.cpp's).
 struct Built {
-  kimage::MemRange memmap[kMaxMemmapRuns];  // the map as the core reads it
   kimage::ImageInput in;
   kimage::ImagePlan plan;
   boot::screen_info si;
