@@ -46,6 +46,7 @@ int main() {
   FIELD(charon_params, scratch_size);
   FIELD(charon_params, map_ranges);
   FIELD(charon_params, region_digests);
+  FIELD(charon_params, memory);
   std::printf("%%define charon_regs64_size %zu\n", sizeof(charon_regs64));
   std::printf("%%define charon_regs32_size %zu\n", sizeof(charon_regs32));
 #define R64(r) OFF(charon_regs64, r)

@@ -68,6 +68,7 @@ constexpr Name kBreaks[] = {
     {"nobootparams", int(Break::NoBootParams)},
     {"kexectools", int(Break::KexecTools)},
     {"bpunhashed", int(Break::BootParamsUnhashed)},
+    {"reserved", int(Break::Reserved)},
 };
 
 // kind=NAME takes handoff_name()'s words: the names the purgatory prints.
@@ -117,6 +118,8 @@ Options parse_options(const char* p) {
       ok = parse_number(v, p, &n), o.no_5level = n != 0;
     } else if (word_is(key, key_end, "efi")) {
       ok = parse_number(v, p, &n), o.efi = n != 0;
+    } else if (word_is(key, key_end, "e820")) {
+      ok = parse_number(v, p, &n), o.e820 = n != 0;
     } else if (word_is(key, key_end, "kabi")) {
       ok = parse_number(v, p, &n), o.kabi = n != 0;
     } else if (word_is(key, key_end, "big")) {

@@ -28,6 +28,9 @@ enum class Entry {
 // entry64_regs.rsi); the purgatory must still map what the kernel needs.
 // BootParamsUnhashed: no digest region covers boot_params, which the
 // purgatory must then refuse to read.
+// Reserved (Direct only): the harness's own tables, 2 MiB leaves over
+// [0, 8 GiB), handed over in an e820=1 world, where they cover the
+// reserved hole: the probe's typed-map item must fail.
 enum class Break {
   None,
   Df,
@@ -41,6 +44,7 @@ enum class Break {
   NoBootParams,
   KexecTools,
   BootParamsUnhashed,
+  Reserved
 };
 
 struct Options {
@@ -60,6 +64,10 @@ struct Options {
   uint64_t hostile_setup_data = 0;
   bool no_5level = false;  // the zero page's xloadflags lack XLF_5LEVEL
   bool efi = false;        // efi_info names fake EFI tables above 4 GiB (needs -m 6G)
+  // The typed-map world: QEMU's memory map with a reserved hole
+  // (descriptor.h) goes to the purgatory as params.memory and to the
+  // payload as the zero page's e820 table.
+  bool e820 = false;
   // purg is purgatory-linux.bin (the kernel flavour): the registers go
   // only into its kernel-order entry64_regs, right after the block.
   bool kabi = false;

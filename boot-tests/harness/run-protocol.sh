@@ -268,6 +268,30 @@ if expect_halt "$name" max 0x3000f000 '^charon: exception vector (6|0x6)([^0-9a-
   fi
 fi
 
+# ---- the typed identity map: QEMU's memory map, with a reserved hole of
+# three pages carved out of the RAM inside the first GiB (descriptor.h),
+# goes to the purgatory as params.memory, through the core's one rule,
+# and to the payload as the zero page's e820 table. The probe walks every
+# leaf of the live tables: each must lie in memory or in what the handoff
+# requires, never over the hole, QEMU's own reserved ranges or the PCI
+# hole; and every memory page must be mapped. 1 GiB leaves (max), 2 MiB
+# ones only (no1g), 5 levels, from 32-bit; and at -m 6G, RAM above 4 GiB
+# with the EFI tables there.
+for entry in lm64-ident no1g lm64-la57 pm32; do
+  for kind in linux64 generic64; do
+    expect_verdict "e820-hole-$entry-to-$kind-typed-map" "$(cpu_for "$entry")" \
+      "$(addr_at "$n")" 33 "entry=$entry kind=$kind e820=1"
+    n=$((n + 1))
+  done
+done
+PROTO_MEM=6G
+for entry in lm64-ident no1g; do
+  expect_verdict "e820-hole-6g-$entry-linux64-typed-map" "$(cpu_for "$entry")" \
+    "$(addr_at "$n")" 33 "entry=$entry kind=linux64 e820=1 efi=1"
+  n=$((n + 1))
+done
+PROTO_MEM=1G
+
 # ---- CHARON_F_FAULT_TEST: ud2 once the IDT is in, reported as #UD
 for entry in lm64-ident pm32 lm64-purgonly; do
   name=fault-test-from-$entry-reports-vector-6-and-halts
@@ -342,6 +366,8 @@ expect_verdict probe-fails-on-a-1g-leaf-without-pdpe1gb max - 35 \
   "entry=direct kind=linux64 break=gb1" no-1g-leaves-without-pdpe1gb
 expect_verdict probe-fails-on-an-unmapped-range max - 35 "entry=direct kind=generic64 break=idmap" \
   idmap-above-8g
+expect_verdict probe-fails-on-a-leaf-over-reserved-memory max - 35 \
+  "entry=direct kind=linux64 e820=1 break=reserved" leaves-only-memory-or-required
 
 # ---- through the relocation trampoline (x86_64/trampoline/relocate.asm, harness/
 # reloc.cpp): the purgatory, probe, zero page and cmdline arrive from

@@ -181,10 +181,15 @@ extern "C" void purgatory_main(charon_params* params) {
   const CpuFeatures cpu = CpuFeatures::detect();
   const TableArena arena = scratch_arena(p);
   TableArena live = arena;
-  IdentityMap map(live, MapPolicy{cpu.pdpe1gb, la57});
-  map_known_ranges(map, arena, p, handoff);
+  const MapLayout layout = known_layout(p, handoff);
+  IdentityMap map(live, MapPolicy{cpu.pdpe1gb, la57}, layout);
+  map_layout(map, arena, layout, p, handoff);
   write_cr3(map.root());
   const uint64_t cr3 = map.root();
+  size_t nmemory = 0;
+  for (const charon_region& r : p.memory) nmemory += r.len != 0;
+  g_console.printf("charon: identity map: %lu memory ranges, %lu table pages\n", nmemory,
+                   live.used);
 
   // ---- verify; only then read boot_params ----------------------------------
   // boot_params is the loader's, but a stray DMA or the old kernel may have
