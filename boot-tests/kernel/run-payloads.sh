@@ -165,4 +165,13 @@ case_run mb1-charon-kexec charon payload-mb1.elf "bits32 mb1 regs" -- \
   "$A" "$M0" "$M1" /boot/payload-mb1.elf
 case_run mb1-kexec-tools kexec-tools payload-mb1.elf "bits32 mb1" -- \
   --type=multiboot-x86 "--command-line=payload-args tok=TOKEN" "$M0" "$M1" /boot/payload-mb1.elf
+# kexec-tools' other non-bzImage paths on charon's purgatory: elf-x86_64
+# (entry64_regs: RDI = the notes, RSP = stack_end), multiboot2-x86 and
+# multiboot-x86 (entry32_regs: EAX, EBX, EIP; ESP 0).
+case_run elf64-kexec-tools-on-charon-purgatory kexec-tools-charon payload64.elf "bits64 notes" -- \
+  --type=elf-x86_64 "$A" /boot/payload64.elf
+case_run mb2-kexec-tools-on-charon-purgatory kexec-tools-charon payload-mb2.elf "bits32 mb2" -- \
+  --type=multiboot2-x86 "--command-line=payload-args tok=TOKEN" "$M0" "$M1" /boot/payload-mb2.elf
+case_run mb1-kexec-tools-on-charon-purgatory kexec-tools-charon payload-mb1.elf "bits32 mb1" -- \
+  --type=multiboot-x86 "--command-line=payload-args tok=TOKEN" "$M0" "$M1" /boot/payload-mb1.elf
 [ "$failed" -eq 0 ]
