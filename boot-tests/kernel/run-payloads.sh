@@ -23,6 +23,7 @@ tmo=180
 failed=0
 mkdir -p "$logdir"
 
+[ -s "$kernel" ] || { echo "FAIL: payload-kernel-a-present (no $kernel; run 'make deps')"; exit 1; }
 # Its own copy of the test initramfs (the same /init and programs), next to
 # the payloads rather than in build/kernel/.
 base=$pdir/initramfs.cpio.gz

@@ -98,10 +98,13 @@ constexpr size_t kMbSearch = 8192;
 constexpr uint32_t kMbPageAlign = 1u << 0, kMbMemInfo = 1u << 1, kMbVideo = 1u << 2,
                    kMbAoutKludge = 1u << 16;
 
-// The header's offset, or size when there is none.
-size_t find_mb1(const uint8_t* f, size_t size) {
+// The header's offset, or size when there is none; with `checked`, only a
+// header whose checksum holds counts (detection, as kexec-tools probes).
+size_t find_mb1(const uint8_t* f, size_t size, bool checked = false) {
   for (size_t off = 0; off + 12 <= size && off + 12 <= kMbSearch; off += 4)
-    if (rd32(f + off) == kMbMagic) return off;
+    if (rd32(f + off) == kMbMagic &&
+        (!checked || rd32(f + off) + rd32(f + off + 4) + rd32(f + off + 8) == 0))
+      return off;
   return size;
 }
 
@@ -112,8 +115,8 @@ Status kludge_segment(size_t size, size_t hdr_off, uint32_t header_addr, uint32_
                       uint32_t load_end, uint32_t bss_end, bool from_start, PayloadImage& out) {
   uint64_t offset = 0;
   if (from_start) {
-    load_addr = header_addr - static_cast<uint32_t>(hdr_off);
     if (hdr_off > header_addr) return Status::kMbBadAddress;
+    load_addr = header_addr - static_cast<uint32_t>(hdr_off);
   } else {
     if (load_addr > header_addr || header_addr - load_addr > hdr_off) return Status::kMbBadAddress;
     offset = hdr_off - (header_addr - load_addr);
@@ -161,9 +164,12 @@ bool info_given(uint32_t type) {
   return type == 1 || type == 2 || type == 3 || type == 4 || type == 6 || type == 14 || type == 15;
 }
 
-size_t find_mb2(const uint8_t* f, size_t size) {
+size_t find_mb2(const uint8_t* f, size_t size, bool checked = false) {
   for (size_t off = 0; off + 16 <= size && off + 16 <= kMb2Search; off += 8)
-    if (rd32(f + off) == kMb2Magic) return off;
+    if (rd32(f + off) == kMb2Magic &&
+        (!checked ||
+         rd32(f + off) + rd32(f + off + 4) + rd32(f + off + 8) + rd32(f + off + 12) == 0))
+      return off;
   return size;
 }
 
@@ -283,12 +289,13 @@ Status parse_payload(const uint8_t* file, size_t size, PayloadType type, Payload
 }
 
 Status detect_payload(const uint8_t* file, size_t size, PayloadType& out) {
-  // Only the marks, not the full checks: a damaged image of a known type
-  // then gets that type's own error from parse_payload().
-  if (find_mb2(file, size) != size) return out = PayloadType::kMultiboot2, Status::kOk;
+  // Only the marks (a multiboot header is its magic and checksum), not the
+  // full checks: a damaged image of a known type then gets that type's own
+  // error from parse_payload().
+  if (find_mb2(file, size, true) != size) return out = PayloadType::kMultiboot2, Status::kOk;
   const bool elf = has_elf_magic(file, size);
   if (elf && file[4] == kElfClass64) return out = PayloadType::kElf64, Status::kOk;
-  if (find_mb1(file, size) != size) return out = PayloadType::kMultiboot, Status::kOk;
+  if (find_mb1(file, size, true) != size) return out = PayloadType::kMultiboot, Status::kOk;
   if (elf && file[4] == kElfClass32) return out = PayloadType::kElf32, Status::kOk;
   if (size >= 0x206 && rd32(file + 0x202) == 0x53726448)  // "HdrS"
     return out = PayloadType::kBzImage, Status::kOk;

@@ -144,6 +144,10 @@ TEST(PayloadDetect, EachTypeByItsContentInKexecToolsOrder) {
   auto bz = charon::testing::make_bzimage({});
   ASSERT_EQ(detect_payload(bz.data(), bz.size(), t), Status::kOk);
   EXPECT_EQ(t, PayloadType::kBzImage);
+  // A multiboot magic without its checksum is not a header: the ELF wins.
+  auto stray = make_mb1(0, true);
+  ASSERT_EQ(detect_payload(stray.data(), stray.size(), t), Status::kOk);
+  EXPECT_EQ(t, PayloadType::kElf32);
   std::vector<uint8_t> junk(0x3000, 0x42);
   EXPECT_EQ(detect_payload(junk.data(), junk.size(), t), Status::kNotAnImage);
   EXPECT_EQ(detect_payload(junk.data(), 3, t), Status::kNotAnImage);
