@@ -104,6 +104,7 @@ int main() {
   FIELD(charon_bin_header, params);
   FIELD(charon_bin_header, file_size);
   FIELD(charon_bin_header, mem_size);
+  std::printf("%%define CHARON_F_FAULT_TEST32 0x%x\n", CHARON_F_FAULT_TEST32);
   std::printf("%%define CHARON_HANDOFF_GENERIC64 %u\n", CHARON_HANDOFF_GENERIC64);
   std::printf("%%define CHARON_HANDOFF_LINUX64 %u\n", CHARON_HANDOFF_LINUX64);
   std::printf("%%define CHARON_HANDOFF_LINUX32 %u\n", CHARON_HANDOFF_LINUX32);

@@ -250,6 +250,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   kimage::ImagePlan& plan = img.plan;
   if (kimage::Status s = kimage::plan_image(in, plan); s != kimage::Status::kOk)
     return Error{std::string(kimage::status_message(s)) +
+                 (s == kimage::Status::kNo5Level ? "; use --entry-32bit" : "") +
                  (req.on_crash ? " in the crash kernel reservation" : "")};
 
   // ---- boot_params, the command line and the e820 table. The crash

@@ -148,6 +148,7 @@ void plan_direct_entry(const Options& o, World& w) {
     case Break::NoZero:        // reloc entries only
     case Break::NoBootParams:  // purgatory entries only
     case Break::KexecTools:
+    case Break::BootParamsUnhashed:
       break;
     case Break::Df:
       p.flags |= kSetDf;
@@ -221,6 +222,15 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
       volatile uint8_t* byte = reinterpret_cast<volatile uint8_t*>(r.start + r.len / 2);
       *byte = static_cast<uint8_t>(*byte ^ 0x5a);
       g_con.printf("harness: corrupted region %d at 0x%lx\n", o.corrupt, r.start + r.len / 2);
+    }
+    if (o.hostile_setup_data) {
+      // Like a stray write after the load: boot_params was hashed as
+      // region 1 and now names a node nobody placed.
+      volatile uint8_t* field =
+          reinterpret_cast<volatile uint8_t*>(probe::kBootParamsAddr + probe::kSetupDataOffset);
+      for (int b = 0; b < 8; ++b) field[b] = static_cast<uint8_t>(o.hostile_setup_data >> (8 * b));
+      g_con.printf("harness: boot_params.setup_data = 0x%lx after the digest\n",
+                   o.hostile_setup_data);
     }
     if (reloc) {
       uint64_t value = 0;

@@ -60,7 +60,8 @@ bool write_efi_tables(uint64_t seed) {
 
 bool write_boot_params(const World& w) {
   build_boot_params(reinterpret_cast<uint8_t*>(kBootParamsAddr), w.seed,
-                    static_cast<uint32_t>(kCmdlineAddr), w.opt->efi);
+                    static_cast<uint32_t>(kCmdlineAddr), w.opt->efi,
+                    static_cast<uint16_t>(w.desc->xloadflags));
   char* line = reinterpret_cast<char*>(kCmdlineAddr);
   int i = 0;
   for (; w.desc->cmdline[i]; ++i) line[i] = w.desc->cmdline[i];
@@ -103,6 +104,7 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   d.expect_la57 = expect_la57;
   d.allow_1g = allow_1g;
   d.pattern_seed = w.seed;
+  d.xloadflags = w.opt->no_5level ? kProbeXloadflags & ~kXlf5Level : kProbeXloadflags;
   d.boot_params = kBootParamsAddr;
   d.backup_dst = kBackupDst;
   d.backup_size = kLowMemSize;
@@ -177,10 +179,11 @@ charon_params* write_params(const World& w) {
   p->magic = CHARON_PARAMS_MAGIC;
   p->version = CHARON_PARAMS_VERSION;
   p->size = sizeof *p;
-  p->flags = w.opt->fault ? CHARON_F_FAULT_TEST : 0;
+  p->flags = w.opt->fault == 32 ? CHARON_F_FAULT_TEST32 : w.opt->fault ? CHARON_F_FAULT_TEST : 0;
   p->handoff = w.opt->kind;
   p->regions[0] = {kProbeAddr, w.probe->file_size};
-  p->regions[1] = {kBootParamsAddr, kPageSize};
+  // Break::BootParamsUnhashed: the loader hashes everything but boot_params.
+  if (w.opt->brk != Break::BootParamsUnhashed) p->regions[1] = {kBootParamsAddr, kPageSize};
   p->regions[2] = {kCmdlineAddr, cmdline_len(d)};
   // The last slot: reloc_add_regions takes 3 and 4. Whatever RAM holds
   // there is hashed; no per-region digest, one pass costs enough.

@@ -36,7 +36,8 @@ void check_range(Report& r, const Tables& t, const Range& range) {
 
 void check_boot_params(Report& r, const Descriptor& d) {
   uint8_t want[4096];
-  build_boot_params(want, d.pattern_seed, static_cast<uint32_t>(kCmdlineAddr), d.efi_tables != 0);
+  build_boot_params(want, d.pattern_seed, static_cast<uint32_t>(kCmdlineAddr), d.efi_tables != 0,
+                    static_cast<uint16_t>(d.xloadflags));
   const volatile uint8_t* got = phys8(d.boot_params);
   int i = 0;
   while (i < 4096 && got[i] == want[i]) ++i;

@@ -72,7 +72,8 @@ struct Descriptor {
   charon_regs32 regs32;         // generic32: every register, exactly
   char cmdline[kCmdlineMax];    // the string boot_params.cmd_line_ptr points to
   uint32_t nranges;
-  uint32_t efi_tables;  // nonzero: the zero page names the fake EFI tables below
+  uint32_t efi_tables;       // nonzero: the zero page names the fake EFI tables below
+  uint32_t xloadflags;       // setup_header.xloadflags in the zero page
   // generic32 with kexec-tools' stack arguments: regs32.esp is the address
   // of the block's stack_arg32_2, and the payload must start on the
   // purgatory's own stack (ESP in (stack_lo, stack_hi], 4 KiB free below
@@ -80,7 +81,6 @@ struct Descriptor {
   // stack_arg32_1.
   uint32_t stack_args;
   uint32_t stack_arg32_1, stack_arg32_2;
-  uint32_t pad0;
   uint64_t free_stack_lo;
   Range ranges[kMaxRanges];  // 64-bit kinds: each must be identity-mapped
 };
@@ -103,8 +103,14 @@ inline constexpr size_t kLoaderTypeOffset = 0x210;   // setup_header.type_of_loa
 inline constexpr size_t kLoadFlagsOffset = 0x211;    // setup_header.loadflags
 inline constexpr size_t kCmdLinePtrOffset = 0x228;   // setup_header.cmd_line_ptr
 inline constexpr size_t kCmdlineSizeOffset = 0x238;  // setup_header.cmdline_size
+inline constexpr size_t kXloadflagsOffset = 0x236;   // setup_header.xloadflags
+inline constexpr size_t kSetupDataOffset = 0x250;    // setup_header.setup_data
 inline constexpr size_t kInitSizeOffset = 0x260;     // setup_header.init_size
 inline constexpr uint32_t kHdrSMagic = 0x53726448;
+// xloadflags (boot.rst): what the probe's 64-bit entry can do, like a
+// current kernel's: XLF_KERNEL_64, XLF_CAN_BE_LOADED_ABOVE_4G, XLF_5LEVEL.
+inline constexpr uint16_t kXlf5Level = 1u << 5;
+inline constexpr uint16_t kProbeXloadflags = (1u << 0) | (1u << 1) | kXlf5Level;
 
 // efi=1: fake UEFI tables above 4 GiB (the runner gives QEMU -m 6G, so RAM
 // at [4 GiB, 7 GiB)), away from everything else the purgatory maps. Each
@@ -132,7 +138,8 @@ inline constexpr uint32_t kEfiMemmapSize = 4 * kEfiMemdescSize;
 // fields a loader writes, and a seeded pattern in edid_info, a field no
 // purgatory has a reason to write, so stray writes show. With efi, the
 // efi_info a 64-bit firmware's loader writes, naming the fake tables.
-inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bool efi = false) {
+inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bool efi = false,
+                              uint16_t xloadflags = kProbeXloadflags) {
   auto put = [page](size_t off, uint32_t v, int bytes) {
     for (int b = 0; b < bytes; ++b) page[off + b] = static_cast<uint8_t>(v >> (8 * b));
   };
@@ -147,6 +154,7 @@ inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bo
   put(kVersionOffset, 0x020f, 2);   // boot protocol 2.15
   put(kLoaderTypeOffset, 0xff, 1);  // "undefined" loader
   put(kLoadFlagsOffset, 0x01, 1);   // LOADED_HIGH
+  put(kXloadflagsOffset, xloadflags, 2);
   put(kCmdLinePtrOffset, cmdline, 4);
   put(kCmdlineSizeOffset, kCmdlineMax - 1, 4);
   put(kInitSizeOffset, kProbeInitSize, 4);

@@ -339,8 +339,7 @@ TEST(Placement, A64BitHandoffUnderFiveLevelPagingNeedsXlf5Level) {
   c.in.la57 = true;
   ImagePlan p;
   EXPECT_EQ(c.plan(p), Status::kNo5Level);
-  EXPECT_NE(std::string(status_message(Status::kNo5Level)).find("--entry-32bit"),
-            std::string::npos);
+  EXPECT_NE(std::string(status_message(Status::kNo5Level)).find("32-bit entry"), std::string::npos);
   // The 32-bit entry turns paging off: safe.
   Case c32(qemu(512 * kM, 0), Entry::k32, spec);
   c32.in.la57 = true;

@@ -19,6 +19,10 @@ extern Console g_console;
 
 uint64_t idt_end();  // first byte after the IDT (it lives in .noinit)
 
+// True if the digest regions together cover [start, start + len): what
+// verify() proved is what the loader wrote.
+bool in_regions(const charon_params& p, uint64_t start, uint64_t len);
+
 // Console from the parameter block (port I/O only; safe before paging is ours).
 void setup_console(const charon_params& p);
 
@@ -35,12 +39,14 @@ void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what, ui
 void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
                       HandoffKind handoff);
 // What boot_params points to, read through the live tables (boot_params
-// must already be mapped): the command line, the initrd, the kernel's
-// init_size range, the setup_data chain and, for a 64-bit handoff, the
-// EFI system table, configuration tables and memory map that efi_info
-// names (never halted over). For generic64, RSI counts as
-// boot_params when it carries "HdrS" (kexec-tools' way). True if it added
-// to the tables (reload CR3).
+// must already be mapped), and only once boot_params can be trusted:
+// after verify(), or under skip_checks (purgatory_main). That is the
+// command line, the initrd, the kernel's init_size range, the setup_data
+// chain and, for a 64-bit handoff, the EFI system table, configuration
+// tables and memory map that efi_info names (never halted over). For
+// generic64, RSI counts as boot_params when it lies in the digest regions
+// (or skip_checks is set) and carries "HdrS" (kexec-tools' way). True if
+// it added to the tables (reload CR3).
 bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
                           HandoffKind handoff);
 

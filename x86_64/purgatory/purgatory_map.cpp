@@ -160,6 +160,7 @@ bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charo
     load = handoff == HandoffKind::kLinux64 ? p.kernel_entry - 0x200 : p.kernel_entry;
   } else if (handoff == HandoffKind::kGeneric64 && p.regs64.rsi &&
              map.covers(p.regs64.rsi, kPageSize) &&
+             (p.skip_checks || in_regions(p, p.regs64.rsi, sizeof(boot_params))) &&
              read32(p.regs64.rsi + CHARON_HDR(header)) == boot::kHdrSMagic) {
     bp = p.regs64.rsi;
     load = p.regs64.rip >= 0x200 ? p.regs64.rip - 0x200 : 0;

@@ -15,4 +15,4 @@ printf '  %-34s %7d bytes = %.1f KiB   target <= 12 KiB: %s\n' "text+rodata+data
 printf '  %-34s %7d bytes\n' "kexec-tools purgatory.ro, for scale" $((15800 + 8400))
 printf '  %-34s %7d bytes (never in the file):\n' ".noinit" "$noinit"
 printf '    %-32s %7d\n' "stack" 16384 "bootstrap page tables" $((8 * 4096)) \
-  "built-in page-table scratch" $((12 * 4096)) "IDT" 512
+  "built-in page-table scratch" $((12 * 4096)) "IDT" 512 "32-bit entry's IDT" 256

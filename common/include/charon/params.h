@@ -35,7 +35,8 @@
 /* flags */
 #define CHARON_F_SCALAR_ONLY 0x1u      /* never use SHA-NI (and never enable SSE) */
 #define CHARON_F_HALT_BEFORE_JUMP 0x2u /* verify and prepare, then halt: a loader self-test */
-#define CHARON_F_FAULT_TEST 0x4u /* execute ud2 once the IDT is in: proves the exception report */
+#define CHARON_F_FAULT_TEST 0x4u   /* execute ud2 once the IDT is in: proves the exception report */
+#define CHARON_F_FAULT_TEST32 0x8u /* the same in the 32-bit entry, before long mode */
 
 struct charon_region { /* == kexec-tools' struct sha256_region */
   uint64_t start;
