@@ -72,8 +72,8 @@ struct Descriptor {
   charon_regs32 regs32;         // generic32: every register, exactly
   char cmdline[kCmdlineMax];    // the string boot_params.cmd_line_ptr points to
   uint32_t nranges;
-  uint32_t efi_tables;       // nonzero: the zero page names the fake EFI tables below
-  uint32_t xloadflags;       // setup_header.xloadflags in the zero page
+  uint32_t efi_tables;  // nonzero: the zero page names the fake EFI tables below
+  uint32_t xloadflags;  // setup_header.xloadflags in the zero page
   // generic32 with kexec-tools' stack arguments: regs32.esp is the address
   // of the block's stack_arg32_2, and the payload must start on the
   // purgatory's own stack (ESP in (stack_lo, stack_hi], 4 KiB free below
