@@ -27,6 +27,8 @@ int main() {
   FIELD(charon_params, backup_size);
   FIELD(charon_params, regs64);
   FIELD(charon_params, regs32);
+  FIELD(charon_params, stack_arg32_2);
+  FIELD(charon_params, stack_arg32_1);
   FIELD(charon_params, skip_checks);
   FIELD(charon_params, jump_back_entry);
   FIELD(charon_params, cmdline_end);

@@ -112,6 +112,24 @@ expect cli_bad_purgatory "not an ELF" "$bin" -l "$t/good" --purgatory="$t/zeros"
 expect cli_usage_error "Try 'charon-kexec --help'" "$bin" --bogus
 expect cli_bad_serial "--serial=ttyS7" "$bin" -l "$t/good" --serial=ttyS7 --dry-run "$r"
 
+# ELF and multiboot kernels: the test payload's images (boot-tests/payload.mk).
+pay=${PAYLOAD_DIR:-build/boot-tests/payload}
+echo "module zero" > "$t/mod0"
+ok cli_elf64_is_detected_and_handed_off_generic64 "handoff: generic64, rip 0x3000000" "$bin" -l "$pay/payload64.elf" --dry-run "$r"
+ok cli_elf32_is_handed_off_generic32 "handoff: generic32 (paging off), eip 0x2000000" "$bin" -l "$pay/payload32.elf" --dry-run "$r"
+ok cli_multiboot2_modules_and_magic "module 1: $t/mod0 at 0x" "$bin" -l "$pay/payload-mb2.elf" --module="$t/mod0 a=b" --module="$t/mod0" --dry-run "$r"
+ok cli_multiboot_magic_in_eax "eax 0x2badb002" "$bin" -l "$pay/payload-mb1.elf" --dry-run "$r"
+ok cli_forced_type_elf32_on_a_multiboot_image "type: elf-x86 (--type)" "$bin" -l "$pay/payload-mb1.elf" --type=elf-x86 --dry-run "$r"
+head -c 5000 "$pay/payload32.elf" > "$t/payload-truncated"
+expect cli_elf_truncated "past the end of the file" "$bin" -l "$t/payload-truncated" --dry-run "$r"
+expect cli_elf_outside_ram "not free RAM" "$bin" -l "$pay/payload32.elf" --dry-run "--sysroot=$t/tiny"
+expect cli_type_mismatch "--type multiboot-x86, but the file is not one" "$bin" -l "$pay/payload32.elf" --type=multiboot-x86 --dry-run "$r"
+expect cli_unknown_type "--type=elf: expected" "$bin" -l "$pay/payload32.elf" --type=elf --dry-run "$r"
+expect cli_module_for_an_elf_kernel "only multiboot kernels take modules" "$bin" -l "$pay/payload32.elf" --module="$t/mod0" --dry-run "$r"
+expect cli_initrd_for_multiboot "pass it as --module" "$bin" -l "$pay/payload-mb2.elf" --initrd="$t/initrd" --dry-run "$r"
+expect cli_missing_module "module $t/nonexistent: cannot open" "$bin" -l "$pay/payload-mb2.elf" --module="$t/nonexistent x" --dry-run "$r"
+expect cli_elf_through_kexec_file_load "kexec_file_load loads only bzImages" "$bin" -s -l "$pay/payload64.elf" --dry-run "$r"
+
 # Real kernel answers, as nobody, so that nothing can load: a kernel with
 # kexec (it has /proc/sys/kernel/kexec_load_disabled) answers EPERM, one
 # without answers ENOSYS. Each gets its own message. With a fake lockdown

@@ -122,6 +122,8 @@ Options parse_options(const char* p) {
       ok = parse_number(v, p, &n), o.e820 = n != 0;
     } else if (word_is(key, key_end, "kabi")) {
       ok = parse_number(v, p, &n), o.kabi = n != 0;
+    } else if (word_is(key, key_end, "stackargs")) {
+      ok = parse_number(v, p, &n), o.stack_args = n != 0;
     } else if (word_is(key, key_end, "big")) {
       ok = parse_number(v, p, &o.big_mib) && o.big_mib <= 4096;
     } else {
@@ -135,6 +137,8 @@ Options parse_options(const char* p) {
   // The harness maps [0, 8 GiB); a 32-bit caller can only reach below 4 GiB.
   const bool caller32 = o.entry == Entry::Pm32 || o.entry == Entry::Reloc32;
   const uint64_t purg_max = caller32 ? charon::k4GiB : 2 * charon::k4GiB - charon::k2MiB;
+  if (o.stack_args && (o.entry == Entry::Direct || o.kind != CHARON_HANDOFF_GENERIC32))
+    o.error = "stackargs=1 (kind=generic32 through a purgatory only)";
   if (o.entry != Entry::Direct &&
       (o.purg == 0 || !charon::is_aligned(o.purg, charon::kPageSize) || o.purg >= purg_max))
     o.error = "purg= (a 4 KiB-aligned address below 4 GiB, or below 8 GiB for a 64-bit caller)";

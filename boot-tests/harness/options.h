@@ -75,6 +75,9 @@ struct Options {
   // purgatory hashes for seconds (under TCG): the window the runner's NMI
   // must hit.
   uint64_t big_mib = 0;
+  // generic32 with kexec-tools' stack arguments: regs32.esp = the address
+  // of the block's stack_arg32_2, both words set (not with Direct).
+  bool stack_args = false;
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
 

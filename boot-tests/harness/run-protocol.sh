@@ -214,6 +214,17 @@ fi
 expect_verdict generic64-no-regions-maps-boot-params-from-rsi max 0x800000 33 \
   "entry=lm64-ident kind=generic64 break=kexectools"
 
+# ---- kexec-tools' elf-x86 loader: generic32 with ESP = &stack_arg32_2.
+# The payload must start on the purgatory's own stack (4 KiB free below
+# ESP, outside the image's file) with [ESP] = stack_arg32_2 and [ESP + 4] =
+# stack_arg32_1, a cdecl frame; ESP at the block itself fails.
+i=2
+for entry in lm64-ident pm32 reloc64; do
+  expect_verdict "$entry-generic32-stack-args-pushed" "$(cpu_for "$entry")" "$(addr_at "$i")" 33 \
+    "entry=$entry kind=generic32 stackargs=1"
+  i=$((i + 1))
+done
+
 # ---- the kernel flavour (purgatory-linux.bin): the registers only in the
 # kernel's entry64_regs order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi),
 # as kexec_file_load leaves them; the block's own regs64 is zero. The

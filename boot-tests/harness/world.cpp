@@ -166,6 +166,16 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   if (w.opt->brk == Break::KexecTools) d.regs64.rsi = kBootParamsAddr;
   d.regs32.esp = static_cast<uint32_t>(kGenericStackAddr);
   d.regs32.eip = static_cast<uint32_t>(kProbeAddr + w.probe->entry32);
+  if (w.opt->stack_args) {
+    // What kexec-tools' elf-x86 loader writes: ESP = &stack_arg32_2, the
+    // boot notes' address as arg 1, no return address.
+    d.stack_args = 1;
+    d.regs32.esp = static_cast<uint32_t>(w.opt->purg + w.purg->params +
+                                         offsetof(charon_params, stack_arg32_2));
+    d.stack_arg32_1 = static_cast<uint32_t>(pattern_word(w.seed ^ 0x5a5a, 1));
+    d.stack_arg32_2 = static_cast<uint32_t>(pattern_word(w.seed ^ 0x5a5a, 2));
+    d.free_stack_lo = w.opt->purg + w.purg->file_size;
+  }
   copy_str(d.cmdline, "console=ttyS0 charon.probe=", kCmdlineMax);
   int n = 0;
   while (d.cmdline[n]) ++n;
@@ -232,6 +242,8 @@ charon_params* write_params(const World& w) {
   p->backup_dst = kBackupDst;  // backup_src = backup_size = 0: [0, 640 KiB)
   p->regs64 = d.regs64;
   p->regs32 = d.regs32;
+  p->stack_arg32_1 = d.stack_arg32_1;
+  p->stack_arg32_2 = d.stack_arg32_2;
   p->console_debugcon = 1;
   p->debugcon_port = 0xe9;
   p->console_serial = 1;

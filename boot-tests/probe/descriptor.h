@@ -90,8 +90,16 @@ struct Descriptor {
   charon_regs32 regs32;         // generic32: every register, exactly
   char cmdline[kCmdlineMax];    // the string boot_params.cmd_line_ptr points to
   uint32_t nranges;
-  uint32_t efi_tables;       // nonzero: the zero page names the fake EFI tables below
-  uint32_t xloadflags;       // setup_header.xloadflags in the zero page
+  uint32_t efi_tables;  // nonzero: the zero page names the fake EFI tables below
+  uint32_t xloadflags;  // setup_header.xloadflags in the zero page
+  // generic32 with kexec-tools' stack arguments: regs32.esp is the address
+  // of the block's stack_arg32_2, and the payload must start on the
+  // purgatory's own stack (ESP in (stack_lo, stack_hi], 4 KiB free below
+  // it above free_stack_lo) with [ESP] = stack_arg32_2, [ESP + 4] =
+  // stack_arg32_1.
+  uint32_t stack_args;
+  uint32_t stack_arg32_1, stack_arg32_2;
+  uint64_t free_stack_lo;
   Range ranges[kMaxRanges];  // 64-bit kinds: each must be identity-mapped
   // e820=1: every memory page must be mapped, and every leaf must lie in
   // memory or in `ranges` (what the handoff requires), never in a

@@ -237,11 +237,26 @@ extern "C" void purgatory_main(charon_params* params) {
       if (p.kernel_entry >> 32 || p.boot_params >> 32)
         halt_with("charon: linux32 needs kernel and boot_params below 4 GiB\n");
       g_console.printf("charon: jumping to 0x%x (linux32, boot_params 0x%x)\n", r.eip, r.esi);
-      charon_handoff32(&r);
+      charon_handoff32(&r, nullptr);
     }
-    case HandoffKind::kGeneric32:
+    case HandoffKind::kGeneric32: {
+      // kexec-tools' elf-x86 loader (kexec/arch/i386/kexec-elf-x86.c)
+      // points ESP at stack_arg32_2, with stack_arg32_1 above it: a cdecl
+      // frame whose return address is 0 and whose argument is the ELF
+      // boot notes. Its purgatory keeps them at the top of a stack the
+      // payload then runs on; ours sit in the block, so they are pushed
+      // on our own stack instead, and the payload gets that stack.
+      const uint64_t arg2 = reinterpret_cast<uint64_t>(&p.stack_arg32_2);
+      if (p.regs32.esp == arg2) {
+        charon_regs32 r = p.regs32;
+        r.esp = static_cast<uint32_t>(reinterpret_cast<uint64_t>(charon_stack_top) - 8);
+        g_console.printf("charon: jumping to 0x%x (generic32, stack args 0x%x 0x%x at 0x%x)\n",
+                         r.eip, p.stack_arg32_1, p.stack_arg32_2, r.esp);
+        charon_handoff32(&r, &p.stack_arg32_2);
+      }
       g_console.printf("charon: jumping to 0x%x (generic32)\n", p.regs32.eip);
-      charon_handoff32(&p.regs32);
+      charon_handoff32(&p.regs32, nullptr);
+    }
   }
   halt_forever();  // not reached: every kind jumps above
 }

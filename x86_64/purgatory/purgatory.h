@@ -75,7 +75,9 @@ extern volatile uint32_t charon_nmi_count;  // NMIs taken so far; each returned
 void charon_idt_install();
 // handoff.asm
 [[noreturn]] void charon_handoff64(const charon_regs64* regs, uint64_t cr3, uint64_t cr4);
-[[noreturn]] void charon_handoff32(const charon_regs32* regs);
+// stack_args: null, or {stack_arg32_2, stack_arg32_1}, pushed on top of our
+// own stack, where the payload then starts (ESP = charon_stack_top - 8).
+[[noreturn]] void charon_handoff32(const charon_regs32* regs, const uint32_t* stack_args);
 // C++ entry points called from nasm
 uint64_t charon_bootstrap64(const charon_params* params);  // returns the CR3 to load
 [[noreturn]] void purgatory_main(charon_params* params);

@@ -91,6 +91,14 @@ struct charon_params {
   /* handoff register sets for the generic kinds */
   struct charon_regs64 regs64; /* entry64_regs */
   struct charon_regs32 regs32; /* entry32_regs */
+  /* generic32's two stack words, kexec-tools' elf-x86 ABI: when regs32.esp
+   * holds the address of stack_arg32_2 (what kexec-tools' loader sets),
+   * the purgatory enters with ESP at the top of its own stack, 8 bytes
+   * down, and these two words pushed there: [ESP] = stack_arg32_2 (a
+   * return address, 0), [ESP + 4] = stack_arg32_1 (the first argument, the
+   * ELF boot notes). Same order in memory as kexec-tools' stack. */
+  uint32_t stack_arg32_2; /* stack_arg32_2 */
+  uint32_t stack_arg32_1; /* stack_arg32_1 */
 
   int32_t skip_checks;      /* skip_checks: nonzero skips verification (kexec-tools' meaning) */
   uint64_t jump_back_entry; /* jump_back_entry: kept for ABI compatibility, unused */
