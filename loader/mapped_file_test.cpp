@@ -140,6 +140,27 @@ TEST_F(Mapped, TheDigestIsTheDigestOfTheFileBytes) {
   EXPECT_EQ(std::vector<uint8_t>(p.region_digests[at], p.region_digests[at] + 32),
             digest_of_file(initrd_));
 
+  // The combined digest over the regions in order, with the files' parts
+  // read with read(2) and hashed by the scalar code.
+  const std::vector<uint8_t> kfile = testing::read_bytes(kernel_),
+                             ifile = testing::read_bytes(initrd_);
+  Sha256 all;
+  sha256_init(all, Sha256Impl::Scalar);
+  for (const charon_region& r : p.regions) {
+    if (!r.len) continue;
+    if (r.start == seg(*img, "initrd").mem) {
+      sha256_update(all, ifile.data(), ifile.size());
+    } else if (r.start == seg(*img, "kernel").mem) {
+      sha256_update(all, kfile.data() + img->kernel.payload_offset, img->kernel.payload_size);
+    } else {
+      for (const Segment& s : img->segments)
+        if (s.mem == r.start) sha256_update(all, s.data.data(), s.data.size());
+    }
+  }
+  uint8_t want[32];
+  sha256_final(all, want);
+  EXPECT_EQ(std::memcmp(p.digest, want, 32), 0);
+
   // The whole image the same as one built from buffers read with read(2).
   LoadRequest copied = request();
   copied.kernel = testing::read_bytes(kernel_);
