@@ -13,6 +13,8 @@
 #    each run after both files were read once more, so both start from the
 #    same warm page cache (nothing is dropped: that would hit the other
 #    users of this machine, and a cold disk is not what a loader costs);
+#    beside it the median CPU time (user + system, from GNU time), which
+#    other load on a shared machine stretches less;
 #  - peak anonymous memory, exactly, by build/bench/peak-anon: the command
 #    runs under ptrace and "Anonymous:" of /proc/PID/smaps_rollup is read at
 #    every system call's entry and exit and at its exit. File-backed pages
@@ -38,6 +40,7 @@ if [ -e /sys/kernel/kexec_loaded ]; then
   exit 0
 fi
 [ -x "$kexec" ] || { echo "bench-load: no kexec-tools ($kexec); make deps installs it"; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench-load: no GNU time (/usr/bin/time)"; exit 1; }
 mkdir -p "$dir"
 for mib in 64 512; do
   f=$dir/initrd-${mib}M
@@ -80,11 +83,12 @@ for mib in 64 512; do
     for loader in kexec-tools charon; do
       cat "$kernel" "$initrd" >/dev/null
       t0=$(now)
-      run_loader "$loader" "$initrd" >/dev/null 2>"$tmp/err"
+      run_loader "$loader" "$initrd" /usr/bin/time -f '%U %S' -o "$tmp/cpu" >/dev/null 2>"$tmp/err"
       rc=$?
       t1=$(now)
       check "$loader" "$rc" "$tmp/err"
       echo "$t1 $t0" | awk '{ printf "%.3f\n", $1 - $2 }' >>"$tmp/time-$loader-$mib"
+      tail -n 1 "$tmp/cpu" | awk '{ printf "%.2f\n", $1 + $2 }' >>"$tmp/cpu-$loader-$mib"
     done
     i=$((i + 1))
   done
@@ -97,21 +101,28 @@ for mib in 64 512; do
   done
 done
 
-printf '\n  %-8s %-13s %9s %9s %16s\n' initrd loader "median" "min" "peak anon"
+printf '\n  %-8s %-13s %9s %9s %9s %14s\n' initrd loader "wall" "min" "cpu" "peak anon"
 for mib in 64 512; do
   for loader in kexec-tools charon; do
-    printf '  %-8s %-13s %7s s %7s s %12s MiB\n' "${mib} MiB" "$loader" \
+    printf '  %-8s %-13s %7s s %7s s %7s s %10s MiB\n' "${mib} MiB" "$loader" \
       "$(median <"$tmp/time-$loader-$mib")" "$(minimum <"$tmp/time-$loader-$mib")" \
+      "$(median <"$tmp/cpu-$loader-$mib")" \
       "$(awk '{ printf "%.1f", $1 / 1024 }' "$tmp/anon-$loader-$mib")"
   done
   awk -v c="$(median <"$tmp/time-charon-$mib")" -v k="$(median <"$tmp/time-kexec-tools-$mib")" \
+    -v cm="$(minimum <"$tmp/time-charon-$mib")" -v km="$(minimum <"$tmp/time-kexec-tools-$mib")" \
+    -v cc="$(median <"$tmp/cpu-charon-$mib")" -v kc="$(median <"$tmp/cpu-kexec-tools-$mib")" \
     -v ca="$(cat "$tmp/anon-charon-$mib")" -v ka="$(cat "$tmp/anon-kexec-tools-$mib")" \
-    -v m="$mib" 'BEGIN { printf "  %-8s %-13s %9.3f %9s %16.3f\n", m " MiB", "charon/k-t", c / k, "", ca / ka }'
+    -v m="$mib" 'BEGIN { printf "  %-8s %-13s %9.3f %9.3f %9.3f %14.4f\n", m " MiB", "charon/k-t",
+      c / k, cm / km, (kc > 0 ? cc / kc : 0), ca / ka }'
 done
-echo "  ($runs runs each, loaders alternating, warm page cache; memory: peak-anon, exact)"
+echo "  (medians of $runs runs each, loaders alternating, warm page cache; memory: peak-anon, exact)"
+echo "  load average during the runs: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 awk -v c="$(median <"$tmp/time-charon-512")" -v k="$(median <"$tmp/time-kexec-tools-512")" \
+  -v cc="$(median <"$tmp/cpu-charon-512")" -v kc="$(median <"$tmp/cpu-kexec-tools-512")" \
   -v a64="$(cat "$tmp/anon-charon-64")" -v a512="$(cat "$tmp/anon-charon-512")" 'BEGIN {
-    r = c / k; a = (a64 > a512 ? a64 : a512) / 1024
-    printf "  time at 512 MiB: %.3f x kexec-tools, target <= 0.15  %s\n", r, r <= 0.15 ? "met" : "MISSED"
+    r = c / k; rc = cc / kc; a = (a64 > a512 ? a64 : a512) / 1024
+    printf "  time at 512 MiB: %.3f x kexec-tools (wall), target <= 0.15  %s\n", r, r <= 0.15 ? "met" : "MISSED"
+    printf "                   %.3f x kexec-tools (cpu),  target <= 0.15  %s\n", rc, rc <= 0.15 ? "met" : "MISSED"
     printf "  anonymous memory: at most %.1f MiB, target <= 32 MiB  %s\n", a, a <= 32 ? "met" : "MISSED"
   }'
