@@ -178,6 +178,34 @@ void sha256_final(Sha256& s, uint8_t out[kSha256DigestBytes]) {
   for (int i = 0; i < 8; ++i) store_be32(out + 4 * i, s.state[i]);
 }
 
+void sha256_update2(Sha256& a, Sha256& b, const void* data, size_t len) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  if (a.impl != Sha256Impl::ShaNi || b.impl != Sha256Impl::ShaNi) {
+    sha256_update(a, p, len);
+    sha256_update(b, p, len);
+    return;
+  }
+  // Each stream up to its own block boundary, then the whole blocks of
+  // both together, each from its own offset in `data`, then the tails.
+  const auto head = [len](const Sha256& s) {
+    const size_t h = (kSha256BlockBytes - s.length % kSha256BlockBytes) % kSha256BlockBytes;
+    return h < len ? h : len;
+  };
+  const size_t ha = head(a), hb = head(b);
+  sha256_update(a, p, ha);
+  sha256_update(b, p, hb);
+  const size_t na = (len - ha) / kSha256BlockBytes, nb = (len - hb) / kSha256BlockBytes;
+  const size_t n = na < nb ? na : nb;
+  if (n) {
+    sha256_blocks_shani2(a.state, p + ha, b.state, p + hb, n);
+    a.length += n * kSha256BlockBytes;
+    b.length += n * kSha256BlockBytes;
+  }
+  const size_t done_a = ha + n * kSha256BlockBytes, done_b = hb + n * kSha256BlockBytes;
+  sha256_update(a, p + done_a, len - done_a);
+  sha256_update(b, p + done_b, len - done_b);
+}
+
 Sha256Impl sha256_choose(const CpuFeatures& cpu, bool sse_enabled) {
   const bool usable = cpu.sha && cpu.sse41 && cpu.ssse3 && sse_enabled;
   return usable ? Sha256Impl::ShaNi : Sha256Impl::Scalar;

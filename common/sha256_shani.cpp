@@ -32,18 +32,23 @@ struct Abef {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));
 }
 
-}  // namespace
-
-void sha256_blocks_shani(uint32_t state[8], const uint8_t* p, size_t nblocks) {
+// `Lanes` independent streams, each over its own blocks, advanced round
+// group by round group together. SHA256RNDS2 is bound by its latency (each
+// takes the previous one's result); a second stream's rounds fill the
+// cycles in between, so two streams cost little more than one.
+template <int Lanes>
+[[gnu::always_inline]] inline void blocks(uint32_t* const state[Lanes], const uint8_t* p[Lanes],
+                                          size_t nblocks) {
   // PSHUFB control that byte-swaps each 32-bit lane: message words are
   // big-endian (FIPS 180-4 3.1).
   const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
   const auto* k = reinterpret_cast<const __m128i*>(sha256_detail::kK);
-  Abef v = state_to_abef(state);
+  Abef v[Lanes], saved[Lanes];
+#pragma clang loop unroll(full)
+  for (int l = 0; l < Lanes; ++l) v[l] = state_to_abef(state[l]);
 
-  for (; nblocks; --nblocks, p += kSha256BlockBytes) {
-    const Abef saved = v;
-    // m[i % 4] holds W[4i..4i+3] for the group of four rounds i. Each
+  for (; nblocks; --nblocks) {
+    // m[l][i % 4] holds W[4i..4i+3] for the group of four rounds i. Each
     // group runs two SHA256RNDS2 (two rounds each, W+K in the low 64 bits
     // of its third operand) and advances the schedule between them, in
     // the order of Intel's paper: the next group's words are finished
@@ -52,27 +57,53 @@ void sha256_blocks_shani(uint32_t state[8], const uint8_t* p, size_t nblocks) {
     // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]; MSG1 adds
     // s0(W[t-15]) to W[t-16], the PALIGNR supplies W[t-7], and MSG2 adds
     // s1(W[t-2]).
-    __m128i m[4];
+    __m128i m[Lanes][4];
+#pragma clang loop unroll(full)
+    for (int l = 0; l < Lanes; ++l) saved[l] = v[l];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 16; ++i) {
-      if (i < 4)
-        m[i] =
-            _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), bswap);
-      __m128i wk = _mm_add_epi32(m[i % 4], _mm_load_si128(k + i));
-      v.cdgh = _mm_sha256rnds2_epu32(v.cdgh, v.abef, wk);
-      if (i >= 3 && i < 15) {
-        __m128i& next = m[(i + 1) % 4];
-        next = _mm_add_epi32(next, _mm_alignr_epi8(m[i % 4], m[(i + 3) % 4], 4));
-        next = _mm_sha256msg2_epu32(next, m[i % 4]);
+#pragma clang loop unroll(full)
+      for (int l = 0; l < Lanes; ++l) {
+        if (i < 4)
+          m[l][i] = _mm_shuffle_epi8(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[l] + 16 * i)), bswap);
+        __m128i wk = _mm_add_epi32(m[l][i % 4], _mm_load_si128(k + i));
+        v[l].cdgh = _mm_sha256rnds2_epu32(v[l].cdgh, v[l].abef, wk);
+        if (i >= 3 && i < 15) {
+          __m128i& next = m[l][(i + 1) % 4];
+          next = _mm_add_epi32(next, _mm_alignr_epi8(m[l][i % 4], m[l][(i + 3) % 4], 4));
+          next = _mm_sha256msg2_epu32(next, m[l][i % 4]);
+        }
+        wk = _mm_shuffle_epi32(wk, 0x0e);  // the upper two W+K into the low half
+        v[l].abef = _mm_sha256rnds2_epu32(v[l].abef, v[l].cdgh, wk);
+        if (i >= 1 && i < 13)
+          m[l][(i + 3) % 4] = _mm_sha256msg1_epu32(m[l][(i + 3) % 4], m[l][i % 4]);
       }
-      wk = _mm_shuffle_epi32(wk, 0x0e);  // the upper two W+K into the low half
-      v.abef = _mm_sha256rnds2_epu32(v.abef, v.cdgh, wk);
-      if (i >= 1 && i < 13) m[(i + 3) % 4] = _mm_sha256msg1_epu32(m[(i + 3) % 4], m[i % 4]);
     }
-    v.abef = _mm_add_epi32(v.abef, saved.abef);
-    v.cdgh = _mm_add_epi32(v.cdgh, saved.cdgh);
+#pragma clang loop unroll(full)
+    for (int l = 0; l < Lanes; ++l) {
+      v[l].abef = _mm_add_epi32(v[l].abef, saved[l].abef);
+      v[l].cdgh = _mm_add_epi32(v[l].cdgh, saved[l].cdgh);
+      p[l] += kSha256BlockBytes;
+    }
   }
-  abef_to_state(v, state);
+#pragma clang loop unroll(full)
+  for (int l = 0; l < Lanes; ++l) abef_to_state(v[l], state[l]);
+}
+
+}  // namespace
+
+void sha256_blocks_shani(uint32_t state[8], const uint8_t* p, size_t nblocks) {
+  uint32_t* const states[1] = {state};
+  const uint8_t* ps[1] = {p};
+  blocks<1>(states, ps, nblocks);
+}
+
+void sha256_blocks_shani2(uint32_t state_a[8], const uint8_t* pa, uint32_t state_b[8],
+                          const uint8_t* pb, size_t nblocks) {
+  uint32_t* const states[2] = {state_a, state_b};
+  const uint8_t* ps[2] = {pa, pb};
+  blocks<2>(states, ps, nblocks);
 }
 
 }  // namespace charon

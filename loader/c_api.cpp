@@ -4,8 +4,6 @@
 #include <charon/loader/kexec_sys.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 using namespace charon;
 using namespace charon::loader;
@@ -27,10 +25,12 @@ int set_err(char* err, size_t len, const std::string& msg) {
   return -1;
 }
 
-Result<std::vector<uint8_t>> slurp(const char* path, const char* what) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return fail("%s %s: cannot open", what, path);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+// Mapped, as charon-kexec maps them: the image's kernel and initrd
+// segments point into the mappings, which the image keeps alive.
+Result<Bytes> slurp(const char* path, const char* what) {
+  auto f = MappedFile::open(path, what, UINT64_MAX);
+  if (!f) return Error{f.error()};
+  return Bytes(*f);
 }
 
 }  // namespace
@@ -63,7 +63,7 @@ extern "C" int charon_image_build(const charon_load_options* o, charon_image** o
   req.console.serial_baud = o->serial_baud;
   req.console.debugcon = o->console_debugcon != 0;
   const std::string root = o->sysroot ? o->sysroot : "";
-  auto sys = read_system_info(root);
+  auto sys = read_system_info(root, req.on_crash);
   if (!sys) return set_err(err, err_len, sys.error());
   auto img = build_kexec_image(req, *sys);
   if (!img) return set_err(err, err_len, img.error());

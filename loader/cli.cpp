@@ -2,13 +2,13 @@
 // charon's purgatory. One failure, one message, one non-zero exit; nothing
 // is loaded unless every step before kexec_load succeeded.
 #include <charon/loader/cli.h>
+#include <charon/loader/mapped_file.h>
 #include <charon/loader/payload.h>
 #include <charon/loader/sysinfo.h>
 #include <getopt.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace charon::loader {
 
@@ -79,19 +79,12 @@ enum Opt {
   kOptModule,
 };
 
-Result<std::vector<uint8_t>> read_input(const std::string& path, const char* what) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) return fail("%s %s: cannot open: %s", what, path.c_str(), std::strerror(errno));
-  const std::streamoff size = f.tellg();
-  if (size < 0) return fail("%s %s: cannot read", what, path.c_str());
-  if (static_cast<uint64_t>(size) > kMaxInputBytes)
-    return fail("%s %s: %lld bytes is larger than the 2 GiB this loader takes", what, path.c_str(),
-                static_cast<long long>(size));
-  std::vector<uint8_t> data(static_cast<size_t>(size));
-  f.seekg(0);
-  if (size && !f.read(reinterpret_cast<char*>(data.data()), size))
-    return fail("%s %s: read failed", what, path.c_str());
-  return data;
+// Input files are mapped, never read into buffers: kexec_load gets the
+// mapped pages, and kexec_file_load the file itself (mapped_file.h).
+Result<Bytes> map_input(const std::string& path, const char* what) {
+  auto f = MappedFile::open(path, what, kMaxInputBytes);
+  if (!f) return Error{f.error()};
+  return Bytes(*f);
 }
 
 std::optional<uint16_t> parse_serial(const std::string& s) {
@@ -131,7 +124,7 @@ int run_payload(LoadRequest& req, kimage::PayloadType type, bool forced,
   // module's command line the whole string (kexec-mb2-x86.c).
   for (const std::string& m : module_args) {
     const std::string file = m.substr(0, m.find(' '));
-    auto data = read_input(file, "module");
+    auto data = map_input(file, "module");
     if (!data) return err(data.error());
     pay.modules.push_back({file, std::move(*data), m});
   }
@@ -437,11 +430,11 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     return usage_err(rest.empty() ? "no kernel given" : "more than one kernel given");
   req.kernel_name = rest[0];
   req.on_crash = panic;
-  auto kernel = read_input(rest[0], "kernel");
+  auto kernel = map_input(rest[0], "kernel");
   if (!kernel) return err(kernel.error());
   req.kernel = std::move(*kernel);
   if (initrd_path) {
-    auto initrd = read_input(*initrd_path, "initrd");
+    auto initrd = map_input(*initrd_path, "initrd");
     if (!initrd) return err(initrd.error());
     if (initrd->empty()) return err("initrd " + *initrd_path + ": file is empty");
     req.initrd = std::move(*initrd);
@@ -461,13 +454,13 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     req.cmdline += *append;
   }
   if (purgatory_path) {
-    auto purg = read_input(*purgatory_path, "purgatory");
+    auto purg = map_input(*purgatory_path, "purgatory");
     if (!purg) return err(purg.error());
     req.purgatory = std::move(*purg);
     req.purgatory_name = *purgatory_path;
   } else {
     if (env.builtin_purgatory.empty()) return err("no built-in purgatory; give --purgatory=PATH");
-    req.purgatory.assign(env.builtin_purgatory.begin(), env.builtin_purgatory.end());
+    req.purgatory = Bytes::of_static(env.builtin_purgatory);
     req.purgatory_name = "built-in purgatory.ro";
   }
 
@@ -507,9 +500,12 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       std::fprintf(env.out, "syscall: %s\n", what);
       if (use == Syscall::kFileLoad) return 0;
     } else {
+      // The files as opened and checked above; the kernel reads them, so
+      // charon neither reads nor hashes them on this path.
       int file_err = 0;
-      auto st = kexec_file_load_files(*env.sys, req.kernel_name, initrd_path.value_or(""),
-                                      req.cmdline, panic, root, file_err);
+      auto st = kexec_file_load_fds(*env.sys, req.kernel.file()->fd(),
+                                    req.initrd ? req.initrd->file()->fd() : -1, req.cmdline, panic,
+                                    root, file_err);
       if (st) {
         std::fprintf(env.out,
                      "charon-kexec: loaded through kexec_file_load (the kernel's own "
@@ -522,7 +518,7 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     }
   }
 
-  auto sys = read_system_info(root);
+  auto sys = read_system_info(root, panic);
   if (!sys) return err(sys.error());
   auto img = build_kexec_image(req, *sys);
   if (!img) return err(img.error());

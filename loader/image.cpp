@@ -76,7 +76,24 @@ std::string crash_extra_args(const SystemInfo& sys) {
   return sys.acpi_rsdp ? strf("acpi_rsdp=0x%llx", ull(sys.acpi_rsdp)) : std::string();
 }
 
+// Whether the mapped inputs still hold what was read from them: a file
+// that shrank under the loader is named before anything read from it is
+// trusted, or blamed for a parse error.
+Status inputs_unchanged(const LoadRequest& req) {
+  for (const Bytes* b : {&req.kernel, req.initrd ? &*req.initrd : nullptr, &req.purgatory})
+    if (b && b->file())
+      if (Status st = b->file()->check_unchanged(); !st) return st;
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status check_sources_unchanged(const KexecImage& img) {
+  for (const Segment& s : img.segments)
+    if (s.data.file())
+      if (Status st = s.data.file()->check_unchanged(); !st) return st;
+  return Status::Ok();
+}
 
 uint64_t scratch_bytes_for(const std::vector<Range>& memory, const std::vector<Range>& required) {
   auto regions = [](const std::vector<Range>& v) {
@@ -125,7 +142,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
 
   // ---- kernel: the core's checks, with the values named for the user
   auto k = parse_bzimage(req.kernel, req.mode);
-  if (!k) return Error{req.kernel_name + ": " + k.error()};
+  if (!k) {
+    if (Status st = inputs_unchanged(req); !st) return Error{st.error()};
+    return Error{req.kernel_name + ": " + k.error()};
+  }
   img.kernel = *k;
   // A crash kernel's command line gains elfcorehdr=; its longest form
   // counts for the size check now, its value comes with the placement.
@@ -144,7 +164,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
 
   // ---- purgatory: parse first, its size decides placement
   auto elf = RelocatableElf::parse(req.purgatory);
-  if (!elf) return Error{req.purgatory_name + ": " + elf.error()};
+  if (!elf) {
+    if (Status st = inputs_unchanged(req); !st) return Error{st.error()};
+    return Error{req.purgatory_name + ": " + elf.error()};
+  }
   if (auto p = read_params(*elf); !p) return Error{req.purgatory_name + ": " + p.error()};
 
   // ---- the facts of this world, in the core's one input structure
@@ -282,11 +305,11 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
     return core_error(s);
   }
 
-  // ---- segments
+  // ---- segments. The kernel's and the initrd's are views of the
+  // caller's bytes (mapped files in charon-kexec): never copied.
   const auto seg = [](const Range& r) { return r.end - r.start; };
-  const uint8_t* payload = req.kernel.data() + k->payload_offset;
   img.segments.push_back({strf("%s+0x%zx", req.kernel_name.c_str(), k->payload_offset), "kernel",
-                          std::vector<uint8_t>(payload, payload + k->payload_size),
+                          req.kernel.slice(k->payload_offset, k->payload_size),
                           plan.kernel_seg.start, seg(plan.kernel_seg)});
   if (req.initrd)
     img.segments.push_back(
@@ -321,12 +344,17 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   // kernel the zeroed backup area and the elfcorehdr, as loaded (the
   // zero-filled tail of each segment is not part of it). Not the purgatory
   // itself, whose parameter block holds the digest.
+  // The files are hashed where they are mapped, with SHA-NI where the CPU
+  // has it.
   std::vector<kimage::DigestRegion> dig;
   for (const Segment& s : img.segments) dig.push_back({s.data.data(), s.mem, s.data.size()});
   if (kimage::Status s = kimage::fill_digests(dig.data(), dig.size(),
                                               sha256_choose(CpuFeatures::detect(), true), p);
       s != kimage::Status::kOk)
     return core_error(s);
+  // A file that shrank or changed meanwhile made this digest over bytes
+  // it no longer holds.
+  if (Status st = inputs_unchanged(req); !st) return Error{st.error()};
   if (auto st = write_params(*elf, p); !st) return Error{st.error()};
   img.params = p;
 

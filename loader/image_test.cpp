@@ -67,7 +67,7 @@ TEST(Image, BootParamsFollowTheProtocolFor64BitAbove4G) {
   const Segment& setup = seg(*img, "boot_params + cmdline");
   const Segment& initrd = seg(*img, "initrd");
   // The setup header is the image's, from 0x1f1 to 0x202 + byte[0x201].
-  const size_t end = 0x202 + req.kernel[0x201];
+  const size_t end = 0x202 + req.kernel.data()[0x201];
   setup_header from_file;
   std::memcpy(&from_file, req.kernel.data() + 0x1f1, sizeof(from_file));
   EXPECT_EQ(+bp.hdr.version, +from_file.version);
@@ -410,7 +410,7 @@ TEST(Image, TooLongCommandLineIsRefused) {
 
 TEST(Image, KernelErrorsNameTheFile) {
   auto req = request(EntryMode::k64);
-  req.kernel.resize(0x100);
+  req.kernel = req.kernel.slice(0, 0x100);
   auto img = build_kexec_image(req, system(512 * kM, 0));
   ASSERT_FALSE(img.ok());
   EXPECT_EQ(img.error().rfind("bzImage: ", 0), 0u) << img.error();
@@ -421,12 +421,13 @@ TEST(Image, APurgatoryWhoseBlockHasTheWrongMagicIsRefused) {
   // The block's magic, "CHRN", is in .data (and in code that checks it):
   // spoil every copy.
   const uint8_t magic[4] = {'C', 'H', 'R', 'N'};
+  std::vector<uint8_t> purg(req.purgatory.begin(), req.purgatory.end());
   int spoiled = 0;
-  for (auto it = req.purgatory.begin();
-       (it = std::search(it, req.purgatory.end(), magic, magic + 4)) != req.purgatory.end();
+  for (auto it = purg.begin(); (it = std::search(it, purg.end(), magic, magic + 4)) != purg.end();
        ++spoiled)
     *it = 'X';
   ASSERT_GT(spoiled, 0);
+  req.purgatory = std::move(purg);
   auto img = build_kexec_image(req, system(512 * kM, 0));
   ASSERT_FALSE(img.ok());
   EXPECT_NE(img.error().find("purgatory.ro: purgatory: charon_params magic"), std::string::npos)
@@ -435,7 +436,7 @@ TEST(Image, APurgatoryWhoseBlockHasTheWrongMagicIsRefused) {
 
 TEST(Image, APurgatoryThatIsNotAnElfIsRefused) {
   auto req = request(EntryMode::k64);
-  req.purgatory.assign(4096, 0);
+  req.purgatory = std::vector<uint8_t>(4096, 0);
   auto img = build_kexec_image(req, system(512 * kM, 0));
   ASSERT_FALSE(img.ok());
   EXPECT_NE(img.error().find("not an ELF"), std::string::npos) << img.error();

@@ -77,6 +77,8 @@ std::string explain_kexec_error(int err, const std::string& lockdown, bool on_cr
              "for the segments";
     case EACCES:
       return "access denied (EACCES): a security module forbids kexec";
+    case EFAULT:
+      return "the kernel could not read a segment's buffer (EFAULT)";
     default:
       return std::string("kexec failed: ") + std::strerror(err);
   }
@@ -87,6 +89,10 @@ Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
   if (img.segments.size() > KEXEC_SEGMENT_MAX)
     return fail("%zu segments; kexec_load takes at most %zu", img.segments.size(),
                 KEXEC_SEGMENT_MAX);
+  // The kernel copies the segments from these buffers, the files' pages
+  // among them; a file that changed after its digest was taken would only
+  // halt the purgatory later ("digest mismatch"), so it is refused here.
+  if (Status st = check_sources_unchanged(img); !st) return st;
   std::vector<kexec_segment_abi> segs;
   for (const Segment& s : img.segments) {
     if (!is_aligned(s.mem, kPageSize) || !is_aligned(s.memsz, kPageSize) || s.data.size() > s.memsz)
@@ -97,6 +103,9 @@ Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
   }
   const unsigned long flags = KEXEC_ARCH_X86_64 | (on_crash ? KEXEC_ON_CRASH : 0);
   if (int err = sys.kexec_load(img.entry, segs, flags)) {
+    // EFAULT: the kernel could not read a buffer, which for a mapped file
+    // means it shrank during the copy.
+    if (Status st = check_sources_unchanged(img); !st) return Error{"kexec_load: " + st.error()};
     const std::string lockdown =
         read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
     // kernel/kexec.c: kexec_load_disabled answers EPERM even to root.
@@ -108,6 +117,12 @@ Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
           "kexec_load: kexec is disabled until reboot (/proc/sys/kernel/kexec_load_disabled "
           "is 1)");
     return Error{"kexec_load: " + explain_kexec_error(err, lockdown, on_crash)};
+  }
+  // Changed during the copy: what was loaded is not what was hashed.
+  // Unloaded, so that -e cannot run into the purgatory's digest halt.
+  if (Status st = check_sources_unchanged(img); !st) {
+    sys.kexec_load(0, {}, flags);
+    return Error{st.error() + "; unloaded"};
   }
   return Status::Ok();
 }
@@ -156,13 +171,19 @@ Status kexec_file_load_files(KexecSys& sys, const std::string& kernel, const std
       return fail("%s: cannot open: %s", initrd.c_str(), std::strerror(errno));
     }
   }
-  const unsigned long flags =
-      (on_crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd.empty() ? KEXEC_FILE_NO_INITRAMFS : 0);
-  // The length counts the NUL; an empty line is passed as none at all.
-  err = sys.kexec_file_load(kfd, ifd, cmdline.empty() ? nullptr : cmdline.c_str(),
-                            cmdline.empty() ? 0 : cmdline.size() + 1, flags);
+  Status st = kexec_file_load_fds(sys, kfd, ifd, cmdline, on_crash, root, err);
   close(kfd);
   if (ifd >= 0) close(ifd);
+  return st;
+}
+
+Status kexec_file_load_fds(KexecSys& sys, int kernel_fd, int initrd_fd, const std::string& cmdline,
+                           bool on_crash, const std::string& root, int& err) {
+  const unsigned long flags =
+      (on_crash ? KEXEC_FILE_ON_CRASH : 0) | (initrd_fd < 0 ? KEXEC_FILE_NO_INITRAMFS : 0);
+  // The length counts the NUL; an empty line is passed as none at all.
+  err = sys.kexec_file_load(kernel_fd, initrd_fd, cmdline.empty() ? nullptr : cmdline.c_str(),
+                            cmdline.empty() ? 0 : cmdline.size() + 1, flags);
   if (!err) return Status::Ok();
   const std::string lockdown = read_text_file(root + "/sys/kernel/security/lockdown").value_or("");
   return Error{"kexec_file_load: " + explain_kexec_file_error(err, lockdown, on_crash)};

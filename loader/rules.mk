@@ -163,3 +163,17 @@ $(PAGE_OFFSET_TOOL): $(call objs,static,$(PAGE_OFFSET_SRCS) loader/tools/page_of
 # loader/tools/page_offset_test.cpp is in LOADER_TESTS; it links the tool.
 $(LOADER_TEST_BIN): $(call objs,host,$(PAGE_OFFSET_SRCS))
 ALL_TARGETS += $(PAGE_OFFSET_TOOL)
+
+# peak-anon: `make bench` measures the loaders' peak anonymous memory with
+# it (loader/tools/peak_anon.h says how, and why the figure is exact).
+PEAK_ANON_SRCS := loader/tools/peak_anon.cpp
+PEAK_ANON_TOOL := $(B)/bench/peak-anon
+$(PEAK_ANON_TOOL): $(call objs,static,$(PEAK_ANON_SRCS) loader/tools/peak_anon_main.cpp)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@ (static)"
+	$(Q)$(CXX_HOST) -static -O2 $^ -o $@
+$(LOADER_TEST_BIN): $(call objs,host,$(PEAK_ANON_SRCS))
+ALL_TARGETS += $(PEAK_ANON_TOOL)
+# charon-kexec -l --dry-run against kexec -l: time and peak anonymous
+# memory with a 64 and a 512 MiB initrd (the script says how and why).
+BENCH_STEPS += loader/bench-load.sh

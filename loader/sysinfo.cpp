@@ -169,12 +169,14 @@ std::vector<SetupDataBlob> read_passed_setup_data(const std::string& dir) {
   return out;
 }
 
-Result<SystemInfo> read_system_info(const std::string& root) {
+Result<SystemInfo> read_system_info(const std::string& root, bool crash_facts) {
   SystemInfo info;
   auto map = read_system_memory_map(root);
   if (!map) return Error{map.error()};
   info.memory = std::move(*map);
-  if (auto crash = read_crash_info(root)) {
+  if (!crash_facts) {
+    info.crash_error = "not read: not a crash load";
+  } else if (auto crash = read_crash_info(root)) {
     info.crash = std::move(*crash);
   } else {
     info.crash_error = crash.error();

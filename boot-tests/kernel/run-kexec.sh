@@ -7,7 +7,7 @@
 # Usage: run-kexec.sh [--loader charon|kexec-tools|kexec-tools-charon] [--proto 64|32]
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
 #          [--debugcon-log] [--kdump] [--quiet] [--loader-opt OPT]
-#          [--timeout SECONDS] [--live] [--stamp]
+#          [--timeout SECONDS] [--live] [--stamp] [--big-initrd MIB]
 #   --loader kexec-tools-charon  Debian's kexec with charon's purgatory.ro
 #                 swapped in (kexec-swap-purgatory.sh)
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
@@ -20,6 +20,12 @@
 #                 panics; kernel B must find /proc/vmcore
 #   --live        also copy the serial log to stdout as it arrives
 #   --stamp       prefix each log line with the host's time (for the bench)
+#   --big-initrd MIB  kernel B's initrd starts with MIB MiB of random bytes
+#                 (/big.bin, made once under build/kernel/), which kernel B
+#                 hashes against the sha256 on its cmdline; kernel A gets
+#                 it only as /boot/initrd, once, so that its RAM holds the
+#                 file and the loaded copy (charon-kexec maps the file;
+#                 kexec-tools reads it, a third copy)
 # Environment:
 #   KERNEL        bzImage for kernel B (default build/kernel/vmlinuz)
 #   KERNEL_A      bzImage for kernel A (default KERNEL; needs CONFIG_KEXEC)
@@ -32,7 +38,7 @@
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -47,6 +53,7 @@ while [ $# -gt 0 ]; do
     --timeout) tmo=$2; shift ;;
     --live) live=yes ;;
     --stamp) stamp=yes ;;
+    --big-initrd) big=$2; shift ;;
     *) echo "run-kexec: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -67,6 +74,7 @@ name=$name-${proto}bit-$mem-$paging
 [ "$serial" = yes ] && name=$name-serial-log
 [ "$debugcon" = yes ] && name=$name-debugcon-log
 [ "$kdump" = yes ] && name=$name-kdump
+[ "$big" -gt 0 ] && name=$name-initrd${big}M
 # -s: kexec_file_load, the kernel's own loader and purgatory.
 case " $extra_opts " in *" -s "*) name=$name-kexec-file-load ;; esac
 kernel=${KERNEL:-build/kernel/vmlinuz}
@@ -148,10 +156,26 @@ mkdir "$tmp/boot"
 # Kernel B's initrd: the user's INITRD, if any, zero-padded to a 512-byte
 # boundary (the kernel takes the next cpio header only 4-byte aligned),
 # then the test initramfs, so its payload stays the last bytes.
-if [ -n "${INITRD:-}" ]; then
-  [ -s "$INITRD" ] || fail "no initrd at $INITRD"
-  cp "$INITRD" "$tmp/boot/initrd"
-  size=$(wc -c <"$INITRD")
+under=${INITRD:-}
+bigsum=""
+if [ "$big" -gt 0 ]; then
+  # An uncompressed cpio with /big.bin, made once and kept (with its
+  # sha256), as the user's initrd would be.
+  under=$(dirname "$base")/big-${big}M.cpio
+  if [ ! -s "$under" ] || [ ! -s "$under.sha256" ]; then
+    mkdir "$tmp/big"
+    head -c $((big * 1048576)) /dev/urandom >"$tmp/big/big.bin"
+    sha256sum "$tmp/big/big.bin" | cut -d' ' -f1 >"$tmp/big.sha256"
+    (cd "$tmp/big" && echo big.bin | cpio -o -H newc -R 0:0 --quiet) >"$tmp/big.cpio"
+    rm -rf "$tmp/big"
+    mv "$tmp/big.cpio" "$under" && mv "$tmp/big.sha256" "$under.sha256"
+  fi
+  bigsum=$(cat "$under.sha256")
+fi
+if [ -n "$under" ]; then
+  [ -s "$under" ] || fail "no initrd at $under"
+  cp "$under" "$tmp/boot/initrd"
+  size=$(wc -c <"$under")
   head -c $(( (512 - size % 512) % 512 )) /dev/zero >>"$tmp/boot/initrd"
   cat "$base" >>"$tmp/boot/initrd"
 else
@@ -162,12 +186,19 @@ initrd_size=$(wc -c <"$tmp/boot/initrd")
 # with kernel B and kernel B's initrd under /boot.
 cp "$kernel" "$tmp/boot/vmlinuz"
 (cd "$tmp" && printf 'boot\nboot/vmlinuz\nboot/initrd\n' | cpio -o -H newc -R 0:0 --quiet) >"$tmp/boot.cpio"
-cat "$tmp/boot/initrd" "$tmp/boot.cpio" >"$tmp/initrd-a"
+if [ "$big" -gt 0 ]; then
+  # Kernel A needs the test programs, not a second /big.bin of its own.
+  cat "$base" "$tmp/boot.cpio" >"$tmp/initrd-a"
+else
+  cat "$tmp/boot/initrd" "$tmp/boot.cpio" >"$tmp/initrd-a"
+fi
+rm -f "$tmp/boot/initrd" "$tmp/boot/vmlinuz" "$tmp/boot.cpio"
 
 # A fresh token in kernel B's cmdline proves that B got this run's cmdline.
 # "~" stands for a space inside one word of kernel A's cmdline (see init).
 token=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 bappend="console=ttyS0$quiet panic=-1 charon.stage=b charon.token=$token"
+[ -n "$bigsum" ] && bappend="$bappend charon.bigsum=$bigsum"
 tilde() { echo "$1" | sed 's/^ *//; s/ /~/g'; }
 aappend="console=ttyS0$quiet panic=-1 charon.stage=a charon.loader=$loader"
 aappend="$aappend charon.opts=$(tilde "$opts") charon.bappend=$(tilde "$bappend")"
@@ -260,6 +291,10 @@ if [ "$loader" = charon ] && [ "$proto" = 64 ] && [ "$mem_kb" -gt 4194304 ] && [
   fail "64-bit entry with $mem of RAM, yet kernel B's initrd sits below 4 GiB ($addr)"
 fi
 grep -q 'CHARON-INITRD-OK' "$clean" || fail "kernel B's initrd payload sha256 does not match"
+if [ -n "$bigsum" ]; then
+  grep -q "CHARON-B-BIG-OK" "$clean" ||
+    fail "kernel B's /big.bin (the first ${big} MiB of its initrd) does not hash to $bigsum"
+fi
 # Kernel B must see the RAM that kernel A had (its e820 came from the
 # loader); a crash kernel only the crashkernel= reservation, never more.
 b_kb=$(sed -n 's/.*CHARON-B-MEM .*MemTotal: \([0-9]*\) kB.*/\1/p' "$clean")

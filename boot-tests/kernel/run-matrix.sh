@@ -35,6 +35,12 @@ run --loader charon --proto 64 --mem 512M --cpu max,-la57 --debugcon-log
 # /proc/vmcore. With 6G the crashkernel= reservation lies above 2 GiB.
 run --loader charon --proto 64 --mem 512M --cpu max,-la57 --kdump
 run --loader charon --proto 64 --mem 6G --cpu max,-la57 --kdump
+# A 256 MiB initrd (/big.bin, random, hashed again by kernel B), loaded
+# through charon-kexec's mapped path: kernel A's RAM holds the file and the
+# kernel's copy of it, no third. kexec-tools is the reference. 2G leaves
+# kexec-tools room for its own copy.
+run --loader kexec-tools --proto 64 --mem 2G --cpu max,-la57 --big-initrd 256 --timeout 600
+run --loader charon --proto 64 --mem 2G --cpu max,-la57 --big-initrd 256 --timeout 600
 # kexec_file_load through charon-kexec -s: the kernel reads, verifies and
 # places the image and runs its own purgatory (the path Secure Boot and
 # lockdown leave); kexec-tools -s is the reference.

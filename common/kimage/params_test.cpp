@@ -142,6 +142,32 @@ TEST(Digests, CombinedAndPerRegionDigestsMatchWhatThePurgatoryComputesAtTheDesti
   }
 }
 
+// A large region's own digest would cost the scalar code a second pass:
+// it gets none; SHA-NI takes it alongside the combined one.
+TEST(Digests, ALargeRegionHasItsOwnDigestOnlyWhereItCostsNoSecondPass) {
+  std::vector<uint8_t> big((1u << 20) + 1, 0x33), small(4096, 0x44);
+  const DigestRegion regions[] = {{small.data(), 0x100000, small.size()},
+                                  {big.data(), 0x200000, big.size()}};
+  static constexpr uint8_t kZero[32] = {};
+  std::vector<Sha256Impl> impls = {Sha256Impl::Scalar};
+  if (sha256_choose(CpuFeatures::detect(), true) == Sha256Impl::ShaNi)
+    impls.push_back(Sha256Impl::ShaNi);
+  for (Sha256Impl impl : impls) {
+    charon_params p = fresh();
+    ASSERT_EQ(fill_digests(regions, 2, impl, p), Status::kOk);
+    EXPECT_NE(std::memcmp(p.region_digests[0], kZero, 32), 0) << "a small region has its own";
+    EXPECT_EQ(std::memcmp(p.region_digests[1], kZero, 32) == 0, impl == Sha256Impl::Scalar);
+    // The combined digest covers both either way.
+    Sha256 s;
+    sha256_init(s, Sha256Impl::Scalar);
+    sha256_update(s, small.data(), small.size());
+    sha256_update(s, big.data(), big.size());
+    uint8_t want[32];
+    sha256_final(s, want);
+    EXPECT_EQ(std::memcmp(p.digest, want, 32), 0);
+  }
+}
+
 TEST(Digests, MoreRegionsThanTheBlockHoldsIsAnError) {
   std::vector<DigestRegion> r(CHARON_MAX_REGIONS + 1, DigestRegion{nullptr, 0, 0});
   charon_params p = fresh();

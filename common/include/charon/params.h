@@ -128,7 +128,9 @@ struct charon_params {
 
   /* Optional: SHA-256 of each region alone. Only read after the combined
    * digest failed, to name the region that differs; an all-zero entry
-   * means "not given". Verification itself is one pass, as above. */
+   * means "not given" (charon's loaders leave a region over 1 MiB without
+   * one when they hash without SHA-NI). Verification itself is one pass,
+   * as above. */
   uint8_t region_digests[CHARON_MAX_REGIONS][32];
 
   /* The machine's memory (e820 RAM, ACPI data and ACPI NVS), which the

@@ -41,6 +41,11 @@ struct Sha256 {
 
 void sha256_init(Sha256& s, Sha256Impl impl);
 void sha256_update(Sha256& s, const void* data, size_t len);
+// Feeds the same `len` bytes to two streams, which may stand at different
+// offsets within a block (the loader's combined digest and one region's):
+// with SHA-NI in both, their whole blocks go through sha256_blocks_shani2
+// in one pass; otherwise one stream after the other.
+void sha256_update2(Sha256& a, Sha256& b, const void* data, size_t len);
 // Pads, writes the big-endian digest, and leaves `s` to be re-initialised.
 void sha256_final(Sha256& s, uint8_t out[kSha256DigestBytes]);
 
@@ -50,6 +55,11 @@ void sha256_final(Sha256& s, uint8_t out[kSha256DigestBytes]);
 // picked it.
 void sha256_blocks_scalar(uint32_t state[8], const uint8_t* blocks, size_t nblocks);
 void sha256_blocks_shani(uint32_t state[8], const uint8_t* blocks, size_t nblocks);
+// The same for two independent streams at once, state_a over blocks_a and
+// state_b over blocks_b, `nblocks` each: nearly twice the throughput of
+// one, since SHA256RNDS2 waits on its own latency (sha256_update2).
+void sha256_blocks_shani2(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                          const uint8_t* blocks_b, size_t nblocks);
 
 // SHA-NI only if CPUID reports SHA, SSE4.1 and SSSE3 (the instructions the
 // block function uses) and the caller has enabled SSE itself (CR0.EM=0,

@@ -40,8 +40,10 @@ struct charon_segment_info {
   const char* what; /* "kernel", "initrd", "boot_params + cmdline", "purgatory", ... */
 };
 
-/* Reads the files and the memory map, places the segments, relocates and
- * patches the purgatory. */
+/* Maps the files (read-only, private) and reads the memory map, places the
+ * segments, relocates and patches the purgatory. The kernel and initrd
+ * segments' buf point into the mappings, which live until
+ * charon_image_free(). */
 int charon_image_build(const struct charon_load_options* opts, struct charon_image** out, char* err,
                        size_t err_len);
 size_t charon_image_segment_count(const struct charon_image* img);

@@ -185,7 +185,9 @@ struct DigestRegion {
   uint64_t len;
 };
 // regions[], the combined digest and one digest per region (so that a
-// mismatch names the region), in one pass over the bytes.
+// mismatch names the region), in one pass over the bytes. With the scalar
+// code, a region over 1 MiB gets no digest of its own (left zero, "not
+// given"): that would take a second pass.
 Status fill_digests(const DigestRegion* r, size_t n, Sha256Impl impl, charon_params& p);
 
 // The parameter block's identity is this core's ABI.

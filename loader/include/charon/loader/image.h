@@ -5,8 +5,15 @@
 // and build, and relocates purgatory.ro to the planned address. No system
 // call, so --dry-run, the tests and the fuzzers all see the exact image a
 // load would use.
+//
+// The kernel and the initrd go through as the caller's Bytes: with mapped
+// files (MappedFile), the kernel and initrd segments point into the
+// mappings, the digest is taken there, and only the small segments
+// (boot_params, the purgatory, a crash kernel's backup area and
+// elfcorehdr) are built in memory.
 #pragma once
 #include <charon/kimage/image.h>
+#include <charon/loader/bytes.h>
 #include <charon/loader/bzimage.h>
 #include <charon/loader/ranges.h>
 #include <charon/loader/sysinfo.h>
@@ -23,12 +30,12 @@ namespace charon::loader {
 using ConsoleOptions = kimage::ConsoleSpec;
 
 struct LoadRequest {
-  std::vector<uint8_t> kernel;
+  Bytes kernel;  // the whole bzImage
   std::string kernel_name;
-  std::optional<std::vector<uint8_t>> initrd;
+  std::optional<Bytes> initrd;
   std::string initrd_name;
   std::string cmdline;
-  std::vector<uint8_t> purgatory;
+  Bytes purgatory;  // purgatory.ro
   std::string purgatory_name;
   EntryMode mode = EntryMode::k64;
   bool on_crash = false;    // place in the crash reservation, load with KEXEC_ON_CRASH
@@ -46,7 +53,9 @@ inline constexpr size_t kRngSeedBytes = 32;
 struct Segment {
   std::string source;  // file name (with offset) or "generated"
   std::string what;    // kernel, initrd, boot_params, purgatory, page tables
-  std::vector<uint8_t> data;
+  // What kexec_load copies: a view into a mapped file (kernel, initrd) or
+  // a buffer built here; empty for a zero-filled segment.
+  Bytes data;
   uint64_t mem = 0;    // page-aligned
   uint64_t memsz = 0;  // page-aligned, >= data.size(); the rest is zero-filled
 };
@@ -73,6 +82,11 @@ uint64_t scratch_bytes_for(const std::vector<Range>& memory, const std::vector<R
 Status free_list_from(const std::vector<Range>& usable, kimage::FreeList& out);
 
 Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& sys);
+
+// One sentence if a mapped file behind a segment shrank or changed since
+// it was mapped (MappedFile::check_unchanged), so that its bytes and the
+// digest over them no longer agree with the file.
+Status check_sources_unchanged(const KexecImage& img);
 
 // The e820 table a crash kernel sees: non-RAM entries unchanged, RAM
 // limited to the first 640 KiB (backed up by the purgatory) and the crash

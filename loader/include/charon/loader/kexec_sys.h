@@ -68,13 +68,21 @@ bool file_load_may_fall_back(int err);
 Status kexec_file_load_files(KexecSys& sys, const std::string& kernel, const std::string& initrd,
                              const std::string& cmdline, bool on_crash, const std::string& root,
                              int& err);
+// The same for files the caller holds open (charon-kexec's mapped inputs,
+// so the kernel reads the files whose headers charon checked); initrd_fd
+// -1 for none. Nothing is read or hashed here: the kernel does both.
+Status kexec_file_load_fds(KexecSys& sys, int kernel_fd, int initrd_fd, const std::string& cmdline,
+                           bool on_crash, const std::string& root, int& err);
 Status kexec_file_unload(KexecSys& sys, bool on_crash, const std::string& root);
 
 // -S: whether an image (or with on_crash, a crash image) is loaded, from
 // /sys/kernel/kexec_loaded or kexec_crash_loaded.
 Result<bool> kexec_status(bool on_crash, const std::string& root);
 
-// Loads `img` (KEXEC_ON_CRASH when on_crash) with the entry at purgatory_start.
+// Loads `img` (KEXEC_ON_CRASH when on_crash) with the entry at
+// purgatory_start. Mapped files behind its segments are checked before and
+// after the call: one that shrank or changed is refused, and after a
+// successful call unloaded again (check_sources_unchanged).
 Status kexec_load_image(KexecSys& sys, const KexecImage& img, bool on_crash,
                         const std::string& root);
 Status kexec_unload(KexecSys& sys, bool on_crash, const std::string& root);

@@ -5,6 +5,7 @@
 // relocates purgatory.ro and patches its block.
 #pragma once
 #include <charon/kimage/payload.h>
+#include <charon/loader/bytes.h>
 #include <charon/loader/image.h>
 #include <charon/loader/sysinfo.h>
 #include <charon/result.h>
@@ -15,8 +16,8 @@
 namespace charon::loader {
 
 struct PayloadModule {
-  std::string name;  // the file
-  std::vector<uint8_t> data;
+  std::string name;     // the file
+  Bytes data;           // mapped, as the kernel and initrd are (mapped_file.h)
   std::string cmdline;  // the module's command line (kexec-tools: the whole --module string)
 };
 

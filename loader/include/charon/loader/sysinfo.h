@@ -77,6 +77,9 @@ std::string reuse_cmdline(std::string_view proc_cmdline);
 // Memory map (required), RSDP, crash notes (optional), and screen_info from the running kernel's
 // own boot_params (/sys/kernel/boot_params/data), so the new kernel finds
 // the console the firmware set up; left out when that file is unreadable.
-Result<SystemInfo> read_system_info(const std::string& root);
+// The crash facts (crash notes, vmcoreinfo, the kernel's layout from
+// /proc/kallsyms, several MiB of text) only with `crash_facts`: a load
+// that is not for a crash has no use for them.
+Result<SystemInfo> read_system_info(const std::string& root, bool crash_facts = true);
 
 }  // namespace charon::loader
