@@ -149,9 +149,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
     if (m.type == E820Type::kRam) top_of_ram = std::max(top_of_ram, m.end);
   if (top_of_ram == 0) return fail("memory map: no System RAM");
   auto free = std::make_unique<kimage::FreeList>();
-  if (auto st = free_list_from(
-          req.on_crash ? usable_crash(sys.memory.crash_kernel) : usable_ram(sys.memory.ranges),
-          *free);
+  if (auto st = free_list_from(req.usable     ? *req.usable
+                               : req.on_crash ? usable_crash(sys.memory.crash_kernel)
+                                              : usable_ram(sys.memory.ranges),
+                               *free);
       !st)
     return Error{st.error()};
   boot::screen_info si{};

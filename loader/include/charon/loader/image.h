@@ -38,6 +38,10 @@ struct LoadRequest {
   // 32 bytes for SETUP_RNG_SEED, as the kernel's own kexec_file_load
   // passes; empty: read them from getrandom(2). Tests pass fixed bytes.
   std::vector<uint8_t> rng_seed;
+  // Where the segments may go, when the world narrows it (Xen's default
+  // images, xen_default_usable); unset: RAM from 1 MiB, or the crash
+  // reservation for a crash load.
+  std::optional<std::vector<Range>> usable;
 };
 
 // SETUP_RNG_SEED's size in the kernel's own loader (RNG_SEED_LENGTH).
