@@ -27,7 +27,11 @@ class XenLoader final : public SegmentLoader {
   explicit XenLoader(XenHypercall& xen) : xen_(xen) {}
   const char* name() const override { return "Xen's kexec hypercall (__HYPERVISOR_kexec_op)"; }
   Status load(const KexecImage& img, bool on_crash) override {
-    return xen_kexec_load(xen_, img, on_crash, kEmX86_64);
+    // --entry-32bit: Xen enters the purgatory as EM_386, in 32-bit mode
+    // with paging off (kexec_reloc's compatibility_mode), at
+    // charon_entry32; otherwise it calls purgatory_start in long mode.
+    const bool at32 = img.params.handoff == CHARON_HANDOFF_LINUX32;
+    return xen_kexec_load(xen_, img, on_crash, at32 ? kEm386 : kEmX86_64);
   }
   Status unload(bool on_crash) override { return xen_kexec_unload(xen_, on_crash); }
   Result<bool> loaded(bool on_crash) override { return xen_kexec_status(xen_, on_crash); }

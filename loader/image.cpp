@@ -234,9 +234,9 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
                    "%s)%s",
                    req.elf32_core ? 32 : 64, ull(l.page_offset), l.page_offset_from.c_str(),
                    l.text_size ? ", kernel text PT_LOAD" : "")
-            : strf("elfcorehdr: ELF%d, p_vaddr 0: the direct-map base is unknown (no "
-                   "/proc/kcore)",
-                   req.elf32_core ? 32 : 64));
+            : strf("elfcorehdr: ELF%d, p_vaddr 0: the direct-map base is unknown (%s)",
+                   req.elf32_core ? 32 : 64,
+                   l.page_offset_from.empty() ? "no /proc/kcore" : l.page_offset_from.c_str()));
   }
   // Memory maps beyond boot_params' 128 entries go on in SETUP_E820_EXT
   // (a crash kernel's map may split around the backup and the header).
@@ -322,6 +322,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   auto entry = elf->find_symbol(kEntrySymbol);
   if (!entry) return Error{req.purgatory_name + ": " + entry.error()};
   img.entry = entry->address;
+  if (auto e32 = elf->find_symbol("charon_entry32")) img.entry32 = e32->address;
   img.segments.push_back(
       {req.purgatory_name, "purgatory", elf->image(), plan.purgatory.start, seg(plan.purgatory)});
   img.segments.push_back(

@@ -78,6 +78,24 @@ TEST_F(XenCli, LoadGoesThroughXenBelowTheDmaBoundaryAndNeverTheSyscalls) {
   EXPECT_NE(r.out.find("Xen's kexec hypercall"), std::string::npos) << r.out;
 }
 
+TEST_F(XenCli, Entry32IsAnEm386LoadAtCharonEntry32) {
+  auto r64 = run({"-l", kernel_, "--dry-run"});
+  auto r = run({"-l", kernel_, "--entry-32bit"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(xen_.loads.size(), 1u);
+  EXPECT_EQ(xen_.loads[0].arg.arch, kEm386);
+  // Not purgatory_start (the 64-bit entry the dry run names).
+  char entry64[40];
+  std::snprintf(entry64, sizeof entry64, "entry: 0x%016llx",
+                static_cast<unsigned long long>(xen_.loads[0].arg.entry_maddr));
+  EXPECT_EQ(r64.out.find(entry64), std::string::npos) << entry64 << "\n" << r64.out;
+  bool inside = false;
+  for (const auto& s : xen_.loads[0].segs)
+    inside |= s.buf && xen_.loads[0].arg.entry_maddr >= s.dest_maddr &&
+              xen_.loads[0].arg.entry_maddr < s.dest_maddr + s.dest_size;
+  EXPECT_TRUE(inside);
+}
+
 TEST_F(XenCli, DryRunShowsTheBackendAndXensRanges) {
   auto r = run({"-p", kernel_, "--initrd=" + initrd_, "--dry-run"});
   ASSERT_EQ(r.status, 0) << r.err;

@@ -161,6 +161,7 @@ void apply_xen_facts(const XenFacts& f, const std::string& root, SystemInfo& sys
   sys.crash.reset();
   sys.crash_error.clear();
   CrashInfo ci;
+  ci.layout.page_offset_from = "none under Xen: dom0's direct map does not cover machine memory";
   for (const XenRange& n : f.cpu_notes) ci.cpu_notes.push_back({n.start, n.size});
   const auto dom0 = read_text_file(root + "/sys/kernel/vmcoreinfo");
   const auto dom0_vmci = dom0 ? parse_vmcoreinfo(*dom0) : std::nullopt;
@@ -183,6 +184,11 @@ void apply_xen_facts(const XenFacts& f, const std::string& root, SystemInfo& sys
 
 Result<xen_kexec_load_t*> xen_build_load(XenHypercall& xen, const KexecImage& img, bool on_crash,
                                          uint16_t arch) {
+  // EM_386: Xen enters in 32-bit mode with paging off, so at
+  // charon_entry32; EM_X86_64: it calls purgatory_start in long mode.
+  const uint64_t entry = arch == kEm386 ? img.entry32 : img.entry;
+  if (arch == kEm386 && !entry)
+    return fail("the purgatory has no charon_entry32 for a 32-bit (EM_386) entry");
   const size_t n = img.segments.size() + 1;
   auto* segs = reinterpret_cast<xen_kexec_segment_t*>(xen.buffer(n * sizeof(xen_kexec_segment_t)));
   auto* load = reinterpret_cast<xen_kexec_load_t*>(xen.buffer(sizeof(xen_kexec_load_t)));
@@ -208,7 +214,7 @@ Result<xen_kexec_load_t*> xen_build_load(XenHypercall& xen, const KexecImage& im
            arch,
            static_cast<uint32_t>(n),
            addr_of(segs),
-           img.entry};
+           entry};
   return load;
 }
 

@@ -120,9 +120,14 @@ grep -q 'CHARON-A-EXEC$' "$clean" || fail "dom0 never reached the exec step; $en
 grep -q 'CHARON-A-EXEC-FAILED' "$clean" && fail "the exec step returned in dom0"
 # The Linux kexec syscalls must not have run: a PV dom0 oopses in them.
 grep -q 'BUG: unable to handle' "$clean" && fail "dom0 oopsed"
+# Xen itself says which path ran (xen/common/kexec.c, kexec_crash and
+# kexec_exec; xen/common/shutdown.c for dom0's crash).
 if [ "$kdump" = yes ]; then
-  grep -q 'Executing kexec image on cpu\|crashed: Executing kexec image' "$clean" ||
-    grep -qi 'kexec' "$clean" || fail "Xen did not take its kexec crash path"
+  grep -q '(XEN) Hardware Dom0 crashed: Executing kexec image' "$clean" ||
+    fail "Xen did not take its crash path into the kexec image after dom0's panic"
+else
+  grep -q '(XEN) Executing kexec image on cpu' "$clean" ||
+    fail "Xen did not execute the kexec image"
 fi
 sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' ||
   fail "kernel B did not reach /init; $ended"

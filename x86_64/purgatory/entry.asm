@@ -11,7 +11,9 @@
 ; image lies below 4 GiB, DS and ES are flat, and EAX holds the address of
 ; charon_entry32 itself (a caller that does `jmp eax` satisfies it),
 ; because 32-bit code has no RIP-relative addressing and we may not assume
-; a stack to call/pop from.
+; a stack to call/pop from. EAX = 0 means EBP holds it instead: Xen's
+; kexec_reloc (xen/arch/x86/x86_64/kexec_reloc.S, compatibility_mode)
+; clears EAX on its way out of long mode and does `call *%ebp`.
 %include "params.inc"
 %include "arch.inc"
 
@@ -99,6 +101,10 @@ charon_entry32:
     endbr32
     cli
     cld
+    test    eax, eax
+    jnz     .self_in_eax
+    mov     eax, ebp
+.self_in_eax:
     mov     ebx, eax
     mov     dword [ebx + (charon_entered_la57 - charon_entry32)], 0
     lea     eax, [ebx + (gdt64 - charon_entry32)]

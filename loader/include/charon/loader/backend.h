@@ -28,9 +28,9 @@ class SegmentLoader {
 // messages and status read.
 std::unique_ptr<SegmentLoader> make_syscall_loader(KexecSys& sys, const std::string& root);
 
-// KEXEC_CMD_kexec_load and the rest. Xen enters the purgatory in long
-// mode (arch EM_X86_64) whatever the kernel's own entry will be: the
-// purgatory does the 32-bit handoff itself.
+// KEXEC_CMD_kexec_load and the rest. Xen calls purgatory_start in long
+// mode (EM_X86_64), or with --entry-32bit enters charon_entry32 in 32-bit
+// mode with paging off (EM_386).
 std::unique_ptr<SegmentLoader> make_xen_loader(XenHypercall& xen);
 
 }  // namespace charon::loader

@@ -62,6 +62,9 @@ struct KexecImage {
   std::vector<std::string> notes;
   std::string cmdline;  // the kernel's command line, as boot_params carries it
   uint64_t entry = 0;   // purgatory_start
+  // charon_entry32, for a caller that enters in 32-bit mode with paging
+  // off (Xen's EM_386 images); 0 when the purgatory has none.
+  uint64_t entry32 = 0;
   charon_params params{};
   BzImage kernel{};
   kimage::ImagePlan plan{};

@@ -177,7 +177,8 @@ std::vector<Range> xen_default_usable(const std::vector<MemRange>& machine_map, 
 // The segment array as Xen takes it: `img`'s segments, each in a
 // hypercall buffer, then kexec-tools' null-buffer segment [0, 1 MiB) that
 // asks Xen to map low memory for the image (VGA, the crash backup source).
-// The load argument itself is returned in a hypercall buffer too.
+// The load argument itself is returned in a hypercall buffer too. The
+// entry is img.entry32 for EM_386, img.entry for EM_X86_64.
 Result<xen_kexec_load_t*> xen_build_load(XenHypercall& xen, const KexecImage& img, bool on_crash,
                                          uint16_t arch);
 Status xen_kexec_load(XenHypercall& xen, const KexecImage& img, bool on_crash, uint16_t arch);
