@@ -51,7 +51,10 @@ void usage(FILE* f) {
       "      --halt-before-jump the purgatory verifies and prepares, then halts (self-test)\n"
       "      --sysroot=DIR      read /proc and /sys under DIR (for tests)\n"
       "  -h, --help             this text\n"
-      "  -v, --version          the version\n",
+      "  -v, --version          the version\n"
+      "\n"
+      "In a Xen dom0 every action goes through Xen's kexec hypercall (/dev/xen/privcmd),\n"
+      "never the Linux kexec syscalls; a PV or PVH domU is refused.\n",
       f);
 }
 
