@@ -1,6 +1,7 @@
 // The two SegmentLoader worlds over their edges (kexec_sys.cpp,
 // xen_kexec.cpp).
 #include <charon/loader/backend.h>
+#include <unistd.h>
 
 namespace charon::loader {
 
@@ -35,7 +36,10 @@ class XenLoader final : public SegmentLoader {
   }
   Status unload(bool on_crash) override { return xen_kexec_unload(xen_, on_crash); }
   Result<bool> loaded(bool on_crash) override { return xen_kexec_status(xen_, on_crash); }
-  Status exec() override { return xen_kexec_exec(xen_); }
+  Status exec() override {
+    ::sync();  // as before reboot(2): Xen replaces the machine at once
+    return xen_kexec_exec(xen_);
+  }
 
  private:
   XenHypercall& xen_;
