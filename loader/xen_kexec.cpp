@@ -97,6 +97,9 @@ Result<XenRange> xen_get_range(XenHypercall& xen, int range, int nr) {
   r->nr = nr;
   if (long e = xen.call(kHypervisorKexecOp, KEXEC_CMD_kexec_get_range, addr_of(r)); e < 0)
     return Error{explain_xen_error(e, "kexec_get_range", false) + " (" + range_name(range) + ")"};
+  if (r->start + r->size < r->start || r->start + r->size + kPageSize < r->start)
+    return fail("kexec_get_range: %s [0x%llx+0x%llx] wraps", range_name(range), ull(r->start),
+                ull(r->size));
   return XenRange{r->start, r->size};
 }
 

@@ -142,6 +142,14 @@ TEST(XenFactsTest, AMapEntryThatWrapsIsAnError) {
   EXPECT_NE(m.error().find("wraps"), std::string::npos) << m.error();
 }
 
+TEST(XenFactsTest, ARangeThatWrapsIsAnError) {
+  testing::FakeXen xen;
+  xen.xen = {0xfffffffffff00000ull, 0x200000};
+  auto f = read_xen_facts(xen);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().find("Xen's own range (KEXEC_RANGE_MA_XEN)"), std::string::npos) << f.error();
+}
+
 TEST(XenFactsTest, CrashNotesAreXensCpusXensVmcoreinfoAndDom0s) {
   testing::FakeXen xen;
   auto f = read_xen_facts(xen);
