@@ -119,6 +119,10 @@ grep -q 'CHARON-A-UP' "$clean" || fail "dom0 did not reach /init; $ended"
 grep -q 'CHARON-A-XEN caps=control_d type=xen privcmd=yes' "$clean" ||
   fail "dom0 has no control_d, /sys/hypervisor/type or /dev/xen/privcmd"
 grep -q 'CHARON-A-LOAD-FAILED' "$clean" && fail "the loader failed in dom0"
+if [ "$loader" = charon ]; then
+  grep -q '^CHARON-A-XEN-UNLOAD-OK' "$clean" ||
+    fail "charon-kexec -S / -u through Xen did not see the image loaded, then gone"
+fi
 grep -q 'CHARON-A-EXEC$' "$clean" || fail "dom0 never reached the exec step; $ended"
 grep -q 'CHARON-A-EXEC-FAILED' "$clean" && fail "the exec step returned in dom0"
 # The Linux kexec syscalls must not have run: a PV dom0 oopses in them.
