@@ -131,8 +131,12 @@ void print_layout(FILE* out, const KexecImage& img) {
                p.handoff == CHARON_HANDOFF_LINUX32 ? "linux32 (paging off)" : "linux64",
                static_cast<unsigned long long>(p.kernel_entry),
                static_cast<unsigned long long>(p.boot_params));
-  std::fprintf(out, "identity map: [0, 0x%llx) and the kernel's init_size range\n",
-               static_cast<unsigned long long>(p.idmap_limit));
+  std::fputs("identity map: memory", out);
+  for (const charon_region& r : p.memory)
+    if (r.len)
+      std::fprintf(out, " [0x%llx, 0x%llx)", static_cast<unsigned long long>(r.start),
+                   static_cast<unsigned long long>(r.start + r.len));
+  std::fputs(", [0, 1 MiB), every segment and the kernel's init_size range\n", out);
   if (p.backup_dst)
     std::fprintf(out, "backup: [0x%llx, 0x%llx) -> 0x%llx after verification (crash kernel)\n",
                  static_cast<unsigned long long>(p.backup_src),

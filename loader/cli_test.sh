@@ -23,6 +23,9 @@ low='00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n0009fc00-000f
 mkroot "$t/big" "${low}00100000-bfffffff : System RAM\nc0000000-febfffff : PCI Bus 0000:00\n100000000-1bfffffff : System RAM\n"
 mkroot "$t/highonly" "${low}00100000-00bfffff : System RAM\n100000000-1bfffffff : System RAM\n"
 mkroot "$t/tiny" "${low}00100000-008fffff : System RAM\n"
+# A machine that runs 5-level paging (the running kernel's la57 flag).
+mkroot "$t/la57" "${low}00100000-bfffffff : System RAM\n"
+printf 'processor\t: 0\nflags\t\t: fpu pae la57 pku\n' > "$t/la57/proc/cpuinfo"
 
 # Crash reservations (256 MiB, 4 MiB, above 4 GiB), with the sysfs files a
 # crash load reads (one CPU's crash_notes, vmcoreinfo), and one without them.
@@ -90,6 +93,10 @@ expect cli_empty_kernel "too short" "$bin" -l "$t/empty" --dry-run "$r"
 expect cli_kernel_too_old "2.09 is too old" "$bin" -l "$t/old" --dry-run "$r"
 expect cli_kernel_not_relocatable "relocatable_kernel is 0" "$bin" -l "$t/norelo" --dry-run "$r"
 expect cli_kernel_without_64bit_entry "XLF_KERNEL_64" "$bin" -l "$t/no64" --dry-run "$r"
+# Under 5-level paging a kernel without XLF_5LEVEL (mkbzimage's default)
+# cannot take the 64-bit entry; the message names the way out, which works.
+expect cli_5level_kernel_without_xlf_5level "XLF_5LEVEL: its 64-bit entry would fault on the 5-level tables; the 32-bit entry is safe (paging off); use --entry-32bit" "$bin" -l "$t/good" --dry-run "--sysroot=$t/la57"
+ok cli_5level_kernel_without_xlf_5level_32bit "linux32" "$bin" -l "$t/good" --entry-32bit --dry-run "--sysroot=$t/la57"
 expect cli_missing_initrd "cannot open" "$bin" -l "$t/good" --initrd="$t/nonexistent" --dry-run "$r"
 expect cli_empty_initrd "empty" "$bin" -l "$t/good" --initrd="$t/empty" --dry-run "$r"
 expect cli_entry32_kernel_must_sit_above_4g "below 4 GiB" "$bin" -l "$t/good" --entry-32bit --dry-run "--sysroot=$t/highonly"

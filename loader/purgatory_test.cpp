@@ -117,8 +117,10 @@ TEST(Purgatory, ParamsWithWrongMagicVersionOrSizeAreRefused) {
   EXPECT_NE(check_params_identity(bad).error().find("magic"), std::string::npos);
   EXPECT_FALSE(write_params(*e, bad).ok());
   bad = *p;
-  bad.version = 2;
-  EXPECT_NE(check_params_identity(bad).error().find("version 2"), std::string::npos);
+  bad.version = CHARON_PARAMS_VERSION + 1;
+  EXPECT_NE(check_params_identity(bad).error().find("version " +
+                                                    std::to_string(CHARON_PARAMS_VERSION + 1)),
+            std::string::npos);
   bad = *p;
   bad.size = 8;
   EXPECT_NE(check_params_identity(bad).error().find("size field is 8"), std::string::npos);

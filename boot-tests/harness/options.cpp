@@ -68,6 +68,8 @@ constexpr Name kBreaks[] = {
     {"nozero", int(Break::NoZero)},
     {"nobootparams", int(Break::NoBootParams)},
     {"kexectools", int(Break::KexecTools)},
+    {"bpunhashed", int(Break::BootParamsUnhashed)},
+    {"reserved", int(Break::Reserved)},
 };
 
 // kind=NAME takes handoff_name()'s words: the names the purgatory prints.
@@ -110,9 +112,15 @@ Options parse_options(const char* p) {
     } else if (word_is(key, key_end, "corrupt")) {
       ok = parse_number(v, p, &n) && n < CHARON_MAX_REGIONS, o.corrupt = int(n);
     } else if (word_is(key, key_end, "fault")) {
-      ok = parse_number(v, p, &n), o.fault = n != 0;
+      ok = parse_number(v, p, &n) && (n == 0 || n == 1 || n == 32), o.fault = uint32_t(n);
+    } else if (word_is(key, key_end, "setup_data")) {
+      ok = parse_number(v, p, &o.hostile_setup_data);
+    } else if (word_is(key, key_end, "no5level")) {
+      ok = parse_number(v, p, &n), o.no_5level = n != 0;
     } else if (word_is(key, key_end, "efi")) {
       ok = parse_number(v, p, &n), o.efi = n != 0;
+    } else if (word_is(key, key_end, "e820")) {
+      ok = parse_number(v, p, &n), o.e820 = n != 0;
     } else if (word_is(key, key_end, "kabi")) {
       ok = parse_number(v, p, &n), o.kabi = n != 0;
     } else if (word_is(key, key_end, "big")) {

@@ -12,15 +12,16 @@ namespace {
 
 constexpr uint64_t kAny = UINT64_MAX;
 
-// The page tables the purgatory builds cover everything it maps (README,
-// "Handoff contract"): sized by the paging library's worst-case rule.
+// The page tables the purgatory builds cover the memory and everything
+// it requires (README, "Identity page tables"): sized by the paging
+// library's bound for that layout.
 uint64_t scratch_for(const ImageInput& in, const ImagePlan& p) {
   charon_region r[16 + 8];
   size_t n = 0;
   auto add = [&](const Range& x) {
     if (!x.empty()) r[n++] = {x.start, x.size()};
   };
-  add({0, p.idmap_limit});
+  add({0, k1MiB});  // Linux: the BIOS data area and the 5-level trampoline
   add(p.kernel_seg);
   add(p.initrd);
   add(p.setup);
@@ -34,7 +35,8 @@ uint64_t scratch_for(const ImageInput& in, const ImagePlan& p) {
   add({cmdline, cmdline + p.kernel.cmdline_max + 1});
   if (in.crash.enabled) add({in.crash.backup_src, in.crash.backup_src + in.crash.backup_size});
   for (size_t i = 0; i < in.nextra_map && n < sizeof r / sizeof r[0]; ++i) add(in.extra_map[i]);
-  return align_up(x86::scratch_bytes_needed(r, n), kPageSize);
+  const x86::MapLayout layout{p.memory, p.nmemory, r, n};
+  return align_up(x86::scratch_bytes_needed(layout), kPageSize);
 }
 
 bool place(FreeList& f, uint64_t size, uint64_t align, uint64_t min, uint64_t max_end, bool high,
@@ -56,13 +58,17 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   if (in.cmdline_max_len > k.cmdline_max) return Status::kCmdlineTooLong;
   if (in.has_initrd && in.initrd_size == 0) return Status::kEmptyInitrd;
   if (in.purgatory_align > kPageSize) return Status::kBadPurgatoryAlign;
-  if (in.top_of_ram == 0) return Status::kNoRam;
+  bool ram = false;
+  for (size_t i = 0; i < in.nmemory_map; ++i)
+    ram = ram || (in.memory_map[i].type == boot::E820Type::kRam &&
+                  in.memory_map[i].end > in.memory_map[i].start);
+  if (!ram) return Status::kNoRam;
   FreeList& free = *in.free;
   const bool is32 = in.entry == Entry::k32;
   out.handoff = is32 ? HandoffKind::kLinux32 : HandoffKind::kLinux64;
-  // 64-bit: the purgatory maps all RAM. 32-bit: everything lies below
-  // 4 GiB, where the handoff drops paging anyway.
-  out.idmap_limit = is32 ? k4GiB : in.top_of_ram;
+  // The purgatory maps the machine's memory, whichever the handoff: a
+  // 32-bit one drops paging, and the map then only serves the purgatory.
+  out.memory_gaps_closed = memory_ranges(in.memory_map, in.nmemory_map, out.memory, out.nmemory);
 
   // ---- kernel: its whole init_size range is its own (boot.rst,
   // init_size). 64-bit with XLF_CAN_BE_LOADED_ABOVE_4G: above 4 GiB when

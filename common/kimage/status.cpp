@@ -31,9 +31,9 @@ const char* status_message(Status s) {
     case Status::kNo64BitEntry:
       return "no 64-bit entry point (protocol below 2.12 or no XLF_KERNEL_64)";
     case Status::kNo5Level:
+      // Each loader adds how its user asks for the 32-bit entry.
       return "the machine runs 5-level paging and the kernel lacks XLF_5LEVEL: its 64-bit "
-             "entry would fault on the 5-level tables; use the 32-bit entry (--entry-32bit; "
-             "paging off makes it safe)";
+             "entry would fault on the 5-level tables; the 32-bit entry is safe (paging off)";
     case Status::kCmdlineTooLong:
       return "the command line is longer than the kernel's cmdline_size";
     case Status::kCmdlineHasNul:
