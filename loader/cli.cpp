@@ -1,6 +1,7 @@
 // charon-kexec: kexec-tools' options for the x86_64 bzImage loader, with
 // charon's purgatory. One failure, one message, one non-zero exit; nothing
 // is loaded unless every step before kexec_load succeeded.
+#include <charon/loader/backend.h>
 #include <charon/loader/cli.h>
 #include <charon/loader/mapped_file.h>
 #include <charon/loader/payload.h>
@@ -56,7 +57,10 @@ void usage(FILE* f) {
       "      --halt-before-jump the purgatory verifies and prepares, then halts (self-test)\n"
       "      --sysroot=DIR      read /proc and /sys under DIR (for tests)\n"
       "  -h, --help             this text\n"
-      "  -v, --version          the version\n",
+      "  -v, --version          the version\n"
+      "\n"
+      "In a Xen dom0 every action goes through Xen's kexec hypercall (/dev/xen/privcmd),\n"
+      "never the Linux kexec syscalls; a PV or PVH domU is refused.\n",
       f);
 }
 
@@ -399,9 +403,29 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     return usage_err(charon_only[0] +
                      " needs charon's purgatory, which kexec_file_load (-s) does not use");
 
+  // ---- Xen: dom0 loads through the hypervisor and never calls the Linux
+  // kexec syscalls (a PV dom0 kernel oopses in kexec_load); a PV or PVH
+  // domU has no kexec at all.
+  const XenWorld xen_world = detect_xen(root);
+  if (xen_world.role == XenRole::kUnsupported) return err(xen_domu_refusal(xen_world));
+  const bool under_xen = xen_world.role == XenRole::kDom0;
+  if (under_xen && syscall_mode == Syscall::kFileLoad)
+    return err(
+        "-s: under Xen (" + xen_world.how +
+        ") dom0 has no kexec_file_load; Xen loads the image (drop -s: charon-kexec uses Xen's "
+        "kexec hypercall with charon's purgatory)");
+  std::unique_ptr<XenHypercall> xen;
+  if (under_xen && !(dry_run && (unload || exec))) {
+    auto h = env.open_xen ? env.open_xen(root) : open_xen_privcmd(root);
+    if (!h) return err("Xen dom0 (" + xen_world.how + "): " + h.error());
+    xen = std::move(*h);
+  }
+  const std::unique_ptr<SegmentLoader> backend =
+      xen ? make_xen_loader(*xen) : make_syscall_loader(*env.sys, root);
+
   if (status) {
     if (!rest.empty()) return usage_err("-S takes no file");
-    auto loaded = kexec_status(panic, root);
+    auto loaded = backend->loaded(panic);
     if (!loaded) return err(loaded.error());
     std::fprintf(env.out, "%s: %s\n", panic ? "crash kernel" : "kexec kernel",
                  *loaded ? "loaded" : "not loaded");
@@ -410,19 +434,24 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
   if (unload) {
     if (!rest.empty()) return usage_err("-u takes no file");
     if (dry_run) return 0;
+    if (under_xen) {
+      auto st = backend->unload(panic);
+      return st ? 0 : err(st.error());
+    }
     // An image loaded by either call is freed by either (kernel/kexec.c,
     // kexec_file.c): -a tries kexec_file_load's UNLOAD first.
     if (syscall_mode != Syscall::kLoad) {
       auto st = kexec_file_unload(*env.sys, panic, root);
       if (st || syscall_mode == Syscall::kFileLoad) return st ? 0 : err(st.error());
     }
-    auto st = kexec_unload(*env.sys, panic, root);
+    auto st = backend->unload(panic);
     return st ? 0 : err(st.error());
   }
   if (exec) {
     if (!rest.empty()) return usage_err("-e takes no file");
     if (dry_run) return 0;
-    auto st = kexec_execute(*env.sys, root);
+    if (under_xen) std::fflush(nullptr);
+    auto st = backend->exec();
     return err(st.error());  // only returns on failure
   }
 
@@ -480,8 +509,10 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
 
   // ---- which system call: -c, -s, or -a's rule
   std::string why;
-  Syscall use = syscall_mode;
-  if (use == Syscall::kAuto && !charon_only.empty()) {
+  Syscall use = under_xen ? Syscall::kLoad : syscall_mode;
+  if (under_xen) {
+    why = "dom0 under Xen: the hypervisor loads the image";
+  } else if (use == Syscall::kAuto && !charon_only.empty()) {
     use = Syscall::kLoad;
     why = charon_only[0] + " needs charon's purgatory";
   }
@@ -520,10 +551,42 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
 
   auto sys = read_system_info(root, panic);
   if (!sys) return err(sys.error());
+  std::optional<XenFacts> xen_facts;
+  if (xen) {
+    // Xen's facts replace dom0's pseudo-physical ones: the machine map,
+    // Xen's crashkernel= area and its notes.
+    auto f = read_xen_facts(*xen);
+    if (!f) return err(f.error());
+    if (panic && !f->crash.size)
+      return err(
+          "-p: Xen reports no crash area (KEXEC_RANGE_MA_CRASH is empty): boot Xen, not dom0, "
+          "with crashkernel=SIZE");
+    apply_xen_facts(*f, root, *sys);
+    if (!panic) req.usable = xen_default_usable(f->machine_map, f->xen);
+    xen_facts = std::move(*f);
+  }
   auto img = build_kexec_image(req, *sys);
   if (!img) return err(img.error());
   if (dry_run) {
-    if (syscall_mode == Syscall::kAuto && !why.empty())
+    if (xen_facts) {
+      const XenFacts& f = *xen_facts;
+      const auto r = [](const XenRange& x) {
+        return strf("[0x%llx-0x%llx)", static_cast<unsigned long long>(x.start),
+                    static_cast<unsigned long long>(x.start + x.size));
+      };
+      std::fprintf(env.out, "backend: %s, %s image (%s)\n", backend->name(),
+                   panic ? "KEXEC_TYPE_CRASH" : "KEXEC_TYPE_DEFAULT", xen_world.how.c_str());
+      std::fprintf(env.out, "xen: machine memory map %zu entries, Xen %s, crash area %s\n",
+                   f.machine_map.size(), r(f.xen).c_str(),
+                   f.crash.size ? r(f.crash).c_str() : "none");
+      std::fprintf(env.out, "xen: %zu CPU crash notes, vmcoreinfo %s\n", f.cpu_notes.size(),
+                   f.vmcoreinfo.size ? r(f.vmcoreinfo).c_str() : "none");
+      if (!panic)
+        std::fprintf(env.out,
+                     "xen: default image below Xen's DMA boundary 0x%llx (kimage_alloc_page "
+                     "bug, see README)\n",
+                     static_cast<unsigned long long>(xen_dma_limit(f.machine_map)));
+    } else if (syscall_mode == Syscall::kAuto && !why.empty())
       std::fprintf(env.out, "syscall: kexec_load with charon's purgatory (%s)\n", why.c_str());
     else if (syscall_mode == Syscall::kAuto)
       std::fputs("layout if it falls back to kexec_load:\n", env.out);
@@ -532,9 +595,11 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     print_layout(env.out, *img);
     return 0;
   }
-  auto st = kexec_load_image(*env.sys, *img, panic, root);
+  auto st = backend->load(*img, panic);
   if (!st) return err(st.error());
-  if (!why.empty())
+  if (under_xen)
+    std::fprintf(env.out, "charon-kexec: loaded through %s\n", backend->name());
+  else if (!why.empty())
     std::fprintf(env.out, "charon-kexec: loaded through kexec_load with charon's purgatory (%s)\n",
                  why.c_str());
   return 0;

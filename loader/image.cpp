@@ -175,9 +175,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
                    [](const MemRange& m) { return m.type == E820Type::kRam; }))
     return fail("memory map: no System RAM");
   auto free = std::make_unique<kimage::FreeList>();
-  if (auto st = free_list_from(
-          req.on_crash ? usable_crash(sys.memory.crash_kernel) : usable_ram(sys.memory.ranges),
-          *free);
+  if (auto st = free_list_from(req.usable     ? *req.usable
+                               : req.on_crash ? usable_crash(sys.memory.crash_kernel)
+                                              : usable_ram(sys.memory.ranges),
+                               *free);
       !st)
     return Error{st.error()};
   boot::screen_info si{};
@@ -260,9 +261,9 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
                    "%s)%s",
                    req.elf32_core ? 32 : 64, ull(l.page_offset), l.page_offset_from.c_str(),
                    l.text_size ? ", kernel text PT_LOAD" : "")
-            : strf("elfcorehdr: ELF%d, p_vaddr 0: the direct-map base is unknown (no "
-                   "/proc/kcore)",
-                   req.elf32_core ? 32 : 64));
+            : strf("elfcorehdr: ELF%d, p_vaddr 0: the direct-map base is unknown (%s)",
+                   req.elf32_core ? 32 : 64,
+                   l.page_offset_from.empty() ? "no /proc/kcore" : l.page_offset_from.c_str()));
   }
   // Memory maps beyond boot_params' 128 entries go on in SETUP_E820_EXT
   // (a crash kernel's map may split around the backup and the header).
@@ -361,6 +362,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   auto entry = elf->find_symbol(kEntrySymbol);
   if (!entry) return Error{req.purgatory_name + ": " + entry.error()};
   img.entry = entry->address;
+  if (auto e32 = elf->find_symbol("charon_entry32")) img.entry32 = e32->address;
   img.segments.push_back(
       {req.purgatory_name, "purgatory", elf->image(), plan.purgatory.start, seg(plan.purgatory)});
   img.segments.push_back(

@@ -4,7 +4,7 @@
 # probe's items and verdict. With --quiet (`make run` uses it), one line:
 # "probe: ENTRY -> KIND: P/N checks PASS".
 #   sh boot-tests/harness/demo.sh [--quiet] [ENTRY [KIND [PURG_ADDR]]]
-# ENTRY: pm32 lm64-ident lm64-purgonly lm64-la57 lm64-hostile no1g
+# ENTRY: pm32 pm32-xen lm64-ident lm64-purgonly lm64-la57 lm64-hostile no1g
 # KIND:  linux64 linux32 generic64 generic32
 set -u
 cd "$(dirname "$0")/../.." || exit 2

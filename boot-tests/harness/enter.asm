@@ -110,10 +110,19 @@ bits 32
 enter_pm32:
         LOAD_PLAN_GPRS32
         mov     eax, [entry_plan + P_TARGET]
+        test    dword [entry_plan + P_FLAGS], F_ENTRY_IN_EBP
+        jz      .ebp_ok
+        mov     ebp, eax
+        xor     eax, eax
+.ebp_ok:
         test    dword [entry_plan + P_FLAGS], F_SET_DF
         jz      .df_ok
         std
-.df_ok: jmp     eax
+.df_ok: test    eax, eax
+        jz      .via_ebp
+        jmp     eax
+.via_ebp:
+        jmp     ebp
 
 ; ---- Direct32: a reference 32-bit handoff (boot.rst: 0x10 flat code,
 ; 0x18 flat data) straight to the probe.

@@ -79,6 +79,11 @@ void plan_purgatory_entry(const Options& o, const World& w, const charon::CpuFea
       p.target = o.purg + w.purg->entry32;
       p.flags = kSetDf;
       break;
+    case Entry::Pm32Xen:
+      p.mode = Mode::Pm32;
+      p.target = o.purg + w.purg->entry32;
+      p.flags = kSetDf | kEntryInEbp;
+      break;
     case Entry::Lm64Ident:
     case Entry::No1g:
       break;

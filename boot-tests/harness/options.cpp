@@ -47,6 +47,7 @@ bool lookup(const Name (&names)[N], const char* v, const char* end, int* out) {
 
 constexpr Name kEntries[] = {
     {"pm32", int(Entry::Pm32)},
+    {"pm32-xen", int(Entry::Pm32Xen)},
     {"lm64-ident", int(Entry::Lm64Ident)},
     {"lm64-purgonly", int(Entry::Lm64PurgOnly)},
     {"lm64-la57", int(Entry::Lm64La57)},

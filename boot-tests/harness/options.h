@@ -9,6 +9,7 @@ namespace harness {
 // The state the purgatory is entered from (see README, "Protocol tests").
 enum class Entry {
   Pm32,          // 32-bit protected mode, paging off, garbage GPRs, DF=1
+  Pm32Xen,       // like Pm32, but EAX = 0 and the entry in EBP (Xen's EM_386 kexec)
   Lm64Ident,     // 64-bit on the harness's 4-level identity map
   Lm64PurgOnly,  // 64-bit on tables mapping only the purgatory and the switch stub
   Lm64La57,      // 64-bit on 5-level tables

@@ -22,6 +22,9 @@ inline constexpr uint32_t kSetIf = 1u << 1;
 inline constexpr uint32_t kGarbageIdtr = 1u << 2;
 inline constexpr uint32_t kGarbageGdtr = 1u << 3;
 inline constexpr uint32_t kSetWp = 1u << 4;  // CR0.WP: read-only pages bind CPL 0 too
+// Pm32: EAX = 0 and the entry address in EBP, as Xen's kexec_reloc enters an
+// EM_386 image (xen/arch/x86/x86_64/kexec_reloc.S, compatibility_mode).
+inline constexpr uint32_t kEntryInEbp = 1u << 5;
 
 struct EntryPlan {
   uint64_t target;       // entry address

@@ -97,7 +97,7 @@ expect_halt() {
 
 # ---- every entry state x every handoff kind must pass every probe item
 n=0
-for entry in pm32 lm64-ident lm64-purgonly lm64-la57 lm64-hostile no1g; do
+for entry in pm32 pm32-xen lm64-ident lm64-purgonly lm64-la57 lm64-hostile no1g; do
   for kind in linux64 linux32 generic64 generic32; do
     expect_verdict "$entry-to-$kind-meets-contract" "$(cpu_for "$entry")" "$(addr_at "$n")" 33 \
       "entry=$entry kind=$kind"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fetches Debian's cloud kernel for the real-kernel tests (tier 3).
-# Usage: fetch-kernel.sh OUTDIR [MODULE...]
+# Usage: [KERNEL_META=PACKAGE] fetch-kernel.sh OUTDIR [MODULE...]
 #
 # Leaves OUTDIR/vmlinuz, OUTDIR/kernel-version, OUTDIR/kexec-config (the
 # config options the scenarios depend on) and OUTDIR/config (the package's
@@ -9,7 +9,9 @@
 # OUTDIR/modules/load-order lists them in the order insmod needs. A no-op
 # when OUTDIR/vmlinuz and every MODULE are there, so `make deps` stays fast.
 # The cloud flavour is the smallest Debian kernel that still has kexec,
-# 8250 console and gzip initrd built in.
+# 8250 console and gzip initrd built in. KERNEL_META names another
+# flavour's metapackage (the Xen tier's dom0 needs linux-image-amd64, the
+# generic kernel: the cloud one lacks CONFIG_XEN_DOM0).
 set -eu
 out=${1:?usage: fetch-kernel.sh OUTDIR [MODULE...]}
 shift
@@ -19,7 +21,7 @@ for m in "$@"; do [ -s "$out/modules/$m.ko" ] || have=no; done
 [ "$have" = yes ] && exit 0
 mkdir -p "$out"
 
-meta=linux-image-cloud-amd64
+meta=${KERNEL_META:-linux-image-cloud-amd64}
 # apt-cache only knows packages after `apt-get update`; a fresh machine has
 # empty lists, so fetch them once rather than failing with "no package".
 if ! apt-cache show "$meta" >/dev/null 2>&1; then

@@ -11,8 +11,11 @@
 ; image lies below 4 GiB, DS and ES are flat, and EAX holds the address of
 ; charon_entry32 itself (a caller that does `jmp eax` satisfies it),
 ; because 32-bit code has no RIP-relative addressing and we may not assume
-; a stack to call/pop from. For both: the CPU is outside VMX and SMX
-; operation, whose fixed CR0/CR4 bits our first CR4 write would violate.
+; a stack to call/pop from. EAX = 0 means EBP holds it instead: Xen's
+; kexec_reloc (xen/arch/x86/x86_64/kexec_reloc.S, compatibility_mode)
+; clears EAX on its way out of long mode and does `call *%ebp`. For both:
+; the CPU is outside VMX and SMX operation, whose fixed CR0/CR4 bits our
+; first CR4 write would violate.
 %include "params.inc"
 %include "arch.inc"
 
@@ -102,6 +105,10 @@ charon_entry32:
     endbr32
     cli
     cld
+    test    eax, eax
+    jnz     .self_in_eax
+    mov     eax, ebp
+.self_in_eax:
     mov     ebx, eax
     ; Until our LGDT the caller's IDT and GDT, which name each other, stay
     ; in force; nothing before it can fault: ALU operations and stores

@@ -2,8 +2,10 @@
 // tests run it with a fake system and capture what it prints.
 #pragma once
 #include <charon/loader/kexec_sys.h>
+#include <charon/loader/xen.h>
 
 #include <cstdio>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -15,6 +17,9 @@ struct CliEnv {
   std::span<const uint8_t> builtin_purgatory;  // empty: --purgatory is required
   FILE* out;
   FILE* err;
+  // Opens the hypercall edge in a Xen dom0; unset: /dev/xen/privcmd under
+  // `root` (open_xen_privcmd). Tests play the hypervisor here.
+  std::function<Result<std::unique_ptr<XenHypercall>>(const std::string& root)> open_xen = {};
 };
 
 // Returns the process exit status: 0, 1 for a failure, 2 for a usage error.

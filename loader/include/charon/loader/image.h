@@ -45,6 +45,10 @@ struct LoadRequest {
   // 32 bytes for SETUP_RNG_SEED, as the kernel's own kexec_file_load
   // passes; empty: read them from getrandom(2). Tests pass fixed bytes.
   std::vector<uint8_t> rng_seed;
+  // Where the segments may go, when the world narrows it (Xen's default
+  // images, xen_default_usable); unset: RAM from 1 MiB, or the crash
+  // reservation for a crash load.
+  std::optional<std::vector<Range>> usable;
 };
 
 // SETUP_RNG_SEED's size in the kernel's own loader (RNG_SEED_LENGTH).
@@ -67,6 +71,9 @@ struct KexecImage {
   std::vector<std::string> notes;
   std::string cmdline;  // the kernel's command line, as boot_params carries it
   uint64_t entry = 0;   // purgatory_start
+  // charon_entry32, for a caller that enters in 32-bit mode with paging
+  // off (Xen's EM_386 images); 0 when the purgatory has none.
+  uint64_t entry32 = 0;
   charon_params params{};
   BzImage kernel{};
   kimage::ImagePlan plan{};
