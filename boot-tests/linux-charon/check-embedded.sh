@@ -14,15 +14,18 @@ die() { echo "check-embedded: $*"; exit 1; }
 
 # A symbol's address, and the file offset of an address: its PROGBITS
 # section's offset plus its distance from the section's address
-# (readelf -S: Addr, Off, Size). Kernel addresses are all above 2^63, so
-# the shell's signed arithmetic compares them consistently.
+# (readelf -S: Addr, Off, Size). Addresses are taken modulo 2^48 (their
+# last 12 hex digits): x86_64 kernel addresses are sign-extended 48-bit
+# ones, and the shell's arithmetic stops at 2^63 (dash saturates).
+low48() { echo "$1" | sed 's/^.*\(.\{12\}\)$/\1/'; }
 sym() { nm "$vmlinux" | sed -n "s/^\([0-9a-f]*\) [A-Za-z] $1\$/\1/p"; }
 file_off() {
   readelf -SW "$vmlinux" |
     sed -n 's/^ *\[ *[0-9]*\] *[^ ]* *PROGBITS *\([0-9a-f]*\) \([0-9a-f]*\) \([0-9a-f]*\) .*/\1 \2 \3/p' |
     while read -r s o z; do
-      if [ $((0x$1)) -ge $((0x$s)) ] && [ $((0x$1)) -lt $((0x$s + 0x$z)) ]; then
-        echo $((0x$o + 0x$1 - 0x$s))
+      a=$((0x$(low48 "$1"))) s=$((0x$(low48 "$s")))
+      if [ "$a" -ge "$s" ] && [ "$a" -lt $((s + 0x$z)) ]; then
+        echo $((0x$o + a - s))
         break
       fi
     done
