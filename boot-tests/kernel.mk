@@ -39,7 +39,7 @@ LINUX_CHARON_DIR := boot-tests/linux-charon
 $(LINUX_CHARON): $(PURGK_RO) $(LINUX_CHARON_DIR)/build.sh $(LINUX_CHARON_DIR)/kernel.config \
     $(LINUX_CHARON_DIR)/purgatory-makefile.patch $(LINUX_CHARON_DIR)/check-embedded.sh
 	@echo "  LINUX   $@ (with $(PURGK_RO))"
-	+$(Q)sh $(LINUX_CHARON_DIR)/build.sh $(dir $@) $(PURGK_RO)
+	+$(Q)sh $(LINUX_CHARON_DIR)/build.sh $(@D) $(PURGK_RO)
 
 ALL_TARGETS  += $(LINUX_CHARON)
 # That kernel as kernel A: charon-kexec -s and Debian's kexec -s load

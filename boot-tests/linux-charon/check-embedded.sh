@@ -34,11 +34,11 @@ bytes() { tail -c +"$(($1 + 1))" "$vmlinux" | head -c "$2"; }
 
 addr=$(sym kexec_purgatory)
 size_addr=$(sym kexec_purgatory_size)
-[ -n "$addr" ] && [ -n "$size_addr" ] ||
+{ [ -n "$addr" ] && [ -n "$size_addr" ]; } ||
   die "$vmlinux has no kexec_purgatory/kexec_purgatory_size (no CONFIG_KEXEC_FILE?)"
 off=$(file_off "$addr")
 size_off=$(file_off "$size_addr")
-[ -n "$off" ] && [ -n "$size_off" ] || die "kexec_purgatory lies in no PROGBITS section of $vmlinux"
+{ [ -n "$off" ] && [ -n "$size_off" ]; } || die "kexec_purgatory lies in no PROGBITS section of $vmlinux"
 size=$(wc -c <"$purg")
 # kexec_purgatory_size is a little-endian .quad.
 embedded_size=$(bytes "$size_off" 8 | od -An -tu8 | tr -d ' ')
