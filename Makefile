@@ -94,7 +94,9 @@ $(B)/$(1)/%.o: %.cpp | $$(GEN_INCS)
 	@mkdir -p $$(dir $$@)
 	@printf '  %-7s %s\n' CXX-$(1) $$<
 	$$(Q)$(2) $(3) $$(if $$(filter $$(SHA_SIMD_SRCS),$$<),$(4),$(5)) $$(OBJ_FLAGS) -MMD -MP -c $$< -o $$@
-$(B)/$(1)/%.o: %.asm | $$(GEN_INCS)
+# nasm -MD leaves %include'd files out of its list, so every .asm depends
+# on the generated includes outright (a changed params.inc rebuilds them).
+$(B)/$(1)/%.o: %.asm $$(GEN_INCS)
 	@mkdir -p $$(dir $$@)
 	@printf '  %-7s %s\n' NASM $$<
 	$$(Q)$$(NASM) $$(NASMFLAGS) -MD $$(@:.o=.d) -MP $$< -o $$@

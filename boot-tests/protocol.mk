@@ -14,6 +14,8 @@ HARNESS_OBJS := $(call objs,fs,$(HARNESS_SRCS))
 # The relocation trampoline and what a firmware links to drive it: the
 # indirection-list builder and validator, and the identity-map builder.
 HARNESS_RELOC_OBJS := $(RELOC_OBJ) $(call objs,fs,loader/indirection.cpp $(IDMAP_SRCS))
+# The core's rule for the memory a loader passes (the e820=1 world).
+HARNESS_RELOC_OBJS += $(call objs,fs,common/kimage/memory.cpp)
 $(HARNESS_OBJS) $(call objs,fs,loader/indirection.cpp): OBJ_FLAGS += -Iloader/include
 
 # The probe and harness share descriptor.h; their asm includes saved.inc,

@@ -2,3 +2,4 @@
 include boot-tests/kernel.mk
 include boot-tests/protocol.mk
 include boot-tests/efi.mk
+include boot-tests/payload.mk

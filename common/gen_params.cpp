@@ -27,6 +27,8 @@ int main() {
   FIELD(charon_params, backup_size);
   FIELD(charon_params, regs64);
   FIELD(charon_params, regs32);
+  FIELD(charon_params, stack_arg32_2);
+  FIELD(charon_params, stack_arg32_1);
   FIELD(charon_params, skip_checks);
   FIELD(charon_params, jump_back_entry);
   FIELD(charon_params, cmdline_end);
@@ -46,6 +48,7 @@ int main() {
   FIELD(charon_params, scratch_size);
   FIELD(charon_params, map_ranges);
   FIELD(charon_params, region_digests);
+  FIELD(charon_params, memory);
   std::printf("%%define charon_regs64_size %zu\n", sizeof(charon_regs64));
   std::printf("%%define charon_regs32_size %zu\n", sizeof(charon_regs32));
 #define R64(r) OFF(charon_regs64, r)
@@ -102,6 +105,7 @@ int main() {
   FIELD(charon_bin_header, params);
   FIELD(charon_bin_header, file_size);
   FIELD(charon_bin_header, mem_size);
+  std::printf("%%define CHARON_F_FAULT_TEST32 0x%x\n", CHARON_F_FAULT_TEST32);
   std::printf("%%define CHARON_HANDOFF_GENERIC64 %u\n", CHARON_HANDOFF_GENERIC64);
   std::printf("%%define CHARON_HANDOFF_LINUX64 %u\n", CHARON_HANDOFF_LINUX64);
   std::printf("%%define CHARON_HANDOFF_LINUX32 %u\n", CHARON_HANDOFF_LINUX32);

@@ -107,10 +107,24 @@ extern "C" int charon_unload(int on_crash, char* err, size_t err_len) {
   return st ? 0 : set_err(err, err_len, st.error());
 }
 
-extern "C" uint64_t charon_idmap_bytes_needed(const charon_region* ranges, size_t count) {
+namespace {
+
+std::vector<Range> ranges_of(const charon_region* ranges, size_t count) {
   std::vector<Range> rs;
   for (size_t i = 0; ranges && i < count; ++i)
     if (ranges[i].len && ranges[i].start <= UINT64_MAX - ranges[i].len)
       rs.push_back({ranges[i].start, ranges[i].start + ranges[i].len});
-  return scratch_bytes_for(rs);
+  return rs;
+}
+
+}  // namespace
+
+extern "C" uint64_t charon_idmap_bytes_needed(const charon_region* ranges, size_t count) {
+  return scratch_bytes_for({}, ranges_of(ranges, count));
+}
+
+extern "C" uint64_t charon_typed_idmap_bytes_needed(const charon_region* memory, size_t nmemory,
+                                                    const charon_region* required,
+                                                    size_t nrequired) {
+  return scratch_bytes_for(ranges_of(memory, nmemory), ranges_of(required, nrequired));
 }

@@ -2,6 +2,7 @@
 // charon's purgatory. One failure, one message, one non-zero exit; nothing
 // is loaded unless every step before kexec_load succeeded.
 #include <charon/loader/cli.h>
+#include <charon/loader/payload.h>
 #include <charon/loader/sysinfo.h>
 #include <getopt.h>
 
@@ -23,7 +24,7 @@ void usage(FILE* f) {
       "       charon-kexec -e                      boot the loaded kernel now\n"
       "       charon-kexec -u [-p]                 unload (the crash kernel with -p)\n"
       "\n"
-      "  -l, --load             load a bzImage through charon's purgatory\n"
+      "  -l, --load             load a kernel through charon's purgatory\n"
       "  -p, --load-panic       load into the crashkernel= reservation (KEXEC_ON_CRASH)\n"
       "  -e, --exec             sync, then reboot into the loaded kernel\n"
       "  -u, --unload           unload the loaded image\n"
@@ -33,6 +34,11 @@ void usage(FILE* f) {
       "                         only if the kernel cannot load the file (ENOSYS, ENOEXEC)\n"
       "  -s, --kexec-file-syscall  kexec_file_load only (Secure Boot, lockdown)\n"
       "  -c, --kexec-syscall    kexec_load only, with charon's purgatory\n"
+      "  -t, --type=TYPE        the kernel's type, instead of detecting it: bzImage64\n"
+      "                         (bzImage), elf-x86_64, elf-x86, multiboot-x86,\n"
+      "                         multiboot2-x86 (kexec-tools' names)\n"
+      "      --module=\"FILE ARGS\"  a multiboot module, its string its command line\n"
+      "                         (repeatable, in order)\n"
       "      --initrd=FILE      initial ramdisk (also --ramdisk)\n"
       "      --append=STRING    kernel command line (also --command-line)\n"
       "      --reuse-cmdline    start from /proc/cmdline, without BOOT_IMAGE= (and with -p,\n"
@@ -70,6 +76,7 @@ enum Opt {
   kOptHalt,
   kOptElf32,
   kOptElf64,
+  kOptModule,
 };
 
 Result<std::vector<uint8_t>> read_input(const std::string& path, const char* what) {
@@ -104,6 +111,53 @@ std::optional<uint16_t> parse_serial(const std::string& s) {
   return std::nullopt;
 }
 
+// An ELF or multiboot kernel (payload.h): only kexec_load with charon's
+// purgatory can start it (the kernel's kexec_file_load takes bzImages).
+int run_payload(LoadRequest& req, kimage::PayloadType type, bool forced,
+                const std::vector<std::string>& module_args, Syscall mode, bool dry_run,
+                const std::string& root, const CliEnv& env) {
+  const char* name = kimage::payload_type_name(type);
+  auto err = [&](const std::string& msg) {
+    std::fprintf(env.err, "charon-kexec: %s\n", msg.c_str());
+    return 1;
+  };
+  if (mode == Syscall::kFileLoad)
+    return err(
+        strf("-s: kexec_file_load loads only bzImages; %s is %s", req.kernel_name.c_str(), name));
+  PayloadRequest pay;
+  pay.type = type;
+  pay.type_forced = forced;
+  // kexec-tools' --module="FILE ARGS": the file is the first word, the
+  // module's command line the whole string (kexec-mb2-x86.c).
+  for (const std::string& m : module_args) {
+    const std::string file = m.substr(0, m.find(' '));
+    auto data = read_input(file, "module");
+    if (!data) return err(data.error());
+    pay.modules.push_back({file, std::move(*data), m});
+  }
+  // The command line starts with the image's name, as GRUB and
+  // kexec-tools' multiboot loaders give it.
+  const bool mb =
+      type == kimage::PayloadType::kMultiboot || type == kimage::PayloadType::kMultiboot2;
+  if (mb) req.cmdline = req.cmdline.empty() ? req.kernel_name : req.kernel_name + " " + req.cmdline;
+  auto sys = read_system_info(root);
+  if (!sys) return err(sys.error());
+  if (type == kimage::PayloadType::kMultiboot2 && sys->acpi_rsdp)
+    pay.rsdp = read_rsdp(root, sys->acpi_rsdp);
+  auto img = build_payload_image(req, pay, *sys);
+  if (!img) return err(img.error());
+  if (dry_run) {
+    std::fprintf(env.out,
+                 "syscall: kexec_load with charon's purgatory (%s kernels load no other way)\n",
+                 name);
+    print_layout(env.out, *img);
+    return 0;
+  }
+  auto st = kexec_load_image(*env.sys, *img, false, root);
+  if (!st) return err(st.error());
+  return 0;
+}
+
 }  // namespace
 
 void print_layout(FILE* out, const KexecImage& img) {
@@ -123,12 +177,32 @@ void print_layout(FILE* out, const KexecImage& img) {
   const charon_params& p = img.params;
   std::fprintf(out, "entry: 0x%016llx (purgatory_start)\n",
                static_cast<unsigned long long>(img.entry));
-  std::fprintf(out, "handoff: %s, kernel entry 0x%llx, boot_params 0x%llx\n",
-               p.handoff == CHARON_HANDOFF_LINUX32 ? "linux32 (paging off)" : "linux64",
-               static_cast<unsigned long long>(p.kernel_entry),
-               static_cast<unsigned long long>(p.boot_params));
-  std::fprintf(out, "identity map: [0, 0x%llx) and the kernel's init_size range\n",
-               static_cast<unsigned long long>(p.idmap_limit));
+  const auto h = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (p.handoff == CHARON_HANDOFF_GENERIC64) {
+    std::fprintf(out, "handoff: generic64, rip 0x%llx, rsp 0x%llx, rdi 0x%llx, rsi 0x%llx\n",
+                 h(p.regs64.rip), h(p.regs64.rsp), h(p.regs64.rdi), h(p.regs64.rsi));
+  } else if (p.handoff == CHARON_HANDOFF_GENERIC32) {
+    std::fprintf(
+        out, "handoff: generic32 (paging off), eip 0x%llx, eax 0x%llx, ebx 0x%llx, esp 0x%llx\n",
+        h(p.regs32.eip), h(p.regs32.eax), h(p.regs32.ebx), h(p.regs32.esp));
+  } else {
+    std::fprintf(out, "handoff: %s, kernel entry 0x%llx, boot_params 0x%llx\n",
+                 p.handoff == CHARON_HANDOFF_LINUX32 ? "linux32 (paging off)" : "linux64",
+                 h(p.kernel_entry), h(p.boot_params));
+  }
+  std::fputs("identity map:", out);
+  if (p.idmap_limit) std::fprintf(out, " [0, 0x%llx)", h(p.idmap_limit));
+  bool any = false;
+  for (const charon_region& r : p.memory)
+    if (r.len) {
+      std::fprintf(out, "%s [0x%llx, 0x%llx)", any ? "" : " memory", h(r.start),
+                   h(r.start + r.len));
+      any = true;
+    }
+  std::fputs((p.handoff == CHARON_HANDOFF_LINUX64 || p.handoff == CHARON_HANDOFF_LINUX32)
+                 ? ", [0, 1 MiB), every segment and the kernel's init_size range\n"
+                 : ", every segment\n",
+             out);
   if (p.backup_dst)
     std::fprintf(out, "backup: [0x%llx, 0x%llx) -> 0x%llx after verification (crash kernel)\n",
                  static_cast<unsigned long long>(p.backup_src),
@@ -175,6 +249,8 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       {"halt-before-jump", no_argument, nullptr, kOptHalt},
       {"elf32-core-headers", no_argument, nullptr, kOptElf32},
       {"elf64-core-headers", no_argument, nullptr, kOptElf64},
+      {"type", required_argument, nullptr, 't'},
+      {"module", required_argument, nullptr, kOptModule},
       {nullptr, 0, nullptr, 0},
   };
   auto err = [&](const std::string& msg) {
@@ -193,12 +269,14 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
   // kexec_load, since the kernel's own purgatory would ignore them.
   std::vector<std::string> charon_only;
   std::optional<std::string> initrd_path, append, purgatory_path;
+  std::optional<kimage::PayloadType> forced_type;
+  std::vector<std::string> module_args;
   std::string root = env.root;
   LoadRequest req;
   optind = 0;  // GNU getopt: rescan from scratch (run_cli may run more than once)
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, "lpeuhvSasc", kLong, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "lpeuhvSasct:", kLong, nullptr)) != -1) {
     switch (c) {
       case 'l':
         load = true;
@@ -232,6 +310,20 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         return 0;
       case kOptInitrd:
         initrd_path = optarg;
+        break;
+      case 't': {
+        kimage::PayloadType t;
+        if (!kimage::payload_type_from_name(optarg, t))
+          return usage_err(
+              strf("--type=%s: expected bzImage64, bzImage, elf-x86_64, elf-x86, "
+                   "multiboot-x86 or multiboot2-x86",
+                   optarg));
+        forced_type = t;
+        break;
+      }
+      case kOptModule:
+        if (!*optarg) return usage_err("--module: expected \"FILE [ARGS]\"");
+        module_args.push_back(optarg);
         break;
       case kOptAppend:
         append = optarg;
@@ -378,6 +470,20 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     req.purgatory.assign(env.builtin_purgatory.begin(), env.builtin_purgatory.end());
     req.purgatory_name = "built-in purgatory.ro";
   }
+
+  // ---- which kind of kernel: bzImages below, the others here
+  kimage::PayloadType type = kimage::PayloadType::kBzImage;
+  if (forced_type) {
+    type = *forced_type;
+  } else if (kimage::detect_payload(req.kernel.data(), req.kernel.size(), type) !=
+             kimage::Status::kOk) {
+    // Not a known mark: the bzImage checks give the precise sentence.
+    type = kimage::PayloadType::kBzImage;
+  }
+  if (type != kimage::PayloadType::kBzImage)
+    return run_payload(req, type, forced_type.has_value(), module_args, syscall_mode, dry_run, root,
+                       env);
+  if (!module_args.empty()) return usage_err("--module: only multiboot kernels take modules");
 
   // ---- which system call: -c, -s, or -a's rule
   std::string why;

@@ -23,6 +23,9 @@ low='00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n0009fc00-000f
 mkroot "$t/big" "${low}00100000-bfffffff : System RAM\nc0000000-febfffff : PCI Bus 0000:00\n100000000-1bfffffff : System RAM\n"
 mkroot "$t/highonly" "${low}00100000-00bfffff : System RAM\n100000000-1bfffffff : System RAM\n"
 mkroot "$t/tiny" "${low}00100000-008fffff : System RAM\n"
+# A machine that runs 5-level paging (the running kernel's la57 flag).
+mkroot "$t/la57" "${low}00100000-bfffffff : System RAM\n"
+printf 'processor\t: 0\nflags\t\t: fpu pae la57 pku\n' > "$t/la57/proc/cpuinfo"
 
 # Crash reservations (256 MiB, 4 MiB, above 4 GiB), with the sysfs files a
 # crash load reads (one CPU's crash_notes, vmcoreinfo), and one without them.
@@ -90,6 +93,10 @@ expect cli_empty_kernel "too short" "$bin" -l "$t/empty" --dry-run "$r"
 expect cli_kernel_too_old "2.09 is too old" "$bin" -l "$t/old" --dry-run "$r"
 expect cli_kernel_not_relocatable "relocatable_kernel is 0" "$bin" -l "$t/norelo" --dry-run "$r"
 expect cli_kernel_without_64bit_entry "XLF_KERNEL_64" "$bin" -l "$t/no64" --dry-run "$r"
+# Under 5-level paging a kernel without XLF_5LEVEL (mkbzimage's default)
+# cannot take the 64-bit entry; the message names the way out, which works.
+expect cli_5level_kernel_without_xlf_5level "XLF_5LEVEL: its 64-bit entry would fault on the 5-level tables; the 32-bit entry is safe (paging off); use --entry-32bit" "$bin" -l "$t/good" --dry-run "--sysroot=$t/la57"
+ok cli_5level_kernel_without_xlf_5level_32bit "linux32" "$bin" -l "$t/good" --entry-32bit --dry-run "--sysroot=$t/la57"
 expect cli_missing_initrd "cannot open" "$bin" -l "$t/good" --initrd="$t/nonexistent" --dry-run "$r"
 expect cli_empty_initrd "empty" "$bin" -l "$t/good" --initrd="$t/empty" --dry-run "$r"
 expect cli_entry32_kernel_must_sit_above_4g "below 4 GiB" "$bin" -l "$t/good" --entry-32bit --dry-run "--sysroot=$t/highonly"
@@ -104,6 +111,24 @@ expect cli_crash_without_crash_notes "vmcoreinfo: cannot read" "$bin" -p "$t/goo
 expect cli_bad_purgatory "not an ELF" "$bin" -l "$t/good" --purgatory="$t/zeros" --dry-run "$r"
 expect cli_usage_error "Try 'charon-kexec --help'" "$bin" --bogus
 expect cli_bad_serial "--serial=ttyS7" "$bin" -l "$t/good" --serial=ttyS7 --dry-run "$r"
+
+# ELF and multiboot kernels: the test payload's images (boot-tests/payload.mk).
+pay=${PAYLOAD_DIR:-build/boot-tests/payload}
+echo "module zero" > "$t/mod0"
+ok cli_elf64_is_detected_and_handed_off_generic64 "handoff: generic64, rip 0x3000000" "$bin" -l "$pay/payload64.elf" --dry-run "$r"
+ok cli_elf32_is_handed_off_generic32 "handoff: generic32 (paging off), eip 0x2000000" "$bin" -l "$pay/payload32.elf" --dry-run "$r"
+ok cli_multiboot2_modules_and_magic "module 1: $t/mod0 at 0x" "$bin" -l "$pay/payload-mb2.elf" --module="$t/mod0 a=b" --module="$t/mod0" --dry-run "$r"
+ok cli_multiboot_magic_in_eax "eax 0x2badb002" "$bin" -l "$pay/payload-mb1.elf" --dry-run "$r"
+ok cli_forced_type_elf32_on_a_multiboot_image "type: elf-x86 (--type)" "$bin" -l "$pay/payload-mb1.elf" --type=elf-x86 --dry-run "$r"
+head -c 5000 "$pay/payload32.elf" > "$t/payload-truncated"
+expect cli_elf_truncated "past the end of the file" "$bin" -l "$t/payload-truncated" --dry-run "$r"
+expect cli_elf_outside_ram "not free RAM" "$bin" -l "$pay/payload32.elf" --dry-run "--sysroot=$t/tiny"
+expect cli_type_mismatch "--type multiboot-x86, but the file is not one" "$bin" -l "$pay/payload32.elf" --type=multiboot-x86 --dry-run "$r"
+expect cli_unknown_type "--type=elf: expected" "$bin" -l "$pay/payload32.elf" --type=elf --dry-run "$r"
+expect cli_module_for_an_elf_kernel "only multiboot kernels take modules" "$bin" -l "$pay/payload32.elf" --module="$t/mod0" --dry-run "$r"
+expect cli_initrd_for_multiboot "pass it as --module" "$bin" -l "$pay/payload-mb2.elf" --initrd="$t/initrd" --dry-run "$r"
+expect cli_missing_module "module $t/nonexistent: cannot open" "$bin" -l "$pay/payload-mb2.elf" --module="$t/nonexistent x" --dry-run "$r"
+expect cli_elf_through_kexec_file_load "kexec_file_load loads only bzImages" "$bin" -s -l "$pay/payload64.elf" --dry-run "$r"
 
 # Real kernel answers, as nobody, so that nothing can load: a kernel with
 # kexec (it has /proc/sys/kernel/kexec_load_disabled) answers EPERM, one

@@ -78,11 +78,15 @@ std::string crash_extra_args(const SystemInfo& sys) {
 
 }  // namespace
 
-uint64_t scratch_bytes_for(const std::vector<Range>& ranges) {
-  std::vector<charon_region> regions;
-  for (const Range& r : ranges)
-    if (r.end > r.start) regions.push_back({r.start, r.end - r.start});
-  return charon::x86::scratch_bytes_needed(regions.data(), regions.size());
+uint64_t scratch_bytes_for(const std::vector<Range>& memory, const std::vector<Range>& required) {
+  auto regions = [](const std::vector<Range>& v) {
+    std::vector<charon_region> out;
+    for (const Range& r : v)
+      if (r.end > r.start) out.push_back({r.start, r.end - r.start});
+    return out;
+  };
+  const std::vector<charon_region> m = regions(memory), r = regions(required);
+  return charon::x86::scratch_bytes_needed(x86::MapLayout{m.data(), m.size(), r.data(), r.size()});
 }
 
 Status free_list_from(const std::vector<Range>& usable, kimage::FreeList& out) {
@@ -144,10 +148,9 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   if (auto p = read_params(*elf); !p) return Error{req.purgatory_name + ": " + p.error()};
 
   // ---- the facts of this world, in the core's one input structure
-  uint64_t top_of_ram = 0;
-  for (const MemRange& m : sys.memory.ranges)
-    if (m.type == E820Type::kRam) top_of_ram = std::max(top_of_ram, m.end);
-  if (top_of_ram == 0) return fail("memory map: no System RAM");
+  if (std::none_of(sys.memory.ranges.begin(), sys.memory.ranges.end(),
+                   [](const MemRange& m) { return m.type == E820Type::kRam; }))
+    return fail("memory map: no System RAM");
   auto free = std::make_unique<kimage::FreeList>();
   if (auto st = free_list_from(
           req.on_crash ? usable_crash(sys.memory.crash_kernel) : usable_ram(sys.memory.ranges),
@@ -163,7 +166,8 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   in.cmdline_max_len = longest.size();
   in.entry = req.mode;
   in.free = free.get();
-  in.top_of_ram = top_of_ram;
+  in.memory_map = sys.memory.ranges.data();
+  in.nmemory_map = sys.memory.ranges.size();
   in.la57 = sys.la57;
   in.acpi_rsdp = sys.acpi_rsdp;
   if (sys.screen_info) {
@@ -250,7 +254,15 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   kimage::ImagePlan& plan = img.plan;
   if (kimage::Status s = kimage::plan_image(in, plan); s != kimage::Status::kOk)
     return Error{std::string(kimage::status_message(s)) +
+                 (s == kimage::Status::kNo5Level ? "; use --entry-32bit" : "") +
                  (req.on_crash ? " in the crash kernel reservation" : "")};
+
+  img.notes.push_back(strf("identity map: %zu memory ranges (RAM, ACPI, NVS)", plan.nmemory));
+  if (plan.memory_gaps_closed)
+    img.notes.push_back(
+        strf("identity map: the %zu smallest gaps between memory ranges are mapped "
+             "too: the parameter block holds %d ranges",
+             plan.memory_gaps_closed, CHARON_MAX_MEMORY_RANGES));
 
   // ---- boot_params, the command line and the e820 table. The crash
   // kernel's memory is its e820 table, as kexec-tools and Linux's

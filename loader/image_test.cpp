@@ -111,7 +111,15 @@ TEST(Image, ParamsDescribeA64BitLinuxHandoff) {
   EXPECT_EQ(p.kernel_entry, kernel.mem + 0x200);
   EXPECT_GE(kernel.mem, k4GiB);
   EXPECT_EQ(p.boot_params, seg(*img, "boot_params + cmdline").mem);
-  EXPECT_EQ(p.idmap_limit, k4GiB + 3 * kG) << "the top of RAM";
+  // The machine's RAM, typed: not [0, top of RAM) any more.
+  EXPECT_EQ(p.idmap_limit, 0u);
+  EXPECT_EQ(p.memory[0].start, 0x1000u);
+  EXPECT_EQ(p.memory[0].len, 0x9fc00u - 0x1000);
+  EXPECT_EQ(p.memory[1].start, 0x100000u);
+  EXPECT_EQ(p.memory[1].len, 3 * kG - kM);
+  EXPECT_EQ(p.memory[2].start, k4GiB);
+  EXPECT_EQ(p.memory[2].len, 3 * kG);
+  EXPECT_EQ(p.memory[3].len, 0u);
   EXPECT_EQ(p.map_ranges[0].start, kernel.mem);
   EXPECT_EQ(p.map_ranges[0].len, img->kernel.init_size);
   EXPECT_EQ(p.scratch_base, seg(*img, "page-table scratch").mem);
@@ -171,7 +179,8 @@ TEST(Image, Protocol32PutsEverythingBelow4GAndEntersAtTheLoadAddress) {
   const charon_params& p = img->params;
   EXPECT_EQ(p.handoff, CHARON_HANDOFF_LINUX32);
   EXPECT_EQ(p.kernel_entry, seg(*img, "kernel").mem);
-  EXPECT_EQ(p.idmap_limit, k4GiB);
+  EXPECT_EQ(p.idmap_limit, 0u);
+  EXPECT_EQ(p.memory[2].start + p.memory[2].len, k4GiB + 3 * kG);
   EXPECT_EQ(p.regs32.esi, p.boot_params);
   const boot_params bp = zero_page(*img);
   EXPECT_EQ(+bp.ext_ramdisk_image, 0u);
@@ -433,8 +442,9 @@ TEST(Image, APurgatoryThatIsNotAnElfIsRefused) {
 }
 
 TEST(Image, ScratchBytesGrowWithWhatIsMapped) {
-  const uint64_t small = scratch_bytes_for({{0, 4 * kG}});
-  const uint64_t big = scratch_bytes_for({{0, 64 * kG}, {1ull << 45, (1ull << 45) + 4096}});
+  const uint64_t small = scratch_bytes_for({{kM, 4 * kG}}, {{0, kM}});
+  const uint64_t big =
+      scratch_bytes_for({{kM, 64 * kG}}, {{0, kM}, {1ull << 45, (1ull << 45) + 4096}});
   EXPECT_GT(small, 7 * kPageSize);
   EXPECT_GT(big, small);
   EXPECT_EQ(small % kPageSize, 0u);

@@ -31,6 +31,9 @@ constexpr KexecToolsName kNames[] = {
     {"skip_checks", sizeof(int), offsetof(charon_params, skip_checks)},
     {"entry64_regs", 17 * 8, offsetof(charon_params, regs64)},
     {"entry32_regs", 9 * 4, offsetof(charon_params, regs32)},
+    // kexec/arch/i386/kexec-elf-x86.c: uint32_t arg1, arg2.
+    {"stack_arg32_1", 4, offsetof(charon_params, stack_arg32_1)},
+    {"stack_arg32_2", 4, offsetof(charon_params, stack_arg32_2)},
     {"backup_start", sizeof(unsigned long), offsetof(charon_params, backup_dst)},
     {"backup_src_start", sizeof(unsigned long), offsetof(charon_params, backup_src)},
     {"backup_src_size", sizeof(unsigned long), offsetof(charon_params, backup_size)},
@@ -76,6 +79,19 @@ TEST(KexecToolsCompat, EveryKexecToolsNamePatchesItsCharonParamsField) {
   EXPECT_TRUE(p.ok()) << p.error();
 }
 
+// kexec-tools' elf-x86 loader sets ESP to stack_arg32_2's address and
+// expects stack_arg32_1 in the next dword: [esp] = return address,
+// [esp + 4] = the first argument (its own purgatory's stack.S layout).
+TEST(KexecToolsCompat, StackArg32OneLiesRightAboveStackArg32Two) {
+  auto e = RelocatableElf::parse(real());
+  ASSERT_TRUE(e.ok()) << e.error();
+  ASSERT_TRUE(e->relocate(0x7f000000).ok());
+  auto one = e->find_symbol("stack_arg32_1");
+  auto two = e->find_symbol("stack_arg32_2");
+  ASSERT_TRUE(one.ok() && two.ok());
+  EXPECT_EQ(one->address, two->address + 4);
+}
+
 TEST(KexecToolsCompat, WrongSizeForAKexecToolsNameIsRefused) {
   auto e = RelocatableElf::parse(real());
   ASSERT_TRUE(e.ok());
@@ -117,8 +133,10 @@ TEST(Purgatory, ParamsWithWrongMagicVersionOrSizeAreRefused) {
   EXPECT_NE(check_params_identity(bad).error().find("magic"), std::string::npos);
   EXPECT_FALSE(write_params(*e, bad).ok());
   bad = *p;
-  bad.version = 2;
-  EXPECT_NE(check_params_identity(bad).error().find("version 2"), std::string::npos);
+  bad.version = CHARON_PARAMS_VERSION + 1;
+  EXPECT_NE(check_params_identity(bad).error().find("version " +
+                                                    std::to_string(CHARON_PARAMS_VERSION + 1)),
+            std::string::npos);
   bad = *p;
   bad.size = 8;
   EXPECT_NE(check_params_identity(bad).error().find("size field is 8"), std::string::npos);

@@ -148,6 +148,7 @@ void plan_direct_entry(const Options& o, World& w) {
     case Break::NoZero:        // reloc entries only
     case Break::NoBootParams:  // purgatory entries only
     case Break::KexecTools:
+    case Break::BootParamsUnhashed:
       break;
     case Break::Df:
       p.flags |= kSetDf;
@@ -166,6 +167,9 @@ void plan_direct_entry(const Options& o, World& w) {
     case Break::Cr4:
       p.extra_cr4 = kCr4Pge;  // boot.rst asks for nothing but PAE
       break;
+    case Break::Reserved:
+      if (!o.e820) die("break=reserved needs e820=1", 0);
+      break;  // the harness's tables map the hole with 2 MiB leaves
     case Break::Gb1:
       // [3 GiB, 4 GiB) as one 1 GiB leaf (the runner gives this case a CPU
       // with pdpe1gb), judged as if the CPU had none.
@@ -187,12 +191,20 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
   g_con.add(dc.sink());
   char cmdline[512];
   read_cmdline(mbi, cmdline, sizeof cmdline);
+  static probe::E820 firmware_map[probe::kMaxE820];
+  const uint32_t nfirmware_map = read_multiboot_map(mbi, firmware_map, probe::kMaxE820);
   g_con.printf("harness: cmdline \"%s\"\n", cmdline);
   const Options o = parse_options(cmdline);
   if (o.error) die(o.error, 0);
 
-  World w{&o, seed_for(o.case_name), nullptr, nullptr,
-          reinterpret_cast<probe::Descriptor*>(probe::kDescriptorAddr)};
+  World w{&o,
+          seed_for(o.case_name),
+          nullptr,
+          nullptr,
+          reinterpret_cast<probe::Descriptor*>(probe::kDescriptorAddr),
+          firmware_map,
+          nfirmware_map};
+  if (o.e820 && nfirmware_map == 0) die("e820=1 needs QEMU's multiboot memory map", 0);
   w.probe = reinterpret_cast<const probe::ProbeInfo*>(probe::kProbeAddr + probe::kInfoOffset);
   if (w.probe->magic != probe::kInfoMagic) die("no probe at 0x1000000 (magic)", w.probe->magic);
   if (o.entry != Entry::Direct) {
@@ -221,6 +233,15 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
       volatile uint8_t* byte = reinterpret_cast<volatile uint8_t*>(r.start + r.len / 2);
       *byte = static_cast<uint8_t>(*byte ^ 0x5a);
       g_con.printf("harness: corrupted region %d at 0x%lx\n", o.corrupt, r.start + r.len / 2);
+    }
+    if (o.hostile_setup_data) {
+      // Like a stray write after the load: boot_params was hashed as
+      // region 1 and now names a node nobody placed.
+      volatile uint8_t* field =
+          reinterpret_cast<volatile uint8_t*>(probe::kBootParamsAddr + probe::kSetupDataOffset);
+      for (int b = 0; b < 8; ++b) field[b] = static_cast<uint8_t>(o.hostile_setup_data >> (8 * b));
+      g_con.printf("harness: boot_params.setup_data = 0x%lx after the digest\n",
+                   o.hostile_setup_data);
     }
     if (reloc) {
       uint64_t value = 0;

@@ -67,6 +67,8 @@ constexpr Name kBreaks[] = {
     {"nozero", int(Break::NoZero)},
     {"nobootparams", int(Break::NoBootParams)},
     {"kexectools", int(Break::KexecTools)},
+    {"bpunhashed", int(Break::BootParamsUnhashed)},
+    {"reserved", int(Break::Reserved)},
 };
 
 // kind=NAME takes handoff_name()'s words: the names the purgatory prints.
@@ -109,11 +111,19 @@ Options parse_options(const char* p) {
     } else if (word_is(key, key_end, "corrupt")) {
       ok = parse_number(v, p, &n) && n < CHARON_MAX_REGIONS, o.corrupt = int(n);
     } else if (word_is(key, key_end, "fault")) {
-      ok = parse_number(v, p, &n), o.fault = n != 0;
+      ok = parse_number(v, p, &n) && (n == 0 || n == 1 || n == 32), o.fault = uint32_t(n);
+    } else if (word_is(key, key_end, "setup_data")) {
+      ok = parse_number(v, p, &o.hostile_setup_data);
+    } else if (word_is(key, key_end, "no5level")) {
+      ok = parse_number(v, p, &n), o.no_5level = n != 0;
     } else if (word_is(key, key_end, "efi")) {
       ok = parse_number(v, p, &n), o.efi = n != 0;
+    } else if (word_is(key, key_end, "e820")) {
+      ok = parse_number(v, p, &n), o.e820 = n != 0;
     } else if (word_is(key, key_end, "kabi")) {
       ok = parse_number(v, p, &n), o.kabi = n != 0;
+    } else if (word_is(key, key_end, "stackargs")) {
+      ok = parse_number(v, p, &n), o.stack_args = n != 0;
     } else if (word_is(key, key_end, "big")) {
       ok = parse_number(v, p, &o.big_mib) && o.big_mib <= 4096;
     } else {
@@ -127,6 +137,8 @@ Options parse_options(const char* p) {
   // The harness maps [0, 8 GiB); a 32-bit caller can only reach below 4 GiB.
   const bool caller32 = o.entry == Entry::Pm32 || o.entry == Entry::Reloc32;
   const uint64_t purg_max = caller32 ? charon::k4GiB : 2 * charon::k4GiB - charon::k2MiB;
+  if (o.stack_args && (o.entry == Entry::Direct || o.kind != CHARON_HANDOFF_GENERIC32))
+    o.error = "stackargs=1 (kind=generic32 through a purgatory only)";
   if (o.entry != Entry::Direct &&
       (o.purg == 0 || !charon::is_aligned(o.purg, charon::kPageSize) || o.purg >= purg_max))
     o.error = "purg= (a 4 KiB-aligned address below 4 GiB, or below 8 GiB for a 64-bit caller)";

@@ -26,7 +26,26 @@ enum class Entry {
 // purgatory must refuse. KexecTools: the block as kexec-tools --no-checks
 // leaves it (generic64, skip_checks, no regions, boot_params only in
 // entry64_regs.rsi); the purgatory must still map what the kernel needs.
-enum class Break { None, Df, Rsi, Reg, Backup, Idmap, Cr4, Gb1, NoZero, NoBootParams, KexecTools };
+// BootParamsUnhashed: no digest region covers boot_params, which the
+// purgatory must then refuse to read.
+// Reserved (Direct only): the harness's own tables, 2 MiB leaves over
+// [0, 8 GiB), handed over in an e820=1 world, where they cover the
+// reserved hole: the probe's typed-map item must fail.
+enum class Break {
+  None,
+  Df,
+  Rsi,
+  Reg,
+  Backup,
+  Idmap,
+  Cr4,
+  Gb1,
+  NoZero,
+  NoBootParams,
+  KexecTools,
+  BootParamsUnhashed,
+  Reserved
+};
 
 struct Options {
   char case_name[48] = "unnamed";
@@ -34,10 +53,21 @@ struct Options {
   // The ABI number, as the descriptor and the parameter block carry it.
   // parse_options accepts only the four names; code asks handoff().
   uint32_t kind = CHARON_HANDOFF_LINUX64;
-  uint64_t purg = 0;   // purgatory.bin load address (not with Direct)
-  int corrupt = -1;    // flip a byte in this region after the digest
-  bool fault = false;  // CHARON_F_FAULT_TEST
-  bool efi = false;    // efi_info names fake EFI tables above 4 GiB (needs -m 6G)
+  uint64_t purg = 0;  // purgatory.bin load address (not with Direct)
+  int corrupt = -1;   // flip a byte in this region after the digest
+  // 1: CHARON_F_FAULT_TEST (a #UD in purgatory_main); 32:
+  // CHARON_F_FAULT_TEST32 (a #UD in the 32-bit entry, before long mode).
+  uint32_t fault = 0;
+  // After the digest is taken, boot_params' setup_data pointer becomes
+  // this (0: left alone): a corruption the digest must catch before the
+  // purgatory follows the pointer.
+  uint64_t hostile_setup_data = 0;
+  bool no_5level = false;  // the zero page's xloadflags lack XLF_5LEVEL
+  bool efi = false;        // efi_info names fake EFI tables above 4 GiB (needs -m 6G)
+  // The typed-map world: QEMU's memory map with a reserved hole
+  // (descriptor.h) goes to the purgatory as params.memory and to the
+  // payload as the zero page's e820 table.
+  bool e820 = false;
   // purg is purgatory-linux.bin (the kernel flavour): the registers go
   // only into its kernel-order entry64_regs, right after the block.
   bool kabi = false;
@@ -45,6 +75,9 @@ struct Options {
   // purgatory hashes for seconds (under TCG): the window the runner's NMI
   // must hit.
   uint64_t big_mib = 0;
+  // generic32 with kexec-tools' stack arguments: regs32.esp = the address
+  // of the block's stack_arg32_2, both words set (not with Direct).
+  bool stack_args = false;
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
 

@@ -2,6 +2,7 @@
 
 #include <charon/align.h>
 #include <charon/handoff.h>
+#include <charon/kimage/image.h>
 #include <charon/mem.h>
 #include <charon/sha256.h>
 
@@ -58,9 +59,50 @@ bool write_efi_tables(uint64_t seed) {
 
 }  // namespace
 
+uint32_t read_multiboot_map(uint32_t mbi, E820* out, uint32_t max) {
+  const uint32_t* info = reinterpret_cast<const uint32_t*>(uintptr_t{mbi});
+  if (!mbi || !(info[0] & (1u << 6))) return 0;
+  // Multiboot 0.6.96, 3.3: mmap_length at +44, mmap_addr at +48; each
+  // entry is {u32 size, u64 base_addr, u64 length, u32 type}, `size`
+  // not counting itself.
+  const uint64_t end = uint64_t{info[12]} + info[11];
+  uint32_t n = 0;
+  for (uint64_t at = info[12]; at + 24 <= end && n < max;) {
+    const uint32_t size = *reinterpret_cast<const uint32_t*>(at);
+    const uint64_t base = get64(at + 4), len = get64(at + 12);
+    const uint32_t type = *reinterpret_cast<const uint32_t*>(at + 20);
+    if (len) out[n++] = {base, base + len, type, 0};
+    at += size + 4;
+  }
+  return n;
+}
+
+namespace {
+
+// QEMU's map with the reserved hole carved out of the RAM that holds it.
+void write_e820(Descriptor& d, const E820* fw, uint32_t n) {
+  d.ne820 = 0;
+  auto put = [&](uint64_t s, uint64_t e, uint32_t type) {
+    if (e > s && d.ne820 < kMaxE820) d.e820[d.ne820++] = {s, e, type, 0};
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    const E820& m = fw[i];
+    if (m.type == 1 && m.start <= kReservedHoleStart && kReservedHoleEnd <= m.end) {
+      put(m.start, kReservedHoleStart, 1);
+      put(kReservedHoleStart, kReservedHoleEnd, 2);
+      put(kReservedHoleEnd, m.end, 1);
+    } else {
+      put(m.start, m.end, m.type);
+    }
+  }
+}
+
+}  // namespace
+
 bool write_boot_params(const World& w) {
   build_boot_params(reinterpret_cast<uint8_t*>(kBootParamsAddr), w.seed,
-                    static_cast<uint32_t>(kCmdlineAddr), w.opt->efi);
+                    static_cast<uint32_t>(kCmdlineAddr), w.opt->efi,
+                    static_cast<uint16_t>(w.desc->xloadflags), w.desc->e820, w.desc->ne820);
   char* line = reinterpret_cast<char*>(kCmdlineAddr);
   int i = 0;
   for (; w.desc->cmdline[i]; ++i) line[i] = w.desc->cmdline[i];
@@ -103,6 +145,7 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   d.expect_la57 = expect_la57;
   d.allow_1g = allow_1g;
   d.pattern_seed = w.seed;
+  d.xloadflags = w.opt->no_5level ? kProbeXloadflags & ~kXlf5Level : kProbeXloadflags;
   d.boot_params = kBootParamsAddr;
   d.backup_dst = kBackupDst;
   d.backup_size = kLowMemSize;
@@ -123,6 +166,16 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   if (w.opt->brk == Break::KexecTools) d.regs64.rsi = kBootParamsAddr;
   d.regs32.esp = static_cast<uint32_t>(kGenericStackAddr);
   d.regs32.eip = static_cast<uint32_t>(kProbeAddr + w.probe->entry32);
+  if (w.opt->stack_args) {
+    // What kexec-tools' elf-x86 loader writes: ESP = &stack_arg32_2, the
+    // boot notes' address as arg 1, no return address.
+    d.stack_args = 1;
+    d.regs32.esp = static_cast<uint32_t>(w.opt->purg + w.purg->params +
+                                         offsetof(charon_params, stack_arg32_2));
+    d.stack_arg32_1 = static_cast<uint32_t>(pattern_word(w.seed ^ 0x5a5a, 1));
+    d.stack_arg32_2 = static_cast<uint32_t>(pattern_word(w.seed ^ 0x5a5a, 2));
+    d.free_stack_lo = w.opt->purg + w.purg->file_size;
+  }
   copy_str(d.cmdline, "console=ttyS0 charon.probe=", kCmdlineMax);
   int n = 0;
   while (d.cmdline[n]) ++n;
@@ -136,12 +189,17 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   add_range(d, kCmdlineAddr, cmdline_len(d), "cmdline");
   add_range(d, kDescriptorAddr, sizeof d, "descriptor");
   add_range(d, kBackupDst, kLowMemSize, "backup-dst");
+  if (w.purg) add_range(d, 0, kLowMemSize, "backup-src");  // the purgatory reads it
   if (w.purg) {
     add_range(d, w.opt->purg, w.purg->mem_size, "purgatory");
     add_range(d, kScratchAddr, kScratchSize, "scratch");
     if (w.opt->big_mib) add_range(d, kBigRegionAddr, w.opt->big_mib << 20, "big-region");
   }
   const HandoffKind kind = w.opt->handoff();
+  // [0, 1 MiB) for Linux: the decompressor reads the BIOS data area and
+  // puts its 5-level trampoline there (README, "Handoff contract").
+  if (kind == HandoffKind::kLinux64 && w.purg) add_range(d, 0, charon::k1MiB, "low-1m");
+  if (w.opt->e820) write_e820(d, w.firmware_map, w.nfirmware_map);
   if (kind == HandoffKind::kGeneric64)
     add_range(d, charon::align_down(kGenericStackAddr, kPageSize), kPageSize, "rsp-page");
   // The kernel's init_size range, which the purgatory takes from
@@ -167,10 +225,11 @@ charon_params* write_params(const World& w) {
   p->magic = CHARON_PARAMS_MAGIC;
   p->version = CHARON_PARAMS_VERSION;
   p->size = sizeof *p;
-  p->flags = w.opt->fault ? CHARON_F_FAULT_TEST : 0;
+  p->flags = w.opt->fault == 32 ? CHARON_F_FAULT_TEST32 : w.opt->fault ? CHARON_F_FAULT_TEST : 0;
   p->handoff = w.opt->kind;
   p->regions[0] = {kProbeAddr, w.probe->file_size};
-  p->regions[1] = {kBootParamsAddr, kPageSize};
+  // Break::BootParamsUnhashed: the loader hashes everything but boot_params.
+  if (w.opt->brk != Break::BootParamsUnhashed) p->regions[1] = {kBootParamsAddr, kPageSize};
   p->regions[2] = {kCmdlineAddr, cmdline_len(d)};
   // The last slot: reloc_add_regions takes 3 and 4. Whatever RAM holds
   // there is hashed; no per-region digest, one pass costs enough.
@@ -183,6 +242,8 @@ charon_params* write_params(const World& w) {
   p->backup_dst = kBackupDst;  // backup_src = backup_size = 0: [0, 640 KiB)
   p->regs64 = d.regs64;
   p->regs32 = d.regs32;
+  p->stack_arg32_1 = d.stack_arg32_1;
+  p->stack_arg32_2 = d.stack_arg32_2;
   p->console_debugcon = 1;
   p->debugcon_port = 0xe9;
   p->console_serial = 1;
@@ -192,6 +253,15 @@ charon_params* write_params(const World& w) {
   p->kernel_entry = kProbeAddr + (w.opt->handoff() == HandoffKind::kLinux32 ? w.probe->entry32
                                                                             : w.probe->entry64);
   p->idmap_limit = 0;
+  // The typed-map world: the memory as a loader passes it, by the core's
+  // one rule (kimage::memory_ranges).
+  if (d.ne820) {
+    charon::kimage::MemRange map[kMaxE820];
+    for (uint32_t i = 0; i < d.ne820; ++i)
+      map[i] = {d.e820[i].start, d.e820[i].end, charon::boot::E820Type(d.e820[i].type)};
+    size_t n = 0;
+    charon::kimage::memory_ranges(map, d.ne820, p->memory, n);
+  }
   p->scratch_base = kScratchAddr;
   p->scratch_size = kScratchSize;
   // The payload's whole footprint (its "init_size") and the descriptor

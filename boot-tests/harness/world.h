@@ -19,7 +19,13 @@ struct World {
   const probe::ProbeInfo* probe;
   const charon_bin_header* purg;  // null for Entry::Direct
   probe::Descriptor* desc;
+  const probe::E820* firmware_map;  // QEMU's, from multiboot; e820=1 only
+  uint32_t nfirmware_map;
 };
+
+// QEMU's memory map from the multiboot information (flags bit 6), read
+// before low memory is overwritten; at most `max` entries.
+uint32_t read_multiboot_map(uint32_t mbi, probe::E820* out, uint32_t max);
 
 uint64_t seed_for(const char* case_name);
 void write_low_memory(uint64_t seed);

@@ -88,6 +88,22 @@ void check_gdt(Report& r, const Saved& s, bool long_mode) {
   }
 }
 
+// kexec-tools' elf-x86 frame (kexec/arch/i386/kexec-elf-x86.c): ESP was
+// given as the address of stack_arg32_2; the payload must find the two
+// words as a cdecl frame, on a stack that has room below it (not the
+// parameter block, which kexec-tools' loader pointed at).
+void check_stack_args(Report& r, const Saved& s, const Descriptor& d) {
+  const uint64_t esp = s.regs.rsp;
+  if (esp > d.stack_lo && esp + 8 <= d.stack_hi && esp >= d.free_stack_lo + 4096)
+    r.pass("esp-on-purgatory-stack-4k-free");
+  else
+    r.fail("esp-on-purgatory-stack-4k-free",
+           "got 0x%lx, want in (0x%lx, 0x%lx - 8] with 4 KiB free above 0x%lx", esp, d.stack_lo,
+           d.stack_hi, d.free_stack_lo);
+  r.eq("stack-arg32-2-at-esp", s.stack[0], d.stack_arg32_2);
+  r.eq("stack-arg32-1-at-esp-plus-4", s.stack[1], d.stack_arg32_1);
+}
+
 }  // namespace
 
 void check_control_registers(Report& r, const Saved& s, const Descriptor& d) {
@@ -146,7 +162,9 @@ void check_gprs(Report& r, const Saved& s, const Descriptor& d) {
     return item;
   };
   for (int i = 0; i < n; ++i) {
-    if (d.handoff == CHARON_HANDOFF_GENERIC64) {
+    if (d.handoff == CHARON_HANDOFF_GENERIC32 && d.stack_args && i == kRsp) {
+      check_stack_args(r, s, d);
+    } else if (d.handoff == CHARON_HANDOFF_GENERIC64) {
       r.eq(name_item(names[i], "-is-regs64"), got[i], (&d.regs64.rax)[i]);
     } else if (d.handoff == CHARON_HANDOFF_GENERIC32) {
       r.eq(name_item(names[i], "-is-regs32"), got[i], (&d.regs32.eax)[i]);

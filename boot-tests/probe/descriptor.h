@@ -25,7 +25,7 @@ inline constexpr uint64_t kCmdlineAddr = 0x00d01800;       // a page of its own
 inline constexpr uint64_t kGenericStackAddr = 0x00c00ff0;  // regs64.rsp/regs32.esp
 inline constexpr uint64_t kBackupDst = 0x02000000;
 inline constexpr uint64_t kScratchAddr = 0x02400000;
-inline constexpr uint64_t kScratchSize = 64 * 1024;
+inline constexpr uint64_t kScratchSize = 128 * 1024;
 inline constexpr uint64_t kLowMemSize = CHARON_BACKUP_DEFAULT_SIZE;
 
 // isa-debug-exit on port 0xf4: QEMU exits with status (value << 1) | 1.
@@ -52,6 +52,24 @@ struct Range {
   char name[16];
 };
 
+// e820=1 (the typed-map world): the machine's memory map as the harness
+// hands it to the purgatory (params.memory) and to the kernel (the zero
+// page's e820 table): QEMU's map with a reserved hole carved out of RAM.
+struct E820 {
+  uint64_t start, end;
+  uint32_t type;  // 1 RAM, 2 reserved, 3 ACPI, 4 NVS, ... (Linux's e820_type)
+  uint32_t pad;
+};
+inline constexpr int kMaxE820 = 16;
+// Three pages inside a 2 MiB page inside the GiB below 1 GiB, clear of
+// everything the harness places: only 4 KiB leaves can map around it.
+inline constexpr uint64_t kReservedHoleStart = 0x38101000;
+inline constexpr uint64_t kReservedHoleEnd = 0x38104000;
+// Memory as the map takes it: RAM, ACPI data, ACPI NVS.
+constexpr bool is_memory_type(uint32_t t) {
+  return t == 1 || t == 3 || t == 4;
+}
+
 inline constexpr uint32_t kDescriptorMagic = 0x44425250;  // "PRBD"
 inline constexpr int kMaxRanges = 32;
 inline constexpr int kCmdlineMax = 96;
@@ -72,8 +90,23 @@ struct Descriptor {
   charon_regs32 regs32;         // generic32: every register, exactly
   char cmdline[kCmdlineMax];    // the string boot_params.cmd_line_ptr points to
   uint32_t nranges;
-  uint32_t efi_tables;       // nonzero: the zero page names the fake EFI tables below
+  uint32_t efi_tables;  // nonzero: the zero page names the fake EFI tables below
+  uint32_t xloadflags;  // setup_header.xloadflags in the zero page
+  // generic32 with kexec-tools' stack arguments: regs32.esp is the address
+  // of the block's stack_arg32_2, and the payload must start on the
+  // purgatory's own stack (ESP in (stack_lo, stack_hi], 4 KiB free below
+  // it above free_stack_lo) with [ESP] = stack_arg32_2, [ESP + 4] =
+  // stack_arg32_1.
+  uint32_t stack_args;
+  uint32_t stack_arg32_1, stack_arg32_2;
+  uint64_t free_stack_lo;
   Range ranges[kMaxRanges];  // 64-bit kinds: each must be identity-mapped
+  // e820=1: every memory page must be mapped, and every leaf must lie in
+  // memory or in `ranges` (what the handoff requires), never in a
+  // reserved range or a hole of this map that nothing required.
+  uint32_t ne820;
+  uint32_t pad2;
+  E820 e820[kMaxE820];
 };
 
 // splitmix64: cheap, and every 8-byte word of low memory differs.
@@ -94,8 +127,16 @@ inline constexpr size_t kLoaderTypeOffset = 0x210;   // setup_header.type_of_loa
 inline constexpr size_t kLoadFlagsOffset = 0x211;    // setup_header.loadflags
 inline constexpr size_t kCmdLinePtrOffset = 0x228;   // setup_header.cmd_line_ptr
 inline constexpr size_t kCmdlineSizeOffset = 0x238;  // setup_header.cmdline_size
+inline constexpr size_t kXloadflagsOffset = 0x236;   // setup_header.xloadflags
+inline constexpr size_t kSetupDataOffset = 0x250;    // setup_header.setup_data
 inline constexpr size_t kInitSizeOffset = 0x260;     // setup_header.init_size
+inline constexpr size_t kE820EntriesOffset = 0x1e8;  // e820_entries (u8)
+inline constexpr size_t kE820TableOffset = 0x2d0;    // e820_table: 20-byte {addr, size, type}
 inline constexpr uint32_t kHdrSMagic = 0x53726448;
+// xloadflags (boot.rst): what the probe's 64-bit entry can do, like a
+// current kernel's: XLF_KERNEL_64, XLF_CAN_BE_LOADED_ABOVE_4G, XLF_5LEVEL.
+inline constexpr uint16_t kXlf5Level = 1u << 5;
+inline constexpr uint16_t kProbeXloadflags = (1u << 0) | (1u << 1) | kXlf5Level;
 
 // efi=1: fake UEFI tables above 4 GiB (the runner gives QEMU -m 6G, so RAM
 // at [4 GiB, 7 GiB)), away from everything else the purgatory maps. Each
@@ -123,7 +164,10 @@ inline constexpr uint32_t kEfiMemmapSize = 4 * kEfiMemdescSize;
 // fields a loader writes, and a seeded pattern in edid_info, a field no
 // purgatory has a reason to write, so stray writes show. With efi, the
 // efi_info a 64-bit firmware's loader writes, naming the fake tables.
-inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bool efi = false) {
+// With `ne820` entries, the e820 table a loader writes.
+inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bool efi = false,
+                              uint16_t xloadflags = kProbeXloadflags, const E820* e820 = nullptr,
+                              uint32_t ne820 = 0) {
   auto put = [page](size_t off, uint32_t v, int bytes) {
     for (int b = 0; b < bytes; ++b) page[off + b] = static_cast<uint8_t>(v >> (8 * b));
   };
@@ -138,6 +182,7 @@ inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bo
   put(kVersionOffset, 0x020f, 2);   // boot protocol 2.15
   put(kLoaderTypeOffset, 0xff, 1);  // "undefined" loader
   put(kLoadFlagsOffset, 0x01, 1);   // LOADED_HIGH
+  put(kXloadflagsOffset, xloadflags, 2);
   put(kCmdLinePtrOffset, cmdline, 4);
   put(kCmdlineSizeOffset, kCmdlineMax - 1, 4);
   put(kInitSizeOffset, kProbeInitSize, 4);
@@ -154,6 +199,16 @@ inline void build_boot_params(uint8_t* page, uint64_t seed, uint32_t cmdline, bo
                             static_cast<uint32_t>(kEfiSystabAddr >> 32),
                             static_cast<uint32_t>(kEfiMemmapAddr >> 32)};
     for (int i = 0; i < 8; ++i) put(kEfiInfoOffset + 4 * i, ei[i], 4);
+  }
+  put(kE820EntriesOffset, ne820, 1);
+  for (uint32_t i = 0; i < ne820; ++i) {
+    const size_t at = kE820TableOffset + 20 * i;
+    const uint64_t size = e820[i].end - e820[i].start;
+    put(at, static_cast<uint32_t>(e820[i].start), 4);
+    put(at + 4, static_cast<uint32_t>(e820[i].start >> 32), 4);
+    put(at + 8, static_cast<uint32_t>(size), 4);
+    put(at + 12, static_cast<uint32_t>(size >> 32), 4);
+    put(at + 16, e820[i].type, 4);
   }
 }
 

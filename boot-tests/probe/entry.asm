@@ -114,6 +114,12 @@ entry32_body:
         mov     [saved + S_RDI], edi
         mov     [saved + S_RSP], esp
         mov     [saved + S_RBP], ebp
+        ; The two dwords a cdecl frame would hold (kexec-tools' stack
+        ; arguments); with paging off any ESP can be read.
+        mov     eax, [esp]
+        mov     [saved + S_STACK0], eax
+        mov     eax, [esp + 4]
+        mov     [saved + S_STACK1], eax
         mov     esp, flags_stack_top
         pushfd
         pop     dword [saved + S_RFLAGS]

@@ -81,4 +81,28 @@ uint64_t count_1g_leaves(const Tables& t) {
   return count;
 }
 
+namespace {
+
+bool visit_table(uint64_t table, int level, uint64_t base, LeafVisitor visit, void* ctx) {
+  if (table >= kReadable) return true;
+  const int shift = 12 + 9 * (level - 1);
+  for (uint64_t i = 0; i < 512; ++i) {
+    const uint64_t e = table_at(table)[i];
+    if (!(e & kPresent)) continue;
+    const uint64_t va = base + (i << shift);
+    if (level == 1 || ((e & kPageSize) && level <= 3)) {
+      if (!visit(ctx, va, 1ull << shift)) return false;
+    } else if (!visit_table(e & kAddrMask, level - 1, va, visit, ctx)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool for_each_leaf(const Tables& t, LeafVisitor visit, void* ctx) {
+  return visit_table(t.cr3 & kAddrMask, t.la57 ? 5 : 4, 0, visit, ctx);
+}
+
 }  // namespace probe

@@ -26,4 +26,10 @@ Translation translate(const Tables& t, uint64_t va);
 // Number of present PDPT entries with PS=1, i.e. 1 GiB leaves.
 uint64_t count_1g_leaves(const Tables& t);
 
+// Calls visit(ctx, va, size) for every present leaf (4 KiB, 2 MiB or
+// 1 GiB), in address order, until it returns false; false then. Tables
+// the probe cannot read (above 4 GiB) are skipped.
+using LeafVisitor = bool (*)(void* ctx, uint64_t va, uint64_t size);
+bool for_each_leaf(const Tables& t, LeafVisitor visit, void* ctx);
+
 }  // namespace probe

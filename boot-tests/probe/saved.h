@@ -17,6 +17,7 @@ struct Saved {
   uint8_t idtr[16];     // sidt image, same layout
   uint32_t entry_bits;  // 32 or 64: which entry the handoff reached
   uint32_t pad1;
+  uint32_t stack[2];  // 32-bit entry: the dwords at [ESP] and [ESP + 4]
 };
 
 static_assert(offsetof(Saved, regs) + offsetof(charon_regs64, r15) == 0x78);
@@ -30,6 +31,7 @@ static_assert(offsetof(Saved, gs) == 0xba);
 static_assert(offsetof(Saved, gdtr) == 0xc0);
 static_assert(offsetof(Saved, idtr) == 0xd0);
 static_assert(offsetof(Saved, entry_bits) == 0xe0);
-static_assert(sizeof(Saved) == 0xe8);
+static_assert(offsetof(Saved, stack) == 0xe8);
+static_assert(sizeof(Saved) == 0xf0);
 
 }  // namespace probe

@@ -36,7 +36,8 @@ Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p
   p.regs64.rip = plan.kernel_entry;
   p.regs32.esi = static_cast<uint32_t>(plan.setup.start);
   p.regs32.eip = static_cast<uint32_t>(plan.kernel_entry);
-  p.idmap_limit = plan.idmap_limit;
+  p.idmap_limit = 0;  // the memory below is the map's, typed
+  for (size_t i = 0; i < CHARON_MAX_MEMORY_RANGES; ++i) p.memory[i] = plan.memory[i];
   p.scratch_base = plan.scratch.start;
   p.scratch_size = plan.scratch.size();
   // The kernel's init_size range: it decompresses there while still on

@@ -26,7 +26,9 @@ ImagePlan linux64_plan() {
   plan.kernel_entry = 0x1000200;
   plan.setup = {0x3fe7f000, 0x3fe81000};
   plan.scratch = {0x3fe00000, 0x3fe09000};
-  plan.idmap_limit = 1ull << 30;
+  plan.memory[0] = {0x100000, 0x3ff00000};
+  plan.memory[1] = {1ull << 32, 1ull << 30};
+  plan.nmemory = 2;
   return plan;
 }
 
@@ -46,7 +48,13 @@ TEST(Params, EveryFieldOfTheLinuxHandoffAndStaleValuesCleared) {
   EXPECT_EQ(p.regs64.rsi, 0x3fe7f000u);
   EXPECT_EQ(p.regs64.rip, 0x1000200u);
   EXPECT_EQ(p.regs32.esi, 0x3fe7f000u);
-  EXPECT_EQ(p.idmap_limit, 1ull << 30);
+  p.idmap_limit = 1ull << 32;  // the image's default: replaced by the typed memory
+  ASSERT_EQ(fill_params(in, linux64_plan(), p), Status::kOk);
+  EXPECT_EQ(p.idmap_limit, 0u);
+  EXPECT_EQ(p.memory[0].start, 0x100000u);
+  EXPECT_EQ(p.memory[0].len, 0x3ff00000u);
+  EXPECT_EQ(p.memory[1].start, 1ull << 32);
+  EXPECT_EQ(p.memory[2].len, 0u);
   EXPECT_EQ(p.scratch_base, 0x3fe00000u);
   EXPECT_EQ(p.scratch_size, 0x9000u);
   EXPECT_EQ(p.map_ranges[0].start, 0x1000000u);

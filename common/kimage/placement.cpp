@@ -6,26 +6,26 @@
 #include <charon/kimage/image.h>
 #include <charon/x86/identity_map.h>
 
+#include "place.h"
+
 namespace charon::kimage {
 
 namespace {
 
 constexpr uint64_t kAny = UINT64_MAX;
 
-// The page tables the purgatory builds cover everything it maps (README,
-// "Handoff contract"): sized by the paging library's worst-case rule.
-uint64_t scratch_for(const ImageInput& in, const ImagePlan& p) {
-  charon_region r[16 + 8];
+// Everything the purgatory maps (README, "Handoff contract") but its page
+// tables themselves; `r` has room for one more.
+size_t mapped_ranges(const ImageInput& in, const ImagePlan& p, charon_region (&r)[16 + 8]) {
   size_t n = 0;
   auto add = [&](const Range& x) {
     if (!x.empty()) r[n++] = {x.start, x.size()};
   };
-  add({0, p.idmap_limit});
+  add({0, k1MiB});  // Linux: the BIOS data area and the 5-level trampoline
   add(p.kernel_seg);
   add(p.initrd);
   add(p.setup);
   add(p.purgatory);
-  add(p.scratch);
   add(p.backup);
   add(p.elfcorehdr);
   // The purgatory maps cmdline_size bytes from cmd_line_ptr, which may
@@ -33,9 +33,11 @@ uint64_t scratch_for(const ImageInput& in, const ImagePlan& p) {
   const uint64_t cmdline = p.setup.start + sizeof(boot::boot_params);
   add({cmdline, cmdline + p.kernel.cmdline_max + 1});
   if (in.crash.enabled) add({in.crash.backup_src, in.crash.backup_src + in.crash.backup_size});
-  for (size_t i = 0; i < in.nextra_map && n < sizeof r / sizeof r[0]; ++i) add(in.extra_map[i]);
-  return align_up(x86::scratch_bytes_needed(r, n), kPageSize);
+  for (size_t i = 0; i < in.nextra_map && n + 1 < sizeof r / sizeof r[0]; ++i) add(in.extra_map[i]);
+  return n;
 }
+
+}  // namespace
 
 bool place(FreeList& f, uint64_t size, uint64_t align, uint64_t min, uint64_t max_end, bool high,
            Range& out) {
@@ -45,7 +47,31 @@ bool place(FreeList& f, uint64_t size, uint64_t align, uint64_t min, uint64_t ma
   return true;
 }
 
-}  // namespace
+Status place_purgatory(FreeList& f, uint64_t size, uint64_t max_end, Range& out) {
+  const uint64_t psize = align_up(size, kPageSize);
+  const uint64_t plimit = max_end < k2GiB ? k2GiB : max_end > k4GiB ? k4GiB : max_end;
+  if (!place(f, psize, kPageSize, k1MiB, k2GiB, true, out) &&
+      !(plimit > k2GiB && place(f, psize, kPageSize, k2GiB, plimit, false, out)))
+    return Status::kNoRoomPurgatory;
+  return Status::kOk;
+}
+
+Status place_scratch(FreeList& f, const charon_region* memory, size_t nmemory, charon_region* r,
+                     size_t n, Range& out) {
+  out = {};
+  uint64_t need = align_up(x86::scratch_bytes_needed({memory, nmemory, r, n}), kPageSize);
+  for (int round = 0; round < 4; ++round) {
+    if (!place(f, need, kPageSize, k1MiB, k4GiB, true, out)) return Status::kNoRoomScratch;
+    r[n] = {out.start, out.size()};
+    const uint64_t again =
+        align_up(x86::scratch_bytes_needed({memory, nmemory, r, n + 1}), kPageSize);
+    if (again <= need) return Status::kOk;
+    f.give_back(out.start, out.end);
+    out = {};
+    need = again;
+  }
+  return Status::kScratchUnsettled;
+}
 
 Status plan_image(const ImageInput& in, ImagePlan& out) {
   out = {};
@@ -56,13 +82,17 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   if (in.cmdline_max_len > k.cmdline_max) return Status::kCmdlineTooLong;
   if (in.has_initrd && in.initrd_size == 0) return Status::kEmptyInitrd;
   if (in.purgatory_align > kPageSize) return Status::kBadPurgatoryAlign;
-  if (in.top_of_ram == 0) return Status::kNoRam;
+  bool ram = false;
+  for (size_t i = 0; i < in.nmemory_map; ++i)
+    ram = ram || (in.memory_map[i].type == boot::E820Type::kRam &&
+                  in.memory_map[i].end > in.memory_map[i].start);
+  if (!ram) return Status::kNoRam;
   FreeList& free = *in.free;
   const bool is32 = in.entry == Entry::k32;
   out.handoff = is32 ? HandoffKind::kLinux32 : HandoffKind::kLinux64;
-  // 64-bit: the purgatory maps all RAM. 32-bit: everything lies below
-  // 4 GiB, where the handoff drops paging anyway.
-  out.idmap_limit = is32 ? k4GiB : in.top_of_ram;
+  // The purgatory maps the machine's memory, whichever the handoff: a
+  // 32-bit one drops paging, and the map then only serves the purgatory.
+  out.memory_gaps_closed = memory_ranges(in.memory_map, in.nmemory_map, out.memory, out.nmemory);
 
   // ---- kernel: its whole init_size range is its own (boot.rst,
   // init_size). 64-bit with XLF_CAN_BE_LOADED_ABOVE_4G: above 4 GiB when
@@ -102,13 +132,9 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   // ---- purgatory: below 2 GiB, high, if it can be; a position-
   // independent one may go to [2 GiB, 4 GiB) when the crash reservation
   // lies there.
-  const uint64_t psize = align_up(in.purgatory_size, kPageSize);
-  const uint64_t plimit = in.purgatory_max_end < k2GiB   ? k2GiB
-                          : in.purgatory_max_end > k4GiB ? k4GiB
-                                                         : in.purgatory_max_end;
-  if (!place(free, psize, kPageSize, k1MiB, k2GiB, true, out.purgatory) &&
-      !(plimit > k2GiB && place(free, psize, kPageSize, k2GiB, plimit, false, out.purgatory)))
-    return Status::kNoRoomPurgatory;
+  if (Status s = place_purgatory(free, in.purgatory_size, in.purgatory_max_end, out.purgatory);
+      s != Status::kOk)
+    return s;
 
   // ---- crash extras, as high as they can go (below 4 GiB for a 32-bit
   // kernel, which must not see anything above).
@@ -123,19 +149,12 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   }
 
   // ---- page-table scratch, below 4 GiB: sized for every range the
-  // purgatory maps, the scratch itself included. The size only grows by
-  // what the scratch's own range adds, so a few rounds settle it.
-  uint64_t need = scratch_for(in, out);
-  for (int round = 0; round < 4; ++round) {
-    if (!place(free, need, kPageSize, k1MiB, k4GiB, true, out.scratch))
-      return Status::kNoRoomScratch;
-    const uint64_t again = scratch_for(in, out);
-    if (again <= need) break;
-    free.give_back(out.scratch.start, out.scratch.end);
-    out.scratch = {};
-    need = again;
-  }
-  if (out.scratch.empty()) return Status::kScratchUnsettled;
+  // purgatory maps, the scratch itself included.
+  charon_region mapped[16 + 8];
+  if (Status s = place_scratch(free, out.memory, out.nmemory, mapped,
+                               mapped_ranges(in, out, mapped), out.scratch);
+      s != Status::kOk)
+    return s;
 
   // The rule the 32-bit handoff relies on (paging off, 32-bit addresses),
   // checked once more over the result.

@@ -23,6 +23,7 @@ struct Case {
   std::vector<Range> usable;
   std::vector<uint8_t> kernel;
   std::unique_ptr<FreeList> free = std::make_unique<FreeList>();
+  std::vector<MemRange> e820;  // the machine's map: the usable RAM unless set
   ImageInput in;
 
   Case(std::vector<Range> u, Entry e, BzSpec spec = {}) : usable(std::move(u)) {
@@ -35,12 +36,16 @@ struct Case {
     in.cmdline_max_len = 100;
     in.entry = e;
     in.free = free.get();
-    for (const Range& r : usable) in.top_of_ram = std::max(in.top_of_ram, r.end);
+    for (const Range& r : usable) e820.push_back({r.start, r.end, boot::E820Type::kRam});
     in.purgatory_size = 0x1d000;
     in.purgatory_align = kPageSize;
     in.purgatory_max_end = k4GiB;
   }
-  Status plan(ImagePlan& p) { return plan_image(in, p); }
+  Status plan(ImagePlan& p) {
+    in.memory_map = e820.data();
+    in.nmemory_map = e820.size();
+    return plan_image(in, p);
+  }
 };
 
 // The RAM of a QEMU guest: below the PCI hole, and above 4 GiB.
@@ -90,7 +95,8 @@ TEST(Placement, Kernel64AndInitrdGoAbove4GWhenRamIsThere) {
   EXPECT_GE(p.kernel_seg.start, k4GiB);
   EXPECT_GE(p.initrd.start, k4GiB);
   EXPECT_EQ(p.handoff, HandoffKind::kLinux64);
-  EXPECT_EQ(p.idmap_limit, k4GiB + 3 * kG) << "64-bit: all RAM is mapped";
+  ASSERT_EQ(p.nmemory, 2u) << "64-bit: all RAM is mapped";
+  EXPECT_EQ(p.memory[1].start + p.memory[1].len, k4GiB + 3 * kG);
 }
 
 TEST(Placement, KernelTakesPrefAddressWhenFreeAndNoRamAbove4G) {
@@ -129,7 +135,7 @@ TEST(Placement, Protocol32KeepsEverySegmentBelow4G) {
   expect_sane(p, c);
   for (const Range& r : segments(p)) EXPECT_LE(r.end, k4GiB);
   EXPECT_EQ(p.handoff, HandoffKind::kLinux32);
-  EXPECT_EQ(p.idmap_limit, k4GiB);
+  EXPECT_EQ(p.nmemory, 2u) << "the map is the purgatory's: all memory, paging off after";
 }
 
 TEST(Placement, Protocol32InitrdRespectsInitrdAddrMaxAndGoesHigh) {
@@ -192,14 +198,15 @@ TEST(Placement, ScratchIsLargeEnoughForEverythingItMaps) {
   ImagePlan p;
   ASSERT_EQ(c.plan(p), Status::kOk);
   const uint64_t cmdline = p.setup.start + 4096;
-  const charon_region mapped[] = {{0, p.idmap_limit},
+  const charon_region mapped[] = {{0, kM},
                                   {p.kernel_seg.start, p.kernel_seg.size()},
                                   {p.initrd.start, p.initrd.size()},
                                   {p.setup.start, p.setup.size()},
                                   {p.purgatory.start, p.purgatory.size()},
                                   {p.scratch.start, p.scratch.size()},
                                   {cmdline, p.kernel.cmdline_max + 1u}};
-  EXPECT_GE(p.scratch.size(), x86::scratch_bytes_needed(mapped, 7));
+  EXPECT_GE(p.scratch.size(),
+            x86::scratch_bytes_needed(x86::MapLayout{p.memory, p.nmemory, mapped, 7}));
   // And it grows with what the EFI adapter adds (its memory-map buffer).
   Case e(qemu(3 * kG - kM, 3 * kG), Entry::k64);
   const Range far = {0x7'0000'0000, 0x7'0000'1000};
@@ -210,11 +217,75 @@ TEST(Placement, ScratchIsLargeEnoughForEverythingItMaps) {
   EXPECT_GT(q.scratch.size(), p.scratch.size());
 }
 
+// The scratch area holds the tables the purgatory builds from the block
+// the core fills, on every CPU: its memory, every range the block
+// requires (purgatory_map.cpp, known_layout), and then what it finds
+// itself: the command line, and three EFI tables in reserved memory,
+// each straddling a 2 MiB boundary.
+TEST(Placement, ScratchHoldsThePurgatorysTypedTablesOnEveryCpu) {
+  for (const bool crash : {false, true}) {
+    Case c(qemu(3 * kG - kM, 3 * kG), Entry::k64);
+    c.e820 = {{0, 0x9fc00, boot::E820Type::kRam},
+              {0x9fc00, 0xa0000, boot::E820Type::kReserved},
+              {0xf0000, kM, boot::E820Type::kReserved},
+              {kM, 0x70001000, boot::E820Type::kRam},
+              {0x70001000, 0x70004000, boot::E820Type::kReserved},
+              {0x70004000, 3 * kG - 0x20000, boot::E820Type::kAcpi},
+              {3 * kG - 0x20000, 3 * kG, boot::E820Type::kReserved},
+              {k4GiB, k4GiB + 3 * kG, boot::E820Type::kRam}};
+    if (crash) {
+      c = Case({{0xb0000000, 0xb8000000}}, Entry::k64);
+      c.e820 = {{0, 0x9fc00, boot::E820Type::kRam}, {kM, 3 * kG, boot::E820Type::kRam}};
+      c.in.crash = {true, 0, 640 * 1024, 0x200};
+    }
+    ImagePlan plan;
+    ASSERT_EQ(c.plan(plan), Status::kOk);
+    charon_params p{};
+    p.magic = CHARON_PARAMS_MAGIC;
+    p.version = CHARON_PARAMS_VERSION;
+    p.size = sizeof p;
+    ASSERT_EQ(fill_params(c.in, plan, p), Status::kOk);
+    std::vector<charon_region> req = {{plan.purgatory.start, plan.purgatory.size()},
+                                      {p.scratch_base, p.scratch_size},
+                                      {plan.kernel_seg.start, plan.kernel.payload_size},
+                                      {plan.initrd.start, c.in.initrd_size},
+                                      {plan.setup.start, plan.setup.size()},
+                                      {p.boot_params, kPageSize},
+                                      {0, kM}};
+    for (const charon_region& r : p.map_ranges) req.push_back(r);
+    if (p.backup_dst) {
+      req.push_back({p.backup_src, p.backup_size});
+      req.push_back({p.backup_dst, p.backup_size});
+      req.push_back({plan.elfcorehdr.start, plan.elfcorehdr.size()});
+    }
+    const x86::MapLayout layout{p.memory, CHARON_MAX_MEMORY_RANGES, req.data(), req.size()};
+    const size_t pages = p.scratch_size / kPageSize;
+    for (const x86::MapPolicy pol : {x86::MapPolicy{true, false}, x86::MapPolicy{false, false},
+                                     x86::MapPolicy{true, true}, x86::MapPolicy{false, true}}) {
+      std::vector<uint8_t> buf((pages + 1) * kPageSize);
+      uint8_t* base =
+          reinterpret_cast<uint8_t*>(align_up(reinterpret_cast<uintptr_t>(buf.data()), kPageSize));
+      x86::TableArena arena{0x100000, base, pages, 0};
+      x86::IdentityMap m(arena, pol, layout);
+      ASSERT_EQ(m.map_memory(), x86::MapStatus::Ok);
+      for (const charon_region& r : req)
+        if (r.len) ASSERT_EQ(m.map(r.start, r.start + r.len), x86::MapStatus::Ok);
+      const uint64_t cmdline = p.boot_params + 4096;
+      ASSERT_EQ(m.map(cmdline, cmdline + plan.kernel.cmdline_max + 1), x86::MapStatus::Ok);
+      for (uint64_t efi : {0xfe000000 - 64ull, 0xfe800000 - 96ull, 0xfd000000 - 24ull})
+        ASSERT_EQ(m.map(efi, efi + 200), x86::MapStatus::Ok) << std::hex << efi;
+      EXPECT_LE(arena.used, pages);
+    }
+  }
+}
+
 // The crash reservation of a QEMU guest with 6 GiB lies just below 3 GiB.
 Case crash_case(uint64_t purgatory_max_end,
                 std::vector<Range> reservation = {{0xb0000000, 0xc0000000}}) {
   Case c(std::move(reservation), Entry::k64);
-  c.in.top_of_ram = k4GiB + 3 * kG;
+  c.e820 = {{0, 0x9fc00, boot::E820Type::kRam},
+            {kM, 3 * kG, boot::E820Type::kRam},
+            {k4GiB, k4GiB + 3 * kG, boot::E820Type::kRam}};
   c.in.initrd_size = 8 * kM;
   c.in.crash = {true, 0, 640 * 1024, 0x200};
   c.in.purgatory_max_end = purgatory_max_end;
@@ -339,8 +410,7 @@ TEST(Placement, A64BitHandoffUnderFiveLevelPagingNeedsXlf5Level) {
   c.in.la57 = true;
   ImagePlan p;
   EXPECT_EQ(c.plan(p), Status::kNo5Level);
-  EXPECT_NE(std::string(status_message(Status::kNo5Level)).find("--entry-32bit"),
-            std::string::npos);
+  EXPECT_NE(std::string(status_message(Status::kNo5Level)).find("32-bit entry"), std::string::npos);
   // The 32-bit entry turns paging off: safe.
   Case c32(qemu(512 * kM, 0), Entry::k32, spec);
   c32.in.la57 = true;
@@ -364,7 +434,7 @@ TEST(Placement, EachBadInputHasItsOwnStatusAndNothingIsPlaced) {
   empty.in.initrd_size = 0;  // an initrd was given, but it has no bytes
   EXPECT_EQ(empty.plan(p), Status::kEmptyInitrd);
   Case no_ram(qemu(512 * kM, 0), Entry::k64);
-  no_ram.in.top_of_ram = 0;
+  no_ram.e820 = {{0, 0x9fc00, boot::E820Type::kReserved}};
   EXPECT_EQ(no_ram.plan(p), Status::kNoRam);
   Case align(qemu(512 * kM, 0), Entry::k64);
   align.in.purgatory_align = 2 * kPageSize;

@@ -31,9 +31,9 @@ const char* status_message(Status s) {
     case Status::kNo64BitEntry:
       return "no 64-bit entry point (protocol below 2.12 or no XLF_KERNEL_64)";
     case Status::kNo5Level:
+      // Each loader adds how its user asks for the 32-bit entry.
       return "the machine runs 5-level paging and the kernel lacks XLF_5LEVEL: its 64-bit "
-             "entry would fault on the 5-level tables; use the 32-bit entry (--entry-32bit; "
-             "paging off makes it safe)";
+             "entry would fault on the 5-level tables; the 32-bit entry is safe (paging off)";
     case Status::kCmdlineTooLong:
       return "the command line is longer than the kernel's cmdline_size";
     case Status::kCmdlineHasNul:
@@ -90,6 +90,64 @@ const char* status_message(Status s) {
     case Status::kElf32Above4G:
       return "elfcorehdr: ELF32 core headers cannot describe memory at or above 4 GiB; "
              "use --elf64-core-headers";
+    case Status::kNotAnImage:
+      return "not a kernel charon-kexec can load: no bzImage, ELF or multiboot header";
+    case Status::kNotThisType:
+      return "the file is not of the type --type names";
+    case Status::kElfTruncated:
+      return "ELF: the header or the program headers lie past the end of the file (truncated?)";
+    case Status::kElfBadHeader:
+      return "ELF: not a little-endian version-1 ET_EXEC file with standard program headers";
+    case Status::kElfWrongMachine:
+      return "ELF: wrong machine (ELF64 must be EM_X86_64, ELF32 EM_386)";
+    case Status::kElfNoLoad:
+      return "ELF: no PT_LOAD segment with bytes to load";
+    case Status::kElfTooManyLoads:
+      return "ELF: more than 8 PT_LOAD segments";
+    case Status::kSegmentPastEnd:
+      return "a segment's file bytes lie past the end of the file (truncated?)";
+    case Status::kSegmentFileszAboveMemsz:
+      return "a segment has more file bytes than memory bytes";
+    case Status::kSegmentWraps:
+      return "a segment's address range wraps around (or, for a 32-bit image, passes 4 GiB)";
+    case Status::kSegmentsOverlap:
+      return "two segments overlap";
+    case Status::kEntryOutside:
+      return "the entry point lies in no loaded segment";
+    case Status::kMbBadChecksum:
+      return "multiboot header checksum is wrong";
+    case Status::kMbVideoMode:
+      return "multiboot: the image requires a video mode (flag 2), which charon-kexec cannot set";
+    case Status::kMbUnknownFlag:
+      return "multiboot: the image requires a feature (flags bits 3..15) charon-kexec does not "
+             "know";
+    case Status::kMbBadAddress:
+      return "multiboot: the load addresses (header_addr, load_addr, load_end_addr, "
+             "bss_end_addr) do not fit the file";
+    case Status::kMbNotElf:
+      return "multiboot: no address fields and no valid ELF image to load";
+    case Status::kMb2BadTag:
+      return "multiboot2: a header tag is misaligned or runs past header_length";
+    case Status::kMb2RequiredTag:
+      return "multiboot2: the image requires a header tag (framebuffer, EFI, ...) "
+             "charon-kexec cannot honour";
+    case Status::kMb2RequiredInfo:
+      return "multiboot2: the image requires boot information charon-kexec cannot give";
+    case Status::kMb2NoEntry:
+      return "multiboot2: an address tag without an entry address tag";
+    case Status::kSegmentNotFree:
+      return "a segment's fixed physical address range is not free RAM (reserved, in use by "
+             "the loader's other segments, or below 1 MiB)";
+    case Status::kSegmentAbove4G:
+      return "a 32-bit image (ELF32, multiboot) needs every segment below 4 GiB";
+    case Status::kTooManyModules:
+      return "more than 6 modules";
+    case Status::kModuleCmdlineNul:
+      return "a command line contains a NUL byte";
+    case Status::kNoRoomModule:
+      return "no room for a module below 4 GiB (segments do not fit)";
+    case Status::kNoRoomInfo:
+      return "no room for the multiboot information below 4 GiB (segments do not fit)";
     case Status::kBadParamsIdentity:
       return "the purgatory's parameter block has another magic, version or size "
              "than this loader's";

@@ -54,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto free = std::make_unique<FreeList>();
   std::vector<Range> usable;
+  std::vector<MemRange> memmap;
   ImageInput in;
   in.kernel = kernel.data();
   in.kernel_size = kernel.size();
@@ -75,8 +76,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint64_t e = align_down(s + (rd.u64() & 0xffffffffffull), kPageSize);
     if (e <= s) continue;
     if (free->add(s, e) != Status::kOk) return 0;
-    in.top_of_ram = std::max(in.top_of_ram, e);
+    memmap.push_back({s, e, boot::E820Type::kRam});
   }
+  in.memory_map = memmap.data();
+  in.nmemory_map = memmap.size();
   // Overlapping and touching ranges merge: the planner may use the union.
   for (size_t i = 0; i < free->count(); ++i) usable.push_back((*free)[i]);
   in.free = free.get();
@@ -107,8 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The setup segment for the longest command line, and what it says.
   std::vector<char> cmdline(in.cmdline_max_len, 'x');
   std::vector<uint8_t> setup(setup_bytes(in, cmdline.size()));
-  const MemRange e820[] = {{k1MiB, in.top_of_ram, boot::E820Type::kRam}};
-  if (build_setup(in, p, cmdline.data(), cmdline.size(), e820, 1, setup.data(), setup.size()) !=
+  if (build_setup(in, p, cmdline.data(), cmdline.size(), nullptr, 0, setup.data(), setup.size()) !=
       Status::kOk)
     std::abort();
   boot::boot_params bp;

@@ -5,7 +5,7 @@
 # UBSan report makes libFuzzer exit non-zero, and so this script.
 set -eu
 secs=${FUZZ_SECONDS:-60}
-for t in bzimage elf memmap placement elfcore; do
+for t in bzimage elf memmap placement elfcore payload; do
   work=build/fuzz/work/$t
   log=build/fuzz/work/$t.log
   mkdir -p "$work"

@@ -6,9 +6,15 @@ namespace charon::efi {
 
 namespace {
 
-kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen_info& si,
-                            kimage::Range& extra, kimage::SetupDataNode& seed,
-                            kimage::ImageInput& in) {
+// The firmware's map in e820 terms, as the core reads it (one load at a
+// time, like everything in charon.efi).
+constinit kimage::MemRange g_memmap_runs[1024] = {};
+
+kimage::Status gather_input(const Facts& f, kimage::FreeList& free, Built& out) {
+  kimage::ImageInput& in = out.in;
+  boot::screen_info& si = out.si;
+  kimage::Range& extra = out.extra;
+  kimage::SetupDataNode& seed = out.seed;
   in = kimage::ImageInput{};
   const Config& c = *f.cfg;
   size_t cmdline_len = 0;
@@ -23,7 +29,16 @@ kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen
   // is in use while boot services run.
   if (kimage::Status s = free_list(*f.map, k1MiB, free); s != kimage::Status::kOk) return s;
   in.free = &free;
-  in.top_of_ram = top_of_ram(*f.map);
+  // The memory the purgatory maps: types do not change at
+  // ExitBootServices (boot-services memory is RAM already), so this map
+  // serves as well as the final one.
+  size_t runs = 0;
+  if (kimage::Status s = memmap_ranges(*f.map, g_memmap_runs,
+                                       sizeof g_memmap_runs / sizeof g_memmap_runs[0], runs);
+      s != kimage::Status::kOk)
+    return s;
+  in.memory_map = g_memmap_runs;
+  in.nmemory_map = runs;
   in.la57 = f.la57;
   in.acpi_rsdp = f.rsdp;
   if (f.fb && screen_info_from_gop(*f.fb, si)) in.screen_info = &si;
@@ -59,9 +74,7 @@ kimage::Status gather_input(const Facts& f, kimage::FreeList& free, boot::screen
 kimage::Status build_image(const Facts& f, kimage::FreeList& free, uint8_t* setup,
                            size_t setup_size, charon_params& p, Built& out) {
   out = Built{};
-  if (kimage::Status s = gather_input(f, free, out.si, out.extra, out.seed, out.in);
-      s != kimage::Status::kOk)
-    return s;
+  if (kimage::Status s = gather_input(f, free, out); s != kimage::Status::kOk) return s;
   if (kimage::Status s = kimage::plan_image(out.in, out.plan); s != kimage::Status::kOk) return s;
   if (kimage::Status s = kimage::build_setup(out.in, out.plan, f.cfg->cmdline,
                                              out.in.cmdline_max_len, nullptr, 0, setup, setup_size);

@@ -38,7 +38,9 @@ struct Facts {
 // `descriptors` descriptors can need (each may become one e820 entry).
 size_t e820_ext_room_for(size_t descriptors);
 
-// What the core made of the facts; `in` points into the rest of it.
+// What the core made of the facts; `in` points into the rest of it (and
+// its memory map into the adapter's own buffer, of as many runs as the
+// final map may have: handoff.cpp's).
 struct Built {
   kimage::ImageInput in;
   kimage::ImagePlan plan;

@@ -172,8 +172,9 @@ TEST_P(AdaptersAgree, SameMachineAndFilesGiveTheSameSegmentsBootParamsAndBlock) 
             kimage::Status::kOk);
   EXPECT_EQ(std::memcmp(&p, &hosted->params, sizeof p), 0)
       << "handoff " << p.handoff << "/" << hosted->params.handoff << ", baud " << p.serial_baud
-      << "/" << hosted->params.serial_baud << ", idmap " << std::hex << p.idmap_limit << "/"
-      << hosted->params.idmap_limit;
+      << "/" << hosted->params.serial_baud << ", first memory range " << std::hex
+      << p.memory[0].start << "+" << p.memory[0].len << "/" << hosted->params.memory[0].start << "+"
+      << hosted->params.memory[0].len;
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEntries, AdaptersAgree, ::testing::Values(false, true),

@@ -154,6 +154,12 @@ ConfigResult parse_config(const char* text, size_t len, Config& out) {
   return {ConfigStatus::kOk, 0, {}};
 }
 
+const char* protocol_hint(kimage::Status s) {
+  return s == kimage::Status::kNo64BitEntry || s == kimage::Status::kNo5Level
+             ? "; use protocol = 32"
+             : "";
+}
+
 const char* config_status_message(ConfigStatus s) {
   switch (s) {
     case ConfigStatus::kOk:

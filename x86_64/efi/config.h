@@ -19,6 +19,7 @@
 //
 // Pure code over a byte buffer, so the host tests parse every error.
 #pragma once
+#include <charon/kimage/status.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,5 +75,10 @@ ConfigResult parse_config(const char* text, size_t len, Config& out);
 
 // One sentence per status, e.g. "protocol must be 64 or 32".
 const char* config_status_message(ConfigStatus s);
+
+// What to append to the core's message for a kernel that cannot take the
+// 64-bit entry here (no XLF_KERNEL_64, or no XLF_5LEVEL under 5-level
+// paging): the charon.cfg line that asks for the 32-bit one. "" otherwise.
+const char* protocol_hint(kimage::Status s);
 
 }  // namespace charon::efi

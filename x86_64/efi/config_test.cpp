@@ -90,6 +90,14 @@ TEST(Config, OverlongValueIsAnError) {
   EXPECT_EQ(r.line, 1u);
 }
 
+// charon-kexec says --entry-32bit; charon.efi must name its own key.
+TEST(Config, KernelsThatNeedThe32BitEntryGetTheConfigLine) {
+  EXPECT_STREQ(protocol_hint(kimage::Status::kNo5Level), "; use protocol = 32");
+  EXPECT_STREQ(protocol_hint(kimage::Status::kNo64BitEntry), "; use protocol = 32");
+  EXPECT_STREQ(protocol_hint(kimage::Status::kNoRoomKernel), "");
+  EXPECT_STREQ(protocol_hint(kimage::Status::kOk), "");
+}
+
 TEST(Config, NulByteIsAnError) {
   Config c;
   const std::string text("kernel=/k\ncmdline=a\0b\n", 22);

@@ -61,14 +61,4 @@ kimage::Status free_list(const EfiMemMap& map, uint64_t min, kimage::FreeList& o
   return kimage::Status::kOk;
 }
 
-uint64_t top_of_ram(const EfiMemMap& map) {
-  uint64_t top = 0;
-  for (size_t i = 0; i < map.count(); ++i) {
-    const EfiMemDesc& d = map.at(i);
-    const uint64_t end = d.phys_start + d.pages * kEfiPage;
-    if (e820_type_of(d) == E820Type::kRam && end > top) top = end;
-  }
-  return top;
-}
-
 }  // namespace charon::efi

@@ -72,7 +72,4 @@ kimage::Status memmap_ranges(const EfiMemMap& map, kimage::MemRange* out, size_t
 // the moment the map was taken, where the core may place segments.
 kimage::Status free_list(const EfiMemMap& map, uint64_t min, kimage::FreeList& out);
 
-// The end of the highest RAM entry the kernel will see.
-uint64_t top_of_ram(const EfiMemMap& map);
-
 }  // namespace charon::efi

@@ -142,14 +142,6 @@ TEST(EfiMemmap, FreeRangesAreConventionalOnlyAboveTheFloorAndMerged) {
   EXPECT_EQ(f[1].end, 0x400000u);
 }
 
-TEST(EfiMemmap, TopOfRamIgnoresReservedAndMmio) {
-  FakeMap m;
-  m.add(EfiMemType::kConventional, 0x100000, 0x100);
-  m.add(EfiMemType::kMmio, 0xfec00000, 1);
-  m.add(EfiMemType::kLoaderData, 0x40000000, 0x10);
-  EXPECT_EQ(top_of_ram(m.map()), 0x40010000u);
-}
-
 }  // namespace
 }  // namespace charon::efi
 

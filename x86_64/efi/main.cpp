@@ -197,7 +197,7 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
         kimage::parse_bzimage(kfile.ptr, ksize, is32 ? kimage::Entry::k32 : kimage::Entry::k64, bz);
     if (bs != kimage::Status::kOk) {
       g_con.printf("charon.efi: %s: %s%s\n", g_cfg.kernel, kimage::status_message(bs),
-                   bs == kimage::Status::kNo64BitEntry ? "; use protocol = 32" : "");
+                   protocol_hint(bs));
       return fail(EFI_LOAD_ERROR);
     }
     if (EFI_STATUS s = alloc(bz.payload_size, 0, payload, "the kernel payload"); EFI_ERROR(s))
@@ -242,7 +242,7 @@ EFI_STATUS run(EFI_HANDLE image, EFI_SYSTEM_TABLE* st) {
         g_plan.la57};
     const kimage::Status ks = build_image(facts, g_free, setup.ptr, setup.bytes, *params, g_built);
     if (ks != kimage::Status::kOk) {
-      g_con.printf("charon.efi: %s\n", kimage::status_message(ks));
+      g_con.printf("charon.efi: %s%s\n", kimage::status_message(ks), protocol_hint(ks));
       return fail(ks == kimage::Status::kCmdlineTooLong ? EFI_INVALID_PARAMETER
                                                         : EFI_OUT_OF_RESOURCES);
     }

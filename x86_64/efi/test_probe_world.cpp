@@ -32,7 +32,7 @@ ProbeStatus build_probe_world(const ProbeWorldInput& in, SegmentSet& set, charon
   opt.kind = in.handoff;
   opt.purg = in.purgatory;
   auto* desc = reinterpret_cast<Descriptor*>(in.descriptor_buf);
-  harness::World w{&opt, harness::seed_for(opt.case_name), info, in.purg, desc};
+  harness::World w{&opt, harness::seed_for(opt.case_name), info, in.purg, desc, nullptr, 0};
   harness::write_descriptor(w, in.la57, in.gbpages);
 
   // boot_params and its cmdline, one page apart as descriptor.h fixes them.

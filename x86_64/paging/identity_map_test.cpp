@@ -9,85 +9,20 @@
 #include <random>
 #include <vector>
 
+#include "test_tables.h"
+
 namespace charon::x86 {
 namespace {
+
+using walker::HostArena;
+using walker::Walk;
+using walker::walk;
 
 constexpr uint64_t KiB = 1024, MiB = KiB * KiB, GiB = MiB * KiB, TiB = GiB * KiB;
 constexpr MapPolicy k4Level1G{.gbpages = true, .la57 = false};
 constexpr MapPolicy k4Level2M{.gbpages = false, .la57 = false};
 constexpr MapPolicy k5Level1G{.gbpages = true, .la57 = true};
 constexpr MapPolicy k5Level2M{.gbpages = false, .la57 = true};
-
-// A host buffer standing in for physical memory at `phys_base`, with guard
-// pages filled with a pattern on both sides to catch stray writes.
-class HostArena {
- public:
-  static constexpr size_t kGuardPages = 2;
-  static constexpr uint8_t kPattern = 0xA5;
-
-  explicit HostArena(size_t pages, uint64_t phys_base = 0x1'2340'0000)
-      : bytes_((pages + 2 * kGuardPages) * kPageSize),
-        buf_(static_cast<uint8_t*>(std::aligned_alloc(kPageSize, bytes_)), &std::free) {
-    // The pattern also covers the arena itself: alloc() must zero pages.
-    std::fill_n(buf_.get(), bytes_, kPattern);
-    arena = {phys_base, buf_.get() + kGuardPages * kPageSize, pages, 0};
-  }
-
-  bool guards_intact() const {
-    const size_t guard = kGuardPages * kPageSize;
-    for (size_t i = 0; i < guard; ++i)
-      if (buf_.get()[i] != kPattern || buf_.get()[bytes_ - 1 - i] != kPattern) return false;
-    return true;
-  }
-
-  std::vector<uint8_t> snapshot() const { return {buf_.get(), buf_.get() + bytes_}; }
-
-  TableArena arena;
-
- private:
-  size_t bytes_;
-  std::unique_ptr<uint8_t, decltype(&std::free)> buf_;
-};
-
-// What the MMU would find for one linear address.
-struct Walk {
-  bool present = false;
-  uint64_t phys = 0;
-  unsigned leaf_shift = 0;  // 21 or 30
-};
-
-// Walks from `root` through 5 or 4 levels. Every entry on the way must point
-// into the arena, be writable and supervisor-only, have NX clear, and have
-// PS only where the manual allows it (PDPTE, PDE).
-Walk walk(const TableArena& arena, uint64_t root, bool la57, uint64_t va) {
-  uint64_t table = root;
-  for (unsigned shift = la57 ? kPml5Shift : kPml4Shift; shift >= kPtShift; shift -= 9) {
-    const auto* entries = static_cast<const Pte*>(arena.to_virt(table));
-    if (entries == nullptr) {
-      ADD_FAILURE() << "table " << std::hex << table << " lies outside the arena";
-      return {};
-    }
-    const Pte e = entries[table_index(va, shift)];
-    if (!e.present()) return {};
-    EXPECT_TRUE(e.writable());
-    EXPECT_FALSE(e.user());
-    EXPECT_FALSE(e.nx());
-    if (e.ps()) {
-      if (shift != kPdShift && shift != kPdptShift) {
-        ADD_FAILURE() << "PS set at the level of shift " << shift;
-        return {};
-      }
-      const auto size = static_cast<PageSize>(shift);
-      return {true, e.leaf_address(size) | (va & ((uint64_t{1} << shift) - 1)), shift};
-    }
-    if (shift == kPtShift) {
-      ADD_FAILURE() << "the builder never makes 4 KiB pages";
-      return {};
-    }
-    table = e.table_address();
-  }
-  return {};
-}
 
 // Checks [start, end) maps onto itself: every 2 MiB step for spans up to a
 // few GiB, 4096 random samples beyond, and both ends always.
@@ -148,6 +83,19 @@ TEST(IdentityMapTest, WithoutOneGiBPagesUsesOnlyTwoMiBLeaves) {
     ASSERT_EQ(walk(h.arena, m.root(), false, va).leaf_shift, kPdShift) << std::hex << va;
   EXPECT_EQ(h.arena.used, 6u) << "PML4, PDPT and four page directories";
   EXPECT_FALSE(present(h, m, k4Level2M, 4 * GiB));
+}
+
+TEST(IdentityMapTest, UntypedMapsNeverUseFourKiBPages) {
+  HostArena h(16);
+  IdentityMap m(h.arena, k4Level1G);
+  ASSERT_EQ(m.map(0x1234'5678, 0x1234'5679), MapStatus::Ok);
+  ASSERT_EQ(m.map(3 * GiB - 4096, 5 * GiB + 4096), MapStatus::Ok);
+  size_t leaves = 0;
+  walker::for_each_leaf(h.arena, m.root(), false, [&](uint64_t va, unsigned shift) {
+    ++leaves;
+    EXPECT_NE(shift, kPtShift) << std::hex << va;
+  });
+  EXPECT_EQ(leaves, 5u) << "2 MiB at 0x12200000 and below 3 GiB, 1 GiB at 3 and 4, 2 MiB at 5";
 }
 
 TEST(IdentityMapTest, FiveLevelTablesMapAddressesAboveTheFourLevelLimit) {
@@ -436,19 +384,6 @@ TEST(IdentityMapTest, CoversAnswersForMappedUnmappedAndStraddlingRanges) {
     EXPECT_FALSE(m.covers(1 * GiB, 4096));
     EXPECT_FALSE(m.covers(3 * GiB, 0));
     EXPECT_FALSE(m.covers(~uint64_t{0} - 10, 100)) << "wraps around";
-  }
-}
-
-TEST(IdentityMapTest, ScratchBytesNeededIsTheFiveLevelTwoMiBBoundPlusTheSlack) {
-  std::mt19937_64 rng(0x73637261);
-  for (int iter = 0; iter < 200; ++iter) {
-    std::vector<charon_region> ranges(rng() % 9);
-    for (charon_region& r : ranges) r = random_range(rng, k4Level2M);
-    const size_t bytes = scratch_bytes_needed(ranges.data(), ranges.size());
-    const size_t bound = idmap_pages_needed(ranges.data(), ranges.size(), k5Level2M);
-    ASSERT_EQ(bytes, (bound + kScratchSlackPages) * 4096) << iter;
-    for (MapPolicy p : {k4Level1G, k4Level2M, k5Level1G, k5Level2M})
-      ASSERT_GE(bytes / 4096, idmap_pages_needed(ranges.data(), ranges.size(), p) + 7) << iter;
   }
 }
 

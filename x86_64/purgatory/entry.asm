@@ -11,13 +11,16 @@
 ; image lies below 4 GiB, DS and ES are flat, and EAX holds the address of
 ; charon_entry32 itself (a caller that does `jmp eax` satisfies it),
 ; because 32-bit code has no RIP-relative addressing and we may not assume
-; a stack to call/pop from.
+; a stack to call/pop from. For both: the CPU is outside VMX and SMX
+; operation, whose fixed CR0/CR4 bits our first CR4 write would violate.
 %include "params.inc"
 %include "arch.inc"
 
 ; The 32-bit path uses 7 (PML5, PML4, PDPT, 4 PDs: [0, 4 GiB) in 2 MiB
 ; pages); charon_bootstrap64 uses at most 8 (bootstrap.cpp).
 %define BOOT_TABLE_PAGES 8
+; Bytes per exception stub of the 32-bit entry (idt32_stubs).
+%define IDT32_STUB 4
 
 %ifdef CHARON_KERNEL_ABI
 ; KREG r: one register from the kernel's entry64_regs (rsi) into the
@@ -100,25 +103,59 @@ charon_entry32:
     cli
     cld
     mov     ebx, eax
-    mov     dword [ebx + (charon_entered_la57 - charon_entry32)], 0
+    ; Until our LGDT the caller's IDT and GDT, which name each other, stay
+    ; in force; nothing before it can fault: ALU operations and stores
+    ; through the caller's DS, flat by contract. They prepare the switch:
+    ; our GDT's base, and our IDT (idt32_stubs below), 32 interrupt gates
+    ; on SEL_CODE32. [intel/vol3]: 6.11, figure 6-2.
     lea     eax, [ebx + (gdt64 - charon_entry32)]
     mov     [ebx + (gdt64_ptr + 2 - charon_entry32)], eax
     mov     dword [ebx + (gdt64_ptr + 6 - charon_entry32)], 0
-    ; The caller's 32-bit IDT names the caller's selectors, which mean
-    ; nothing under our GDT, and nothing at all in long mode: it goes with
-    ; the caller's GDT. Until long64 installs ours, an NMI shuts the
-    ; machine down (idt.cpp).
-    lidt    [ebx + (null_idtr - charon_entry32)]
+    lea     edi, [ebx + (idt32_slot - charon_entry32)]
+    add     edi, [edi]
+    mov     [ebx + (idt32_ptr + 2 - charon_entry32)], edi
+    lea     edx, [ebx + (idt32_stubs - charon_entry32)]
+    mov     ecx, 32
+.gate:
+    mov     eax, edx
+    and     eax, 0xffff
+    or      eax, SEL_CODE32 << 16
+    mov     [edi], eax                  ; offset 15:0, selector
+    mov     eax, edx
+    and     eax, 0xffff0000
+    or      eax, 0x8e00                 ; P=1, DPL 0, 32-bit interrupt gate
+    mov     [edi + 4], eax              ; flags, offset 31:16
+    add     edx, IDT32_STUB
+    add     edi, 8
+    dec     ecx
+    jnz     .gate
+    lea     ecx, [ebx + (stack_slot - charon_entry32)]
+    add     ecx, [ecx]
+    ; The switch: our GDT, SS:ESP on our stack (the caller's may be
+    ; garbage, and the CPU pushes the exception frame there), our IDT. MOV
+    ; SS holds off interrupts until after the next instruction, so only an
+    ; NMI right after the LGDT or the MOV ESP still finds the caller's IDT
+    ; under our GDT. From the LIDT on, every exception prints a line
+    ; (fault32) and an NMI returns, until long64 installs the 64-bit IDT.
+    mov     eax, SEL_DATA
     lgdt    [ebx + (gdt64_ptr - charon_entry32)]
+    mov     ss, eax
+    mov     esp, ecx
+    lidt    [ebx + (idt32_ptr - charon_entry32)]
+    mov     dword [ebx + (charon_entered_la57 - charon_entry32)], 0
     lea     eax, [ebx + (common32 - charon_entry32)]
     mov     [ebx + (farptr - charon_entry32)], eax
     mov     word [ebx + (farptr + 4 - charon_entry32)], SEL_CODE32
     jmp     far [ebx + (farptr - charon_entry32)]
 
 ; ---- the common path: 32-bit, paging off, ebx = &charon_entry32 ----------
+; ebx stays &charon_entry32 up to long64: fault32 relies on it.
 common32:
     LOAD_DATA_SEGMENTS SEL_DATA
-    ; CR4: PAE, plus LA57 if the caller used it; everything else off.
+    ; CR4: PAE, plus LA57 if the caller used it; everything else off,
+    ; SMXE too: the caller has left SMX operation (README, "Entry
+    ; contract"; VMX operation cannot reach this entry, it forbids paging
+    ; off). Should this write fault, fault32 says so.
     mov     eax, CR4_PAE
     or      eax, [ebx + (charon_entered_la57 - charon_entry32)]
     mov     cr4, eax
@@ -165,8 +202,23 @@ common32:
 .root:
     mov     cr3, eax
 
+    ; CHARON_F_FAULT_TEST32: a #UD at the last point before long mode
+    ; proves that fault32 reports (the runner's fault-test cases).
+    lea     esi, [ebx + (params_slot - charon_entry32)]
+    add     esi, [esi]
+    test    dword [esi + charon_params_flags], CHARON_F_FAULT_TEST32
+    jz      .no_fault_test
+    ud2
+.no_fault_test:
+
     ; Long mode: EFER.LME then CR0.PG; CR0 also drops CD/NW/EM/TS/WP
-    ; whatever the caller had. [intel/vol3]: 10.8.5.
+    ; whatever the caller had. [intel/vol3]: 10.8.5. From CR0.PG on the
+    ; CPU reads the IDT in the 64-bit format, so the 32-bit one is
+    ; garbage until long64 installs ours: a dozen instructions and
+    ; charon_idt_install's stores, none of which can fault (a far jump to
+    ; a mapped page through our GDT, segment loads, a near call onto our
+    ; mapped stack, stores into .noinit); only an NMI there would still
+    ; shut the machine down.
     mov     ecx, MSR_EFER
     xor     edx, edx
     mov     eax, EFER_LME
@@ -233,16 +285,165 @@ extern charon_params
 extern entry64_regs
 %endif
 
+; ---- the 32-bit entry's exception stubs and report -------------------------
+; One IDT32_STUB-byte stub per vector: push the vector, jump to fault32.
+; The NMI's returns at once, as the 64-bit one does (isr_stubs.asm).
+bits 32
+; [intel/vol3]: 6.15: the vectors for which the CPU pushes an error code.
+%define ERROR_CODE_VECTORS ((1 << 8) | (0x1f << 10) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30))
+idt32_stubs:
+%assign v 0
+%rep 32
+%if v == 2
+    iretd
+    times IDT32_STUB - 1 nop
+%else
+    push    byte v
+    jmp     short fault32
+%endif
+%assign v v + 1
+%endrep
+%if $ - idt32_stubs != 32 * IDT32_STUB
+%error "a 32-bit exception stub is not IDT32_STUB bytes"
+%endif
+
+; One line, "charon: exception vector V error E eip I in the 32-bit entry",
+; on the consoles the block names (the C++ console is not set up yet),
+; then halt. ebx = &charon_entry32 (common32 never changes it); the
+; frame is on our stack: vector, [error code], EIP, CS, EFLAGS.
+fault32:
+    pop     edi                         ; vector
+    xor     ebp, ebp                    ; error code, if the CPU pushed one
+    mov     eax, ERROR_CODE_VECTORS
+    bt      eax, edi
+    jnc     .report
+    pop     ebp
+.report:
+    lea     esi, [ebx + (msg_vector - charon_entry32)]
+    call    puts32
+    mov     eax, edi
+    call    hex32
+    lea     esi, [ebx + (msg_error - charon_entry32)]
+    call    puts32
+    mov     eax, ebp
+    call    hex32
+    lea     esi, [ebx + (msg_eip - charon_entry32)]
+    call    puts32
+    mov     eax, [esp]
+    call    hex32
+    lea     esi, [ebx + (msg_where - charon_entry32)]
+    call    puts32
+.hang:
+    cli
+    hlt
+    jmp     .hang
+
+; puts32: the NUL-terminated string at esi. Keeps every register but esi.
+puts32:
+    mov     al, [esi]
+    test    al, al
+    jz      .done
+    call    putc32
+    inc     esi
+    jmp     puts32
+.done:
+    ret
+
+; hex32: "0x" and eax in hex without leading zeros. Keeps ebx, esi, edi, ebp.
+hex32:
+    mov     edx, eax
+    mov     al, '0'
+    call    putc32
+    mov     al, 'x'
+    call    putc32
+    mov     ecx, 28
+.skip:
+    mov     eax, edx
+    shr     eax, cl
+    test    al, 0xf
+    jnz     .digit
+    sub     ecx, 4
+    jnz     .skip
+.digit:
+    mov     eax, edx
+    shr     eax, cl
+    and     al, 0xf
+    add     al, '0'
+    cmp     al, '9'
+    jbe     .put
+    add     al, 'a' - '9' - 1
+.put:
+    call    putc32
+    sub     ecx, 4
+    jns     .digit
+    ret
+
+; putc32: al to debugcon and the 8250, as the block says (setup_console's
+; defaults: ports 0xe9 and 0x3f8; the UART keeps its divisor). Keeps
+; every register.
+putc32:
+    push    esi
+    push    edx
+    push    ecx
+    push    eax
+    lea     esi, [ebx + (params_slot - charon_entry32)]
+    add     esi, [esi]
+    cmp     byte [esi + charon_params_console_debugcon], 0
+    je      .serial
+    mov     dx, [esi + charon_params_debugcon_port]
+    test    dx, dx
+    jnz     .debugcon
+    mov     dx, 0xe9
+.debugcon:
+    mov     al, [esp]
+    out     dx, al
+.serial:
+    cmp     byte [esi + charon_params_console_serial], 0
+    je      .done
+    mov     dx, [esi + charon_params_serial_base]
+    test    dx, dx
+    jnz     .uart
+    mov     dx, 0x3f8
+.uart:
+    add     dx, 5                       ; LSR: wait for THRE, a bounded time
+    mov     ecx, 100000
+.poll:
+    in      al, dx
+    test    al, 0x20
+    jnz     .ready
+    dec     ecx
+    jnz     .poll
+.ready:
+    sub     dx, 5
+    mov     al, [esp]
+    out     dx, al
+.done:
+    pop     eax
+    pop     ecx
+    pop     edx
+    pop     esi
+    ret
+
+msg_vector: db "charon: exception vector ", 0
+msg_error:  db " error ", 0
+msg_eip:    db " eip ", 0
+msg_where:  db " in the 32-bit entry", 10, 0
+
 ; ---- data the 32-bit code reaches relative to ebx -------------------------
 align 8
 farptr:             dd 0
                     dw 0
 align 8
-null_idtr:          dw 0
+                    dw 0
+idt32_ptr:          dw 32 * 8 - 1
                     dd 0
 align 8
 charon_entered_la57: dd 0
+; PC-relative slots: 32-bit code reaches other sections through them.
 boot_tables_slot:   dd charon_boot_tables - $
+idt32_slot:         dd charon_idt32 - $
+stack_slot:         dd charon_stack_top - $
+params_slot:        dd charon_params - $
 align 16
 ; [intel/vol3]: 3.4.5 segment descriptors. Flat 4 GiB, DPL 0. The
 ; selectors and descriptors are gdt.h's (x86.inc).
@@ -261,6 +462,7 @@ gdt64_ptr:
 ; ---- memory that is never zeroed: stack and bootstrap tables -------------
 section .noinit nobits alloc write align=4096
 charon_boot_tables: resb BOOT_TABLE_PAGES * 4096
+charon_idt32:       resb 32 * 8     ; the 32-bit entry's IDT
 alignb 16
 charon_stack:       resb 16384
 charon_stack_top:

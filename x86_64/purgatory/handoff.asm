@@ -14,7 +14,7 @@
 %include "params.inc"
 %include "arch.inc"
 
-extern gdt64
+extern gdt64, charon_stack_top
 global charon_handoff64, charon_handoff32
 
 section .text.handoff progbits alloc exec write align=16
@@ -64,16 +64,27 @@ charon_handoff64:
     mov     rsp, [rel saved64 + charon_regs64_rsp]
     jmp     [rel saved64 + charon_regs64_rip]
 
-; void charon_handoff32(const charon_regs32* regs)
+; void charon_handoff32(const charon_regs32* regs, const uint32_t* stack_args)
 ; 32-bit protected mode, paging off: CR0 = ET|PE, CR4 = 0, EFER = 0, a
 ; flat GDT with 0x10 code and 0x18 data, EFLAGS = 0x2, IDTR empty, every
 ; GPR, ESP and EIP from *regs. Everything must sit below 4 GiB.
+; stack_args, when not null, are two dwords (kexec-tools' stack_arg32_2,
+; stack_arg32_1) pushed on the top of our own stack; regs->esp must then
+; be charon_stack_top - 8, where they land.
 charon_handoff32:
     lea     rbx, [rel charon_handoff32]     ; base for the 32-bit half
+    mov     r8, rsi                         ; stack_args
     mov     rsi, rdi
     lea     rdi, [rel saved32]
     mov     ecx, charon_regs32_size / 4
     rep movsd
+    ; The top 8 bytes of our stack hold only the return address of entry.asm's
+    ; `call purgatory_main`, which never returns; we run far below them.
+    test    r8, r8
+    jz      .no_stack_args
+    mov     rax, [r8]
+    mov     [rel charon_stack_top - 8], rax
+.no_stack_args:
     mov     eax, [rel saved32 + charon_regs32_eip]
     mov     [rel final_jump + 1], eax       ; patch `jmp 0x10:eip` below
     lea     rax, [rel gdt32]

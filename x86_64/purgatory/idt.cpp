@@ -6,10 +6,12 @@
 // entry.asm installs it as early as it can, so that an NMI finds it:
 // entry64 right after loading our GDT (the gates name its CS), entry32 as
 // soon as it is in long mode. Before that an NMI goes through the caller's
-// IDT (entry64, and entry32 until its LGDT), or, on entry32 between its
-// LGDT and long mode, through the empty IDTR it loads there: #GP, #DF,
-// shutdown ([intel/vol3]: 6.10, 6.15 "Interrupt 8"). Each window is a few
-// dozen instructions, or a few thousand on entry32 (its bootstrap tables).
+// IDT (entry64 until here, entry32 until its LGDT), then on entry32
+// through its own 32-bit IDT (entry.asm's fault32), which reports faults
+// the same way and returns from an NMI. Only from entry32's CR0.PG to
+// the LIDT below, a dozen instructions and this loop, none of which can
+// fault, would an NMI find an IDT in the wrong format: #GP, #DF, shutdown ([intel/vol3]: 6.10, 6.15
+// "Interrupt 8").
 #include <charon/x86/cr.h>
 #include <charon/x86/gdt.h>
 

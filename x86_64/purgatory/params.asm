@@ -86,6 +86,8 @@ FIELD backup_src_start, charon_params_backup_src,      charon_params_backup_src_
 FIELD backup_src_size,  charon_params_backup_size,     charon_params_backup_size_size
 FIELD entry64_regs,     charon_params_regs64,          charon_params_regs64_size
 FIELD entry32_regs,     charon_params_regs32,          charon_params_regs32_size
+FIELD stack_arg32_1,    charon_params_stack_arg32_1,   charon_params_stack_arg32_1_size
+FIELD stack_arg32_2,    charon_params_stack_arg32_2,   charon_params_stack_arg32_2_size
 FIELD skip_checks,      charon_params_skip_checks,     charon_params_skip_checks_size
 FIELD jump_back_entry,  charon_params_jump_back_entry, charon_params_jump_back_entry_size
 FIELD cmdline_end,      charon_params_cmdline_end,     charon_params_cmdline_end_size

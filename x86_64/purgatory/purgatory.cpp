@@ -6,6 +6,7 @@
 // halts. The identity map's parts are in purgatory_map.cpp.
 #include "purgatory.h"
 
+#include <charon/boot/boot_params.h>
 #include <charon/cpuid.h>
 #include <charon/mem.h>
 #include <charon/sha256.h>
@@ -90,6 +91,22 @@ void verify(const charon_params& p, const CpuFeatures& cpu) {
   halt_with(" - not jumping\n");
 }
 
+// boot.rst, xloadflags: XLF_5LEVEL says the kernel's 64-bit entry works
+// with 5-level paging on. The loaders refuse such a load (kNo5Level);
+// this is the last line of defence for any other loader.
+void check_5level(uint64_t bp) {
+  uint16_t xlf;
+  mem_copy(&xlf,
+           reinterpret_cast<const void*>(bp + offsetof(boot::boot_params, hdr) +
+                                         offsetof(boot::setup_header, xloadflags)),
+           sizeof xlf);
+  if (!(xlf & boot::XLF_5LEVEL))
+    halt_with(
+        "charon: the kernel lacks XLF_5LEVEL (xloadflags 0x%x) and 5-level paging is on: "
+        "its 64-bit entry cannot run; load it for the 32-bit entry - not jumping\n",
+        xlf);
+}
+
 void copy_backup(const charon_params& p) {
   if (!p.backup_dst) return;
   const uint64_t size = p.backup_size ? p.backup_size : CHARON_BACKUP_DEFAULT_SIZE;
@@ -99,6 +116,17 @@ void copy_backup(const charon_params& p) {
 }
 
 }  // namespace
+
+bool in_regions(const charon_params& p, uint64_t start, uint64_t len) {
+  // The regions may touch or overlap; walk from start while some region
+  // holds the next byte (at most one step per region).
+  const uint64_t end = start + len;
+  if (end < start) return false;
+  for (int step = 0; step < CHARON_MAX_REGIONS && start < end; ++step)
+    for (const charon_region& r : p.regions)
+      if (r.len && r.start <= start && start - r.start < r.len) start = r.start + r.len;
+  return start >= end;
+}
 
 void halt_with(const char* fmt, ...) {
   va_list ap;
@@ -146,21 +174,37 @@ extern "C" void purgatory_main(charon_params* params) {
   g_console.printf("charon: purgatory at 0x%lx, handoff %s, %d-level paging\n",
                    reinterpret_cast<uint64_t>(purgatory_start), kind_name, la57 ? 5 : 4);
 
-  // ---- our own identity map ------------------------------------------------
+  // ---- our own identity map: what the parameter block names ---------------
   // Built before verification: the regions may lie outside the bootstrap
   // tables (above 4 GiB, or anywhere after the 64-bit entry), and hashing
-  // must read them.
+  // must read them. Nothing here reads memory the block points to.
   const CpuFeatures cpu = CpuFeatures::detect();
   const TableArena arena = scratch_arena(p);
   TableArena live = arena;
-  IdentityMap map(live, MapPolicy{cpu.pdpe1gb, la57});
-  map_known_ranges(map, arena, p, handoff);
+  const MapLayout layout = known_layout(p, handoff);
+  IdentityMap map(live, MapPolicy{cpu.pdpe1gb, la57}, layout);
+  map_layout(map, arena, layout, p, handoff);
   write_cr3(map.root());
-  if (map_from_boot_params(map, arena, p, handoff)) write_cr3(map.root());
   const uint64_t cr3 = map.root();
+  size_t nmemory = 0;
+  for (const charon_region& r : p.memory) nmemory += r.len != 0;
+  g_console.printf("charon: identity map: %lu memory ranges, %lu table pages\n", nmemory,
+                   live.used);
 
-  // ---- verify, then back up low memory -------------------------------------
-  if (!p.skip_checks) verify(p, cpu);
+  // ---- verify; only then read boot_params ----------------------------------
+  // boot_params is the loader's, but a stray DMA or the old kernel may have
+  // written it since: until the digest holds, no pointer in it is
+  // followed (README, "Purgatory order"). With skip_checks the loader
+  // asked for no verification, and boot_params is read as it is.
+  const bool checked = !p.skip_checks;
+  if (checked) verify(p, cpu);
+  if (is_linux(handoff) && checked && !in_regions(p, p.boot_params, sizeof(boot::boot_params)))
+    halt_with(
+        "charon: boot_params 0x%lx+0x%lx lies outside the digest regions, so it cannot "
+        "be trusted - not jumping\n",
+        p.boot_params, sizeof(boot::boot_params));
+  if (handoff == HandoffKind::kLinux64 && la57) check_5level(p.boot_params);
+  if (map_from_boot_params(map, arena, p, handoff)) write_cr3(map.root());
   copy_backup(p);
   // NMIs returned (isr_stubs.asm); say so, since the caller may wonder.
   if (const uint32_t nmis = charon_nmi_count)
@@ -193,11 +237,26 @@ extern "C" void purgatory_main(charon_params* params) {
       if (p.kernel_entry >> 32 || p.boot_params >> 32)
         halt_with("charon: linux32 needs kernel and boot_params below 4 GiB\n");
       g_console.printf("charon: jumping to 0x%x (linux32, boot_params 0x%x)\n", r.eip, r.esi);
-      charon_handoff32(&r);
+      charon_handoff32(&r, nullptr);
     }
-    case HandoffKind::kGeneric32:
+    case HandoffKind::kGeneric32: {
+      // kexec-tools' elf-x86 loader (kexec/arch/i386/kexec-elf-x86.c)
+      // points ESP at stack_arg32_2, with stack_arg32_1 above it: a cdecl
+      // frame whose return address is 0 and whose argument is the ELF
+      // boot notes. Its purgatory keeps them at the top of a stack the
+      // payload then runs on; ours sit in the block, so they are pushed
+      // on our own stack instead, and the payload gets that stack.
+      const uint64_t arg2 = reinterpret_cast<uint64_t>(&p.stack_arg32_2);
+      if (p.regs32.esp == arg2) {
+        charon_regs32 r = p.regs32;
+        r.esp = static_cast<uint32_t>(reinterpret_cast<uint64_t>(charon_stack_top) - 8);
+        g_console.printf("charon: jumping to 0x%x (generic32, stack args 0x%x 0x%x at 0x%x)\n",
+                         r.eip, p.stack_arg32_1, p.stack_arg32_2, r.esp);
+        charon_handoff32(&r, &p.stack_arg32_2);
+      }
       g_console.printf("charon: jumping to 0x%x (generic32)\n", p.regs32.eip);
-      charon_handoff32(&p.regs32);
+      charon_handoff32(&p.regs32, nullptr);
+    }
   }
   halt_forever();  // not reached: every kind jumps above
 }

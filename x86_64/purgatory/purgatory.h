@@ -19,6 +19,10 @@ extern Console g_console;
 
 uint64_t idt_end();  // first byte after the IDT (it lives in .noinit)
 
+// True if the digest regions together cover [start, start + len): what
+// verify() proved is what the loader wrote.
+bool in_regions(const charon_params& p, uint64_t start, uint64_t len);
+
 // Console from the parameter block (port I/O only; safe before paging is ours).
 void setup_console(const charon_params& p);
 
@@ -31,16 +35,27 @@ TableArena scratch_arena(const charon_params& p);
 void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const charon_params& p);
 void map_or_halt(IdentityMap& map, const TableArena& arena, const char* what, uint64_t start,
                  uint64_t len);
-// Everything the parameter block names directly, for this handoff kind.
-void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
-                      HandoffKind handoff);
+// The real map's layout: the memory the loader passed (params.memory),
+// and everything the parameter block requires for this handoff kind (the
+// image, the scratch area, [0, idmap_limit), the regions, map_ranges, the
+// backup source and destination, boot_params, [0, 1 MiB) for Linux, the
+// RIP and RSP pages for generic64). It points into static storage.
+struct MapLayout;
+MapLayout known_layout(const charon_params& p, HandoffKind handoff);
+// Maps the layout's memory and every required range, halting with the
+// range's name if one cannot be mapped; then, for generic64, the page at
+// RSI (kexec-tools' boot_params), where it can be.
+void map_layout(IdentityMap& map, const TableArena& arena, const MapLayout& layout,
+                const charon_params& p, HandoffKind handoff);
 // What boot_params points to, read through the live tables (boot_params
-// must already be mapped): the command line, the initrd, the kernel's
-// init_size range, the setup_data chain and, for a 64-bit handoff, the
-// EFI system table, configuration tables and memory map that efi_info
-// names (never halted over). For generic64, RSI counts as
-// boot_params when it carries "HdrS" (kexec-tools' way). True if it added
-// to the tables (reload CR3).
+// must already be mapped), and only once boot_params can be trusted:
+// after verify(), or under skip_checks (purgatory_main). That is the
+// command line, the initrd, the kernel's init_size range, the setup_data
+// chain and, for a 64-bit handoff, the EFI system table, configuration
+// tables and memory map that efi_info names (never halted over). For
+// generic64, RSI counts as boot_params when it lies in the digest regions
+// (or skip_checks is set) and carries "HdrS" (kexec-tools' way). True if
+// it added to the tables (reload CR3).
 bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
                           HandoffKind handoff);
 
@@ -60,7 +75,9 @@ extern volatile uint32_t charon_nmi_count;  // NMIs taken so far; each returned
 void charon_idt_install();
 // handoff.asm
 [[noreturn]] void charon_handoff64(const charon_regs64* regs, uint64_t cr3, uint64_t cr4);
-[[noreturn]] void charon_handoff32(const charon_regs32* regs);
+// stack_args: null, or {stack_arg32_2, stack_arg32_1}, pushed on top of our
+// own stack, where the payload then starts (ESP = charon_stack_top - 8).
+[[noreturn]] void charon_handoff32(const charon_regs32* regs, const uint32_t* stack_args);
 // C++ entry points called from nasm
 uint64_t charon_bootstrap64(const charon_params* params);  // returns the CR3 to load
 [[noreturn]] void purgatory_main(charon_params* params);

@@ -14,9 +14,11 @@ namespace charon::x86 {
 namespace {
 
 // Built-in page-table area for loaders that do not reserve one (kexec-tools
-// patches only its own names). 12 pages map [0, 4 GiB) with 2 MiB pages
-// plus a few ranges elsewhere, or up to 512 GiB with 1 GiB pages.
-constexpr size_t kBuiltinScratchPages = 12;
+// patches only its own names, and passes no memory ranges). 16 pages map
+// [0, 4 GiB) with 2 MiB pages plus a few ranges elsewhere (4 KiB pages at
+// the ends of those outside [0, 4 GiB), such as the EFI tables), or up to
+// 512 GiB with 1 GiB pages.
+constexpr size_t kBuiltinScratchPages = 16;
 [[gnu::section(".noinit.scratch")]] alignas(kPageSize) uint8_t
     g_builtin_scratch[kBuiltinScratchPages * kPageSize];
 
@@ -104,29 +106,51 @@ TableArena scratch_arena(const charon_params& p) {
                     p.scratch_size / kPageSize, 0};
 }
 
-void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const charon_params& p) {
-  // The image is one block (every loader lays the sections out in order):
-  // code first, .noinit last; its highest object is one of these.
+namespace {
+
+// What the parameter block requires, gathered before anything is mapped:
+// a typed map decides every leaf from all of it. At most 2 + 1 + 16 + 8 +
+// 2 + 1 + 1 + 2 entries.
+constexpr size_t kMaxRequired = 2 + 1 + CHARON_MAX_REGIONS + CHARON_MAX_MAP_RANGES + 6;
+// Written before they are read, so in .noinit: not in the file.
+[[gnu::section(".noinit.required")]] charon_region g_required[kMaxRequired];
+[[gnu::section(".noinit.required")]] const char* g_required_what[kMaxRequired];
+
+// The image is one block (every loader lays the sections out in order):
+// code first, .noinit last; its highest object is one of these.
+charon_region image_range() {
   auto top = [](uint64_t a, uint64_t b) { return a > b ? a : b; };
   const uint64_t lo = reinterpret_cast<uint64_t>(purgatory_start);
   uint64_t hi = reinterpret_cast<uint64_t>(g_builtin_scratch) + sizeof(g_builtin_scratch);
   hi = top(hi, reinterpret_cast<uint64_t>(charon_stack_top));
   hi = top(hi, reinterpret_cast<uint64_t>(charon_boot_tables) + kBootTableBytes);
   hi = top(hi, idt_end());
-  map_or_halt(map, arena, "the purgatory", lo, hi - lo);
+  hi = top(hi, reinterpret_cast<uint64_t>(g_required) + sizeof(g_required));
+  hi = top(hi, reinterpret_cast<uint64_t>(g_required_what) + sizeof(g_required_what));
+  return {lo, hi - lo};
+}
+
+}  // namespace
+
+void map_image_and_scratch(IdentityMap& map, const TableArena& arena, const charon_params& p) {
+  const charon_region image = image_range();
+  map_or_halt(map, arena, "the purgatory", image.start, image.len);
   const TableArena scratch = scratch_arena(p);
   map_or_halt(map, arena, "the scratch area", scratch.phys_base, scratch.pages * kPageSize);
 }
 
-// Everything the parameter block names directly. The command line is
-// found through boot_params, which can only be read once this map is live.
-void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_params& p,
-                      HandoffKind handoff) {
+MapLayout known_layout(const charon_params& p, HandoffKind handoff) {
+  size_t n = 0;
   auto need = [&](const char* what, uint64_t start, uint64_t len) {
-    map_or_halt(map, arena, what, start, len);
+    if (!len || n == kMaxRequired) return;
+    g_required_what[n] = what;
+    g_required[n++] = {start, len};
   };
-  map_image_and_scratch(map, arena, p);
-  if (p.idmap_limit) need("[0, idmap_limit)", 0, p.idmap_limit);
+  const charon_region image = image_range();
+  need("the purgatory", image.start, image.len);
+  const TableArena scratch = scratch_arena(p);
+  need("the scratch area", scratch.phys_base, scratch.pages * kPageSize);
+  need("[0, idmap_limit)", 0, p.idmap_limit);
   for (const charon_region& r : p.regions) need("a region", r.start, r.len);
   for (const charon_region& r : p.map_ranges) need("a map range", r.start, r.len);
   if (p.backup_dst) {
@@ -141,10 +165,20 @@ void map_known_ranges(IdentityMap& map, const TableArena& arena, const charon_pa
   if (handoff == HandoffKind::kGeneric64) {
     need("entry64 rip", p.regs64.rip, 1);
     if (p.regs64.rsp) need("entry64 rsp", p.regs64.rsp - 1, 1);
-    // kexec-tools passes boot_params only as entry64_regs.rsi; phase two
-    // looks there for "HdrS".
-    if (p.regs64.rsi) try_map(map, p.regs64.rsi, kPageSize);
   }
+  return MapLayout{p.memory, CHARON_MAX_MEMORY_RANGES, g_required, n};
+}
+
+void map_layout(IdentityMap& map, const TableArena& arena, const MapLayout& layout,
+                const charon_params& p, HandoffKind handoff) {
+  if (const MapStatus st = map.map_memory(); st != MapStatus::Ok)
+    halt_with("charon: cannot identity-map the memory ranges: %s (tables at 0x%lx, %lu pages)\n",
+              map_status_name(st), arena.phys_base, arena.pages);
+  for (size_t i = 0; i < layout.nrequired; ++i)
+    map_or_halt(map, arena, g_required_what[i], layout.required[i].start, layout.required[i].len);
+  // kexec-tools passes boot_params only as entry64_regs.rsi; phase two
+  // looks there for "HdrS". A courtesy, outside the layout: 4 KiB.
+  if (handoff == HandoffKind::kGeneric64 && p.regs64.rsi) try_map(map, p.regs64.rsi, kPageSize);
 }
 
 bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
@@ -160,6 +194,7 @@ bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charo
     load = handoff == HandoffKind::kLinux64 ? p.kernel_entry - 0x200 : p.kernel_entry;
   } else if (handoff == HandoffKind::kGeneric64 && p.regs64.rsi &&
              map.covers(p.regs64.rsi, kPageSize) &&
+             (p.skip_checks || in_regions(p, p.regs64.rsi, sizeof(boot_params))) &&
              read32(p.regs64.rsi + CHARON_HDR(header)) == boot::kHdrSMagic) {
     bp = p.regs64.rsi;
     load = p.regs64.rip >= 0x200 ? p.regs64.rip - 0x200 : 0;

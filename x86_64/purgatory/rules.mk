@@ -36,7 +36,8 @@ $(call objs,fs,$(PURG_ASM_SRCS) x86_64/purgatory/bin_header.asm): $(GEN_X86_INC)
 # and PLT32; we allow only the PC-relative two, which also proves the flat
 # binary needs no relocation at run time. The check fails the build.
 # One flavour of the purgatory from its objects ($(4)): the relocatable
-# RO ($(1)), checked; the linked ELF ($(2)) with the bin header; the flat BIN ($(3)).
+# RO ($(1)), checked, and stripped of the local symbols no relocation
+# names (kexec-tools copies the .ro into a fixed slot of its binary); the linked ELF ($(2)) with the bin header; the flat BIN ($(3)).
 define purgatory_flavour
 $(1): $(4) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
 	@mkdir -p $$(dir $$@)
@@ -44,6 +45,7 @@ $(1): $(4) linker/purgatory-ro.ld x86_64/purgatory/check-relocs.sh
 	$$(Q)$$(LD_FS) -r --gc-sections -e purgatory_start -u charon_entry32 \
 	  -T linker/purgatory-ro.ld $(4) -o $$@.tmp
 	$$(Q)sh x86_64/purgatory/check-relocs.sh $$@.tmp
+	$$(Q)llvm-objcopy --strip-unneeded $$@.tmp
 	$$(Q)mv $$@.tmp $$@
 
 $(2): $(1) $$(PURG_BIN_HEADER) linker/purgatory-bin.ld

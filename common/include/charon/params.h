@@ -18,9 +18,10 @@
 #include <stdint.h>
 
 #define CHARON_PARAMS_MAGIC 0x4e524843u /* "CHRN" little-endian */
-#define CHARON_PARAMS_VERSION 1u
+#define CHARON_PARAMS_VERSION 2u
 #define CHARON_MAX_REGIONS 16 /* kexec-tools' SHA256_REGIONS */
 #define CHARON_MAX_MAP_RANGES 8
+#define CHARON_MAX_MEMORY_RANGES 32
 #define CHARON_BACKUP_DEFAULT_SIZE (640u * 1024u) /* [0, 640 KiB) */
 
 /* How the purgatory leaves. Generic64 is the default because it is what
@@ -35,7 +36,8 @@
 /* flags */
 #define CHARON_F_SCALAR_ONLY 0x1u      /* never use SHA-NI (and never enable SSE) */
 #define CHARON_F_HALT_BEFORE_JUMP 0x2u /* verify and prepare, then halt: a loader self-test */
-#define CHARON_F_FAULT_TEST 0x4u /* execute ud2 once the IDT is in: proves the exception report */
+#define CHARON_F_FAULT_TEST 0x4u   /* execute ud2 once the IDT is in: proves the exception report */
+#define CHARON_F_FAULT_TEST32 0x8u /* the same in the 32-bit entry, before long mode */
 
 struct charon_region { /* == kexec-tools' struct sha256_region */
   uint64_t start;
@@ -89,6 +91,14 @@ struct charon_params {
   /* handoff register sets for the generic kinds */
   struct charon_regs64 regs64; /* entry64_regs */
   struct charon_regs32 regs32; /* entry32_regs */
+  /* generic32's two stack words, kexec-tools' elf-x86 ABI: when regs32.esp
+   * holds the address of stack_arg32_2 (what kexec-tools' loader sets),
+   * the purgatory enters with ESP at the top of its own stack, 8 bytes
+   * down, and these two words pushed there: [ESP] = stack_arg32_2 (a
+   * return address, 0), [ESP + 4] = stack_arg32_1 (the first argument, the
+   * ELF boot notes). Same order in memory as kexec-tools' stack. */
+  uint32_t stack_arg32_2; /* stack_arg32_2 */
+  uint32_t stack_arg32_1; /* stack_arg32_1 */
 
   int32_t skip_checks;      /* skip_checks: nonzero skips verification (kexec-tools' meaning) */
   uint64_t jump_back_entry; /* jump_back_entry: kept for ABI compatibility, unused */
@@ -111,7 +121,7 @@ struct charon_params {
   uint64_t kernel_entry; /* linux64: load address + 0x200; linux32: load address */
 
   /* the purgatory's own identity map */
-  uint64_t idmap_limit;  /* map [0, idmap_limit) as well as the ranges below; 0: ranges only */
+  uint64_t idmap_limit;  /* map [0, idmap_limit) as well (untyped); 0: no such range */
   uint64_t scratch_base; /* page-aligned area for page tables; 0: use the built-in one */
   uint64_t scratch_size; /* bytes; see charon_idmap_bytes_needed() in the loader */
   struct charon_region map_ranges[CHARON_MAX_MAP_RANGES]; /* e.g. the kernel's init_size range */
@@ -120,6 +130,13 @@ struct charon_params {
    * digest failed, to name the region that differs; an all-zero entry
    * means "not given". Verification itself is one pass, as above. */
   uint8_t region_digests[CHARON_MAX_REGIONS][32];
+
+  /* The machine's memory (e820 RAM, ACPI data and ACPI NVS), which the
+   * identity map covers page by page, with large leaves only where the
+   * whole leaf is memory or required (README, "Identity page tables").
+   * Zero-length entries are unused. All zero: only the ranges above and
+   * [0, idmap_limit) are mapped, as before version 2. */
+  struct charon_region memory[CHARON_MAX_MEMORY_RANGES];
 };
 
 /* purgatory.bin begins with this header; every offset is from the start

@@ -58,8 +58,13 @@ void charon_image_free(struct charon_image* img);
 int charon_unload(int on_crash, char* err, size_t err_len);
 
 /* Bytes of page-table scratch the purgatory needs to identity-map the
- * given ranges (worst case: LA57, no 1 GiB pages), its slack included. */
+ * given required ranges with no memory ranges (params.memory all zero),
+ * worst case (LA57, no 1 GiB pages), its slack included. */
 uint64_t charon_idmap_bytes_needed(const struct charon_region* ranges, size_t count);
+/* The same for a parameter block whose `memory` holds `memory` (the
+ * machine's RAM, ACPI and NVS ranges) and which requires `required`. */
+uint64_t charon_typed_idmap_bytes_needed(const struct charon_region* memory, size_t nmemory,
+                                         const struct charon_region* required, size_t nrequired);
 
 #ifdef __cplusplus
 }

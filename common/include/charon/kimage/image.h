@@ -87,7 +87,10 @@ struct ImageInput {
   // Where segments may go (RAM the loader may use now, or the crash
   // reservation); the planner carves it.
   FreeList* free = nullptr;
-  uint64_t top_of_ram = 0;  // end of the highest RAM range the kernel will see
+  // The machine's memory map in e820 terms, any order: its RAM, ACPI and
+  // NVS ranges are the memory the purgatory maps (memory_ranges()).
+  const MemRange* memory_map = nullptr;
+  size_t nmemory_map = 0;
   // The machine runs 5-level paging (CR4.LA57): the 64-bit handoff keeps
   // it, which only a kernel with XLF_5LEVEL can take (boot.rst, xloadflags).
   bool la57 = false;
@@ -127,8 +130,20 @@ struct ImagePlan {
   Range backup;           // crash loads only
   Range elfcorehdr;       // crash loads only
   uint64_t kernel_entry;  // load + 0x200 (64-bit) or load (32-bit)
-  uint64_t idmap_limit;   // the purgatory maps [0, idmap_limit)
+  // The memory the purgatory's identity map covers (params.memory), and
+  // how many gaps between memory ranges memory_ranges() had to close.
+  charon_region memory[CHARON_MAX_MEMORY_RANGES];
+  size_t nmemory;
+  size_t memory_gaps_closed;
 };
+
+// The memory the purgatory's identity map covers, from `map` (e820 terms,
+// any order): its RAM, ACPI data and ACPI NVS ranges, sorted, touching
+// or overlapping ones merged, into `out` (`count` used, the rest zero).
+// Beyond CHARON_MAX_MEMORY_RANGES the smallest gaps between them are
+// closed (and so mapped) until they fit; returns how many were.
+size_t memory_ranges(const MemRange* map, size_t n, charon_region (&out)[CHARON_MAX_MEMORY_RANGES],
+                     size_t& count);
 
 // Parses the kernel and places every segment (placement.cpp has the rules).
 Status plan_image(const ImageInput& in, ImagePlan& out);

@@ -52,6 +52,34 @@ enum class Status : uint8_t {
   kElfEmptyNote,       // a note range of size 0
   kElfTooManyHeaders,  // more program headers than e_phnum can count
   kElf32Above4G,       // ELF32 core headers with an address at or above 4 GiB
+  // other kernels (payload.h)
+  kNotAnImage,       // no bzImage, ELF or multiboot header
+  kNotThisType,      // a forced --type the file is not
+  kElfTruncated,     // the ELF header or program headers past the end
+  kElfBadHeader,     // not little-endian, version 1, ET_EXEC, sane phentsize
+  kElfWrongMachine,  // ELF64 not EM_X86_64, ELF32 not EM_386
+  kElfNoLoad,        // no PT_LOAD with bytes
+  kElfTooManyLoads,  // more PT_LOADs than the core holds
+  kSegmentPastEnd,   // file bytes of a segment past the end of the file
+  kSegmentFileszAboveMemsz,
+  kSegmentWraps,     // an address range that wraps (or > 4 GiB for 32-bit)
+  kSegmentsOverlap,  // two segments claim the same bytes
+  kEntryOutside,     // the entry point is in no loaded segment
+  kMbBadChecksum,    // a multiboot header whose checksum fails
+  kMbVideoMode,      // multiboot v1 flag 2: a video mode charon cannot set
+  kMbUnknownFlag,    // a required multiboot v1 flag (bits 3..15) unknown
+  kMbBadAddress,     // the a.out-kludge addresses do not fit the file
+  kMbNotElf,         // no address fields and no ELF image
+  kMb2BadTag,        // a header tag past the header or misaligned
+  kMb2RequiredTag,   // a required header tag charon cannot honour
+  kMb2RequiredInfo,  // a required information request charon cannot give
+  kMb2NoEntry,       // an address tag without an entry address tag
+  kSegmentNotFree,   // a segment's fixed place is not free RAM
+  kSegmentAbove4G,   // a 32-bit handoff's segment at or above 4 GiB
+  kTooManyModules,
+  kModuleCmdlineNul,  // a module's or the command line with a NUL
+  kNoRoomModule,
+  kNoRoomInfo,
 };
 
 // One sentence, e.g. "not a bzImage: no \"HdrS\" magic at 0x202".

@@ -63,9 +63,10 @@ struct KexecImage {
   kimage::ImagePlan plan{};
 };
 
-// Bytes of page tables the purgatory needs to map `ranges` (worst case:
-// 4 KiB-granular tables for LA57 without 1 GiB pages), plus its slack.
-uint64_t scratch_bytes_for(const std::vector<Range>& ranges);
+// Bytes of page tables the purgatory needs to map `memory` (params.memory)
+// and the `required` ranges (worst case: LA57 without 1 GiB pages), plus
+// its slack.
+uint64_t scratch_bytes_for(const std::vector<Range>& memory, const std::vector<Range>& required);
 
 // What the hosted world gives the core: where segments may go (RAM from
 // 1 MiB, or the crash reservation) as the core's free list.

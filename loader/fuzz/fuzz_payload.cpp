@@ -1,0 +1,71 @@
+// libFuzzer: ELF and multiboot kernels in the core (payload.h): detection,
+// every type's checks, then placement, chunks and the multiboot
+// information over whatever the checks let through.
+#include <charon/kimage/payload.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+using namespace charon;
+using namespace charon::kimage;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  PayloadType detected;
+  (void)detect_payload(data, size, detected);
+  constexpr PayloadType kTypes[] = {PayloadType::kMultiboot2, PayloadType::kElf64,
+                                    PayloadType::kMultiboot, PayloadType::kElf32};
+  const MemRange map[] = {{0, 0x9fc00, boot::E820Type::kRam},
+                          {0x100000, 0x40000000, boot::E820Type::kRam},
+                          {0x100000000, 0x140000000, boot::E820Type::kRam}};
+  const char m0[] = "/boot/mod0 a=b";
+  const ModuleSpec mods[] = {{0x1234, m0, sizeof m0 - 1}, {1, "x", 1}};
+  for (PayloadType t : kTypes) {
+    PayloadImage im;
+    if (parse_payload(data, size, t, im) != Status::kOk) continue;
+    // What the checks accepted must be self-consistent.
+    if (im.nseg == 0 || im.nseg > kMaxLoadSegments) std::abort();
+    bool entry_in = false;
+    for (size_t i = 0; i < im.nseg; ++i) {
+      const LoadSegment& s = im.seg[i];
+      if (s.filesz > s.memsz || s.offset + s.filesz > size) std::abort();
+      if (i && im.seg[i - 1].paddr + im.seg[i - 1].memsz > s.paddr) std::abort();
+      entry_in = entry_in || (im.entry >= s.paddr && im.entry - s.paddr < s.memsz);
+    }
+    if (!entry_in) std::abort();
+    auto free = std::make_unique<FreeList>();
+    for (const MemRange& m : map)
+      if (m.start >= 0x100000) free->add(m.start, m.end);
+    PayloadInput in;
+    in.file = data;
+    in.file_size = size;
+    in.type = t;
+    in.cmdline = "/boot/k console=ttyS0";
+    in.cmdline_len = 21;
+    const bool mb = t == PayloadType::kMultiboot || t == PayloadType::kMultiboot2;
+    in.modules = mb ? mods : nullptr;
+    in.nmodules = mb ? 2 : 0;
+    in.memmap = map;
+    in.nmemmap = 3;
+    in.free = free.get();
+    in.top_of_ram = 0x140000000;
+    in.purgatory_size = 0x1d000;
+    in.purgatory_align = 4096;
+    in.purgatory_max_end = uint64_t{1} << 32;
+    PayloadPlan plan;
+    if (plan_payload(in, plan) != Status::kOk) continue;
+    for (size_t i = 0; i < plan.nchunks; ++i) {
+      const uint64_t n = chunk_data_bytes(plan, i);
+      if (n > plan.chunks[i].size() || n > (uint64_t{64} << 20)) {
+        if (n > plan.chunks[i].size()) std::abort();
+        continue;  // a huge image: the bytes come from the file anyway
+      }
+      std::vector<uint8_t> c(n);
+      build_chunk(in, plan, i, c.data());
+    }
+    std::vector<uint8_t> info(payload_info_bytes(in));
+    if (!info.empty() && build_payload_info(in, plan, info.data(), info.size()) != Status::kOk)
+      std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,181 @@
+// ELF and multiboot kernels through the core (common/kimage/payload.cpp):
+// gather, plan, build, relocate and patch the purgatory, list segments.
+#include <charon/align.h>
+#include <charon/cpuid.h>
+#include <charon/loader/payload.h>
+#include <charon/loader/purgatory.h>
+#include <charon/loader/ranges.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace charon::loader {
+
+namespace {
+
+unsigned long long ull(uint64_t v) {
+  return v;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_rsdp(const std::string& root, uint64_t addr) {
+  std::vector<uint8_t> b(36);
+  const int fd = open((root + "/dev/mem").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  const ssize_t got = pread(fd, b.data(), b.size(), static_cast<off_t>(addr));
+  close(fd);
+  if (got != static_cast<ssize_t>(b.size())) return {};
+  // ACPI 6.5, 5.2.5.3: "RSD PTR ", checksum over the first 20 bytes;
+  // from revision 2 `length` and an extended checksum over all of it.
+  if (std::string(b.begin(), b.begin() + 8) != "RSD PTR ") return {};
+  auto sum = [&](size_t n) {
+    uint8_t s = 0;
+    for (size_t i = 0; i < n; ++i) s = static_cast<uint8_t>(s + b[i]);
+    return s;
+  };
+  if (sum(20) != 0) return {};
+  if (b[15] < 2) return b.resize(20), b;
+  const uint32_t len = b[20] | b[21] << 8 | b[22] << 16 | uint32_t{b[23]} << 24;
+  if (len < 36 || len > b.size() || sum(len) != 0) return {};
+  return b.resize(len), b;
+}
+
+Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequest& pay,
+                                       const SystemInfo& sys) {
+  using kimage::PayloadType;
+  const char* type_name = kimage::payload_type_name(pay.type);
+  if (req.on_crash) return fail("-p: a %s kernel cannot be a crash kernel here", type_name);
+  if (req.initrd)
+    return fail("--initrd: a %s kernel takes no initrd%s", type_name,
+                pay.type == PayloadType::kMultiboot || pay.type == PayloadType::kMultiboot2
+                    ? "; pass it as --module"
+                    : "");
+  if (req.mode == EntryMode::k32)
+    return fail("--entry-32bit is for bzImages; a %s kernel has its own entry", type_name);
+  const bool mb = pay.type == PayloadType::kMultiboot || pay.type == PayloadType::kMultiboot2;
+  if (!mb && !pay.modules.empty())
+    return fail("--module: only multiboot kernels take modules; %s is %s", req.kernel_name.c_str(),
+                type_name);
+
+  auto elf = RelocatableElf::parse(req.purgatory);
+  if (!elf) return Error{req.purgatory_name + ": " + elf.error()};
+  if (auto p = read_params(*elf); !p) return Error{req.purgatory_name + ": " + p.error()};
+
+  uint64_t top_of_ram = 0;
+  for (const MemRange& m : sys.memory.ranges)
+    if (m.type == E820Type::kRam) top_of_ram = std::max(top_of_ram, m.end);
+  if (top_of_ram == 0) return fail("memory map: no System RAM");
+  auto free = std::make_unique<kimage::FreeList>();
+  if (auto st = free_list_from(usable_ram(sys.memory.ranges), *free); !st) return Error{st.error()};
+
+  std::vector<kimage::ModuleSpec> mods;
+  for (const PayloadModule& m : pay.modules) {
+    if (m.data.empty()) return fail("--module %s: file is empty", m.name.c_str());
+    mods.push_back({m.data.size(), m.cmdline.data(), m.cmdline.size()});
+  }
+  kimage::PayloadInput in;
+  in.file = req.kernel.data();
+  in.file_size = req.kernel.size();
+  in.type = pay.type;
+  in.cmdline = req.cmdline.data();
+  in.cmdline_len = req.cmdline.size();
+  in.modules = mods.data();
+  in.nmodules = mods.size();
+  in.memmap = sys.memory.ranges.data();
+  in.nmemmap = sys.memory.ranges.size();
+  in.rsdp = pay.rsdp.empty() ? nullptr : pay.rsdp.data();
+  in.rsdp_len = pay.rsdp.size();
+  in.free = free.get();
+  in.top_of_ram = top_of_ram;
+  in.purgatory_size = elf->mem_size();
+  in.purgatory_align = elf->max_align();
+  in.purgatory_max_end = elf->has_relocation(R_X86_64_32S) ? k2GiB : k4GiB;
+  in.console = req.console;
+  in.flags = req.extra_flags;
+
+  KexecImage img;
+  img.cmdline = req.cmdline;
+  img.notes.push_back(strf("type: %s (%s)", type_name, pay.type_forced ? "--type" : "detected"));
+  kimage::PayloadPlan plan;
+  if (kimage::Status s = kimage::plan_payload(in, plan); s != kimage::Status::kOk) {
+    std::string msg = req.kernel_name + " (" + type_name + "): " + kimage::status_message(s);
+    if (s == kimage::Status::kNotThisType && pay.type_forced)
+      msg = strf("%s: --type %s, but the file is not one", req.kernel_name.c_str(), type_name);
+    // Name the fixed places that did not fit.
+    kimage::PayloadImage im;
+    if (s == kimage::Status::kSegmentNotFree &&
+        kimage::parse_payload(in.file, in.file_size, in.type, im) == kimage::Status::kOk) {
+      msg += " (segments at";
+      for (size_t i = 0; i < im.nseg; ++i)
+        msg +=
+            strf(" [0x%llx, 0x%llx)", ull(im.seg[i].paddr), ull(im.seg[i].paddr + im.seg[i].memsz));
+      msg += ")";
+    }
+    return Error{msg};
+  }
+
+  // ---- segments: the image's chunks, the modules, the information
+  const auto seg = [](const kimage::Range& r) { return r.end - r.start; };
+  for (size_t i = 0; i < plan.nchunks; ++i) {
+    std::vector<uint8_t> data(kimage::chunk_data_bytes(plan, i));
+    kimage::build_chunk(in, plan, i, data.data());
+    img.segments.push_back({req.kernel_name, strf("kernel segment %zu", i), std::move(data),
+                            plan.chunks[i].start, seg(plan.chunks[i])});
+  }
+  for (size_t i = 0; i < pay.modules.size(); ++i) {
+    img.segments.push_back({pay.modules[i].name, strf("module %zu", i), pay.modules[i].data,
+                            plan.modules[i].start, seg(plan.modules[i])});
+    img.notes.push_back(strf("module %zu: %s at 0x%llx, %zu bytes, cmdline \"%s\"", i,
+                             pay.modules[i].name.c_str(), ull(plan.modules[i].start),
+                             pay.modules[i].data.size(), pay.modules[i].cmdline.c_str()));
+  }
+  if (!plan.info.empty()) {
+    std::vector<uint8_t> info(kimage::payload_info_bytes(in));
+    if (kimage::Status s = kimage::build_payload_info(in, plan, info.data(), info.size());
+        s != kimage::Status::kOk)
+      return Error{kimage::status_message(s)};
+    img.segments.push_back(
+        {"generated",
+         pay.type == PayloadType::kMultiboot2 ? "multiboot2 information" : "multiboot information",
+         std::move(info), plan.info.start, seg(plan.info)});
+    img.notes.push_back(pay.type == PayloadType::kMultiboot2 && pay.rsdp.empty()
+                            ? "ACPI: no RSDP tag (the RSDP could not be read through /dev/mem)"
+                            : "");
+    if (img.notes.back().empty()) img.notes.pop_back();
+  }
+
+  // ---- purgatory: relocate, then patch
+  if (auto st = elf->relocate(plan.purgatory.start); !st)
+    return Error{req.purgatory_name + ": " + st.error()};
+  auto stack = elf->find_symbol("stack_end");
+  if (!stack) return Error{req.purgatory_name + ": " + stack.error()};
+  auto params = read_params(*elf);
+  if (!params) return Error{params.error()};
+  charon_params& p = *params;
+  if (kimage::Status s = kimage::fill_payload_params(in, plan, stack->address, p);
+      s != kimage::Status::kOk)
+    return Error{kimage::status_message(s)};
+  std::vector<kimage::DigestRegion> dig;
+  for (const Segment& s : img.segments) dig.push_back({s.data.data(), s.mem, s.data.size()});
+  if (kimage::Status s = kimage::fill_digests(dig.data(), dig.size(),
+                                              sha256_choose(CpuFeatures::detect(), true), p);
+      s != kimage::Status::kOk)
+    return Error{kimage::status_message(s)};
+  if (auto st = write_params(*elf, p); !st) return Error{st.error()};
+  img.params = p;
+  auto entry = elf->find_symbol(kEntrySymbol);
+  if (!entry) return Error{req.purgatory_name + ": " + entry.error()};
+  img.entry = entry->address;
+  img.segments.push_back(
+      {req.purgatory_name, "purgatory", elf->image(), plan.purgatory.start, seg(plan.purgatory)});
+  img.segments.push_back(
+      {"zero-filled", "page-table scratch", {}, plan.scratch.start, seg(plan.scratch)});
+  std::sort(img.segments.begin(), img.segments.end(),
+            [](const Segment& a, const Segment& b) { return a.mem < b.mem; });
+  return img;
+}
+
+}  // namespace charon::loader
