@@ -143,9 +143,12 @@ all: $(ALL_TARGETS)
 -include $(shell find $(addprefix $(B)/,$(VARIANTS)) -name '*.d' 2>/dev/null)
 
 # ------------------------------------------------------------------ targets
+# The last line builds the linux-charon kernel A from Debian's source
+# (boot-tests/linux-charon/build.sh).
 DEB_PACKAGES := clang lld nasm gnu-efi binutils qemu-system-x86 ovmf \
   binutils-ia64-linux-gnu busybox-static cpio mtools libgtest-dev libssl-dev \
-  libclang-rt-14-dev kexec-tools makedumpfile xz-utils llvm clang-format git e2fsprogs
+  libclang-rt-14-dev kexec-tools makedumpfile xz-utils llvm clang-format git e2fsprogs \
+  linux-source-6.1 gcc make bc flex bison libelf-dev patch
 
 deps:
 	$(Q)sh boot-tests/deps.sh $(DEB_PACKAGES)

@@ -28,3 +28,21 @@ deps: deps-uefi-kernel
 deps-uefi-kernel:
 	$(Q)sh boot-tests/kernel/fetch-kernel.sh $(B)/uefi efivarfs
 CHECK_SUITES += script:boot-tests/kernel/run-uefi-matrix.sh
+
+# Kernel A built from Debian's linux-source-6.1 with charon's kernel-flavour
+# purgatory in place of the kernel's own (boot-tests/linux-charon/build.sh).
+# The unpacked tree stays under build/linux-charon/ for incremental
+# rebuilds: a new purgatory-linux.ro relinks vmlinux and little else. `+`
+# hands make's jobserver to the kernel's make, so `make -jN` bounds both.
+LINUX_CHARON := $(B)/linux-charon/bzImage
+LINUX_CHARON_DIR := boot-tests/linux-charon
+$(LINUX_CHARON): $(PURGK_RO) $(LINUX_CHARON_DIR)/build.sh $(LINUX_CHARON_DIR)/kernel.config \
+    $(LINUX_CHARON_DIR)/purgatory-makefile.patch $(LINUX_CHARON_DIR)/check-embedded.sh
+	@echo "  LINUX   $@ (with $(PURGK_RO))"
+	+$(Q)sh $(LINUX_CHARON_DIR)/build.sh $(@D) $(PURGK_RO)
+
+ALL_TARGETS  += $(LINUX_CHARON)
+# That kernel as kernel A: charon-kexec -s and Debian's kexec -s load
+# Debian's kernel B (and a crash kernel) through the kernel's
+# kexec_file_load, which runs charon's purgatory.
+CHECK_SUITES += script:$(LINUX_CHARON_DIR)/run-linux-charon.sh

@@ -7,7 +7,7 @@
 # Usage: run-kexec.sh [--loader charon|kexec-tools|kexec-tools-charon] [--proto 64|32]
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
 #          [--debugcon-log] [--kdump] [--quiet] [--loader-opt OPT]
-#          [--timeout SECONDS] [--live] [--stamp] [--big-initrd MIB]
+#          [--timeout SECONDS] [--live] [--stamp] [--big-initrd MIB] [--linux-charon]
 #   --loader kexec-tools-charon  Debian's kexec with charon's purgatory.ro
 #                 swapped in (kexec-swap-purgatory.sh)
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
@@ -26,9 +26,16 @@
 #                 it only as /boot/initrd, once, so that its RAM holds the
 #                 file and the loaded copy (charon-kexec maps the file;
 #                 kexec-tools reads it, a third copy)
+#   --linux-charon  kernel A is the kernel built from Debian's source with
+#                 charon's purgatory-linux.ro as its own purgatory
+#                 (boot-tests/linux-charon/build.sh); the loader (charon or
+#                 kexec-tools) uses -s, so kexec_file_load loads that
+#                 purgatory, and its "charon:" lines (digest ok, the jump)
+#                 must show on the serial console after the kexec
 # Environment:
 #   KERNEL        bzImage for kernel B (default build/kernel/vmlinuz)
-#   KERNEL_A      bzImage for kernel A (default KERNEL; needs CONFIG_KEXEC)
+#   KERNEL_A      bzImage for kernel A (default KERNEL, or with
+#                 --linux-charon build/linux-charon/bzImage; needs CONFIG_KEXEC)
 #   INITRD        an initrd of the user's (e.g. modules for KERNEL), laid
 #                 under the test initramfs in kernel B's initrd: the test
 #                 /init and payload still run, on top of its files
@@ -38,7 +45,7 @@
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0 linux_charon=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -54,6 +61,7 @@ while [ $# -gt 0 ]; do
     --live) live=yes ;;
     --stamp) stamp=yes ;;
     --big-initrd) big=$2; shift ;;
+    --linux-charon) linux_charon=yes ;;
     *) echo "run-kexec: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -79,6 +87,18 @@ name=$name-${proto}bit-$mem-$paging
 case " $extra_opts " in *" -s "*) name=$name-kexec-file-load ;; esac
 kernel=${KERNEL:-build/kernel/vmlinuz}
 kernel_a=${KERNEL_A:-$kernel}
+if [ "$linux_charon" = yes ]; then
+  case "$loader/$proto/$serial/$debugcon" in
+    charon/64/no/no | kexec-tools/64/no/no) ;;
+    *) echo "run-kexec: --linux-charon takes --loader charon|kexec-tools, 64-bit, no console options" >&2; exit 2 ;;
+  esac
+  # The kernel's kexec_file_load picks the 64-bit entry and patches no
+  # console; the purgatory's kernel flavour prints on 0x3f8 by itself.
+  extra_opts="$extra_opts -s"
+  kernel_a=${KERNEL_A:-build/linux-charon/bzImage}
+  name=linux-charon-kexec-file-$loader
+  [ "$kdump" = yes ] && name=$name-kdump
+fi
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 logdir=${LOGDIR:-build/kernel/logs}
 log=$logdir/$name.log
@@ -142,7 +162,10 @@ case "$mem" in
 esac
 
 [ -s "$kernel" ] || fail "no kernel at $kernel; run 'make deps' (boot-tests/kernel/fetch-kernel.sh build/kernel)"
-[ -s "$kernel_a" ] || fail "no kernel A at $kernel_a"
+if [ ! -s "$kernel_a" ]; then
+  [ "$linux_charon" = yes ] && fail "no kernel A at $kernel_a; run 'make $kernel_a'"
+  fail "no kernel A at $kernel_a"
+fi
 base=build/kernel/initramfs.cpio.gz
 sh "$here/mkinitramfs.sh" "$base" "$charon" >/dev/null || fail "mkinitramfs.sh failed"
 if [ "$loader" = charon ] && grep -q '^charon-kexec: none' "$base.charon"; then
@@ -246,6 +269,17 @@ grep -q 'CHARON-A-EXEC-FAILED' "$clean" && fail "kexec -e returned in kernel A"
 if [ "$serial" = yes ]; then
   sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q "$purg_re" ||
     fail "no purgatory line matching \"$purg_re\" on the serial console after kexec -e"
+fi
+if [ "$linux_charon" = yes ]; then
+  # Only charon's purgatory prints "charon:" lines, and kexec_file_load ran
+  # the one embedded in kernel A: it checked the kernel's
+  # purgatory_sha_regions against purgatory_sha256_digest and jumped with
+  # the kernel's entry64_regs (generic64). The kernel's own purgatory
+  # prints nothing, so this fails on a kernel A that carries it.
+  sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^charon: digest ok' ||
+    fail "no 'charon: digest ok' line on kernel A's serial console after the kexec"
+  sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^charon: jumping to 0x[0-9a-f]* (generic64)$' ||
+    fail "no 'charon: jumping to ... (generic64)' line on kernel A's serial console after the kexec"
 fi
 if [ "$debugcon" = yes ]; then
   tr -d '\r' <"$draw" 2>/dev/null | grep -q '^charon:' ||
