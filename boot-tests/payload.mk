@@ -8,7 +8,7 @@ PAYLOAD_IMAGES := $(PAYLOAD_DIR)/payload32.elf $(PAYLOAD_DIR)/payload64.elf \
 # Its own flags: the 32-bit images are i386 code, which no variant builds.
 PAYLOAD_CXXFLAGS := -std=c++20 -O2 $(WARN) -ffreestanding -fno-exceptions -fno-rtti \
   -fno-stack-protector -fno-asynchronous-unwind-tables -fno-pic -fno-pie -nostdlib \
-  -fno-builtin -mgeneral-regs-only -mno-red-zone
+  -fno-builtin -mgeneral-regs-only -mno-red-zone -Icommon/include
 PAYLOAD_LDFLAGS := -nostdlib -static --no-pie -z max-page-size=4096 --build-id=none \
   -T linker/payload.ld
 

@@ -95,6 +95,36 @@ Status check_sources_unchanged(const KexecImage& img) {
   return Status::Ok();
 }
 
+Status finish_image(const LoadRequest& req, RelocatableElf& elf, charon_params& p,
+                    const Range& purgatory, const Range& scratch, KexecImage& img) {
+  // The files are hashed where they are mapped, with SHA-NI where the CPU
+  // has it.
+  std::vector<kimage::DigestRegion> dig;
+  for (const Segment& s : img.segments) dig.push_back({s.data.data(), s.mem, s.data.size()});
+  if (kimage::Status s = kimage::fill_digests(dig.data(), dig.size(),
+                                              sha256_choose(CpuFeatures::detect(), true), p);
+      s != kimage::Status::kOk)
+    return Error{kimage::status_message(s)};
+  // A file that shrank or changed meanwhile made this digest over bytes
+  // it no longer holds.
+  if (Status st = inputs_unchanged(req); !st) return st;
+  if (Status st = check_sources_unchanged(img); !st) return st;
+  if (auto st = write_params(elf, p); !st) return st;
+  img.params = p;
+
+  auto entry = elf.find_symbol(kEntrySymbol);
+  if (!entry) return Error{req.purgatory_name + ": " + entry.error()};
+  img.entry = entry->address;
+  if (auto e32 = elf.find_symbol("charon_entry32")) img.entry32 = e32->address;
+  const auto seg = [](const Range& r) { return r.end - r.start; };
+  img.segments.push_back(
+      {req.purgatory_name, "purgatory", elf.image(), purgatory.start, seg(purgatory)});
+  img.segments.push_back({"zero-filled", "page-table scratch", {}, scratch.start, seg(scratch)});
+  std::sort(img.segments.begin(), img.segments.end(),
+            [](const Segment& a, const Segment& b) { return a.mem < b.mem; });
+  return Status::Ok();
+}
+
 uint64_t scratch_bytes_for(const std::vector<Range>& memory, const std::vector<Range>& required) {
   auto regions = [](const std::vector<Range>& v) {
     std::vector<charon_region> out;
@@ -345,30 +375,8 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   // kernel the zeroed backup area and the elfcorehdr, as loaded (the
   // zero-filled tail of each segment is not part of it). Not the purgatory
   // itself, whose parameter block holds the digest.
-  // The files are hashed where they are mapped, with SHA-NI where the CPU
-  // has it.
-  std::vector<kimage::DigestRegion> dig;
-  for (const Segment& s : img.segments) dig.push_back({s.data.data(), s.mem, s.data.size()});
-  if (kimage::Status s = kimage::fill_digests(dig.data(), dig.size(),
-                                              sha256_choose(CpuFeatures::detect(), true), p);
-      s != kimage::Status::kOk)
-    return core_error(s);
-  // A file that shrank or changed meanwhile made this digest over bytes
-  // it no longer holds.
-  if (Status st = inputs_unchanged(req); !st) return Error{st.error()};
-  if (auto st = write_params(*elf, p); !st) return Error{st.error()};
-  img.params = p;
-
-  auto entry = elf->find_symbol(kEntrySymbol);
-  if (!entry) return Error{req.purgatory_name + ": " + entry.error()};
-  img.entry = entry->address;
-  if (auto e32 = elf->find_symbol("charon_entry32")) img.entry32 = e32->address;
-  img.segments.push_back(
-      {req.purgatory_name, "purgatory", elf->image(), plan.purgatory.start, seg(plan.purgatory)});
-  img.segments.push_back(
-      {"zero-filled", "page-table scratch", {}, plan.scratch.start, seg(plan.scratch)});
-  std::sort(img.segments.begin(), img.segments.end(),
-            [](const Segment& a, const Segment& b) { return a.mem < b.mem; });
+  if (Status st = finish_image(req, *elf, p, plan.purgatory, plan.scratch, img); !st)
+    return Error{st.error()};
   return img;
 }
 

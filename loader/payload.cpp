@@ -158,23 +158,8 @@ Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequ
   if (kimage::Status s = kimage::fill_payload_params(in, plan, stack->address, p);
       s != kimage::Status::kOk)
     return Error{kimage::status_message(s)};
-  std::vector<kimage::DigestRegion> dig;
-  for (const Segment& s : img.segments) dig.push_back({s.data.data(), s.mem, s.data.size()});
-  if (kimage::Status s = kimage::fill_digests(dig.data(), dig.size(),
-                                              sha256_choose(CpuFeatures::detect(), true), p);
-      s != kimage::Status::kOk)
-    return Error{kimage::status_message(s)};
-  if (auto st = write_params(*elf, p); !st) return Error{st.error()};
-  img.params = p;
-  auto entry = elf->find_symbol(kEntrySymbol);
-  if (!entry) return Error{req.purgatory_name + ": " + entry.error()};
-  img.entry = entry->address;
-  img.segments.push_back(
-      {req.purgatory_name, "purgatory", elf->image(), plan.purgatory.start, seg(plan.purgatory)});
-  img.segments.push_back(
-      {"zero-filled", "page-table scratch", {}, plan.scratch.start, seg(plan.scratch)});
-  std::sort(img.segments.begin(), img.segments.end(),
-            [](const Segment& a, const Segment& b) { return a.mem < b.mem; });
+  if (Status st = finish_image(req, *elf, p, plan.purgatory, plan.scratch, img); !st)
+    return Error{st.error()};
   return img;
 }
 

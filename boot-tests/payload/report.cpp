@@ -8,27 +8,20 @@
 //   PAYLOAD-END
 // The numbers come from the specifications, not from charon's headers: the
 // payload is an oracle for the loaders, like the protocol probe.
+#include <charon/io.h>
 #include <stddef.h>
 #include <stdint.h>
 
 namespace {
 
-inline void outb(uint16_t port, uint8_t v) {
-  asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-inline uint8_t inb(uint16_t port) {
-  uint8_t v;
-  asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-inline void outl(uint16_t port, uint32_t v) {
-  asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
+using charon::io::in8;
+using charon::io::out32;
+using charon::io::out8;
 
 void putc(char c) {
-  for (int i = 0; i < 100000 && !(inb(0x3f8 + 5) & 0x20); ++i) {
+  for (int i = 0; i < 100000 && !(in8(0x3f8 + 5) & 0x20); ++i) {
   }
-  outb(0x3f8, static_cast<uint8_t>(c));
+  out8(0x3f8, static_cast<uint8_t>(c));
 }
 void puts(const char* s) {
   while (*s) putc(*s++);
@@ -269,6 +262,6 @@ extern "C" [[noreturn]] void payload_main(const uintptr_t* s) {
   else
     report_bootnotes(notes);
   puts("PAYLOAD-END\n");
-  outl(0xf4, 0x10);  // isa-debug-exit: QEMU exits with status 33
+  out32(0xf4, 0x10);  // isa-debug-exit: QEMU exits with status 33
   for (;;) asm volatile("cli; hlt");
 }

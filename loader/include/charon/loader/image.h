@@ -15,6 +15,7 @@
 #include <charon/kimage/image.h>
 #include <charon/loader/bytes.h>
 #include <charon/loader/bzimage.h>
+#include <charon/loader/elf_reloc.h>
 #include <charon/loader/ranges.h>
 #include <charon/loader/sysinfo.h>
 #include <charon/params.h>
@@ -94,6 +95,14 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
 // it was mapped (MappedFile::check_unchanged), so that its bytes and the
 // digest over them no longer agree with the file.
 Status check_sources_unchanged(const KexecImage& img);
+
+// The last steps every image shares, once its segments are in `img` and
+// the core has filled `p`: the digest over the segments as loaded (hashed
+// where the files are mapped), the check that no mapped source changed
+// meanwhile, the patched parameter block, the entry points, and the
+// purgatory and its page-table scratch as segments, in address order.
+Status finish_image(const LoadRequest& req, RelocatableElf& elf, charon_params& p,
+                    const Range& purgatory, const Range& scratch, KexecImage& img);
 
 // The e820 table a crash kernel sees: non-RAM entries unchanged, RAM
 // limited to the first 640 KiB (backed up by the purgatory) and the crash
