@@ -46,3 +46,7 @@ ALL_TARGETS  += $(LINUX_CHARON)
 # Debian's kernel B (and a crash kernel) through the kernel's
 # kexec_file_load, which runs charon's purgatory.
 CHECK_SUITES += script:$(LINUX_CHARON_DIR)/run-linux-charon.sh
+# The vmlinux that build leaves, as kernel B: charon-kexec boots it by the
+# Linux boot protocol (--args-linux, detected by its ELF notes), Debian's
+# kexec --type=elf-x86_64 --args-linux is the reference.
+CHECK_SUITES += script:boot-tests/kernel/run-vmlinux.sh

@@ -40,6 +40,12 @@ void usage(FILE* f) {
       "                         multiboot2-x86 (kexec-tools' names)\n"
       "      --module=\"FILE ARGS\"  a multiboot module, its string its command line\n"
       "                         (repeatable, in order)\n"
+      "      --args-linux       an ELF kernel gets the Linux boot protocol: boot_params with\n"
+      "                         the command line, e820 and --initrd (the default for a\n"
+      "                         vmlinux, which carries \"Linux\" ELF notes)\n"
+      "      --args-elf         an ELF kernel gets ELF boot notes with the command line\n"
+      "                         (RDI, or [ESP+4] for ELF32; the default for other ELF files)\n"
+      "      --args-none        an ELF kernel gets nothing but its entry\n"
       "      --initrd=FILE      initial ramdisk (also --ramdisk)\n"
       "      --append=STRING    kernel command line (also --command-line)\n"
       "      --reuse-cmdline    start from /proc/cmdline, without BOOT_IMAGE= (and with -p,\n"
@@ -81,6 +87,9 @@ enum Opt {
   kOptElf32,
   kOptElf64,
   kOptModule,
+  kOptArgsElf,
+  kOptArgsLinux,
+  kOptArgsNone,
 };
 
 // Input files are mapped, never read into buffers: kexec_load gets the
@@ -110,7 +119,7 @@ std::optional<uint16_t> parse_serial(const std::string& s) {
 
 // An ELF or multiboot kernel (payload.h): only kexec_load with charon's
 // purgatory can start it (the kernel's kexec_file_load takes bzImages).
-int run_payload(LoadRequest& req, kimage::PayloadType type, bool forced,
+int run_payload(LoadRequest& req, kimage::PayloadType type, bool forced, kimage::ElfArgs args,
                 const std::vector<std::string>& module_args, Syscall mode, bool dry_run,
                 const std::string& root, const CliEnv& env) {
   const char* name = kimage::payload_type_name(type);
@@ -124,6 +133,7 @@ int run_payload(LoadRequest& req, kimage::PayloadType type, bool forced,
   PayloadRequest pay;
   pay.type = type;
   pay.type_forced = forced;
+  pay.args = args;
   // kexec-tools' --module="FILE ARGS": the file is the first word, the
   // module's command line the whole string (kexec-mb2-x86.c).
   for (const std::string& m : module_args) {
@@ -248,6 +258,9 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       {"elf64-core-headers", no_argument, nullptr, kOptElf64},
       {"type", required_argument, nullptr, 't'},
       {"module", required_argument, nullptr, kOptModule},
+      {"args-elf", no_argument, nullptr, kOptArgsElf},
+      {"args-linux", no_argument, nullptr, kOptArgsLinux},
+      {"args-none", no_argument, nullptr, kOptArgsNone},
       {nullptr, 0, nullptr, 0},
   };
   auto err = [&](const std::string& msg) {
@@ -268,6 +281,8 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
   std::optional<std::string> initrd_path, append, purgatory_path;
   std::optional<kimage::PayloadType> forced_type;
   std::vector<std::string> module_args;
+  std::optional<kimage::ElfArgs> elf_args;
+  bool entry32_asked = false;
   std::string root = env.root;
   LoadRequest req;
   optind = 0;  // GNU getopt: rescan from scratch (run_cli may run more than once)
@@ -322,6 +337,15 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         if (!*optarg) return usage_err("--module: expected \"FILE [ARGS]\"");
         module_args.push_back(optarg);
         break;
+      case kOptArgsElf:
+        elf_args = kimage::ElfArgs::kElf;
+        break;
+      case kOptArgsLinux:
+        elf_args = kimage::ElfArgs::kLinux;
+        break;
+      case kOptArgsNone:
+        elf_args = kimage::ElfArgs::kNone;
+        break;
       case kOptAppend:
         append = optarg;
         break;
@@ -331,6 +355,7 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       case kOptEntry32:
         charon_only.push_back("--entry-32bit");
         req.mode = EntryMode::k32;
+        entry32_asked = true;
         break;
       case kOptConsoleSerial:
         charon_only.push_back("--console-serial");
@@ -502,23 +527,54 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
     // Not a known mark: the bzImage checks give the precise sentence.
     type = kimage::PayloadType::kBzImage;
   }
-  if (type != kimage::PayloadType::kBzImage)
-    return run_payload(req, type, forced_type.has_value(), module_args, syscall_mode, dry_run, root,
-                       env);
+  // ELF kernels: what they are handed (kexec-tools' --args-*). A vmlinux
+  // gets the Linux boot protocol unless told otherwise.
+  const bool elf = type == kimage::PayloadType::kElf64 || type == kimage::PayloadType::kElf32;
+  if (elf_args && !elf)
+    return usage_err(strf("%s: only ELF kernels (elf-x86_64, elf-x86) take it; %s is %s",
+                          kimage::elf_args_name(*elf_args), req.kernel_name.c_str(),
+                          kimage::payload_type_name(type)));
+  const kimage::ElfArgs args = elf_args ? *elf_args
+                               : elf && kimage::is_linux_elf(req.kernel.data(), req.kernel.size())
+                                   ? kimage::ElfArgs::kLinux
+                                   : kimage::ElfArgs::kElf;
+  const bool vmlinux = elf && args == kimage::ElfArgs::kLinux;
+  if (type != kimage::PayloadType::kBzImage && !vmlinux)
+    return run_payload(req, type, forced_type.has_value(), args, module_args, syscall_mode, dry_run,
+                       root, env);
   if (!module_args.empty()) return usage_err("--module: only multiboot kernels take modules");
+  if (vmlinux) {
+    const char* name = kimage::payload_type_name(type);
+    if (panic)
+      return err(
+          strf("-p: a %s kernel (--args-linux) runs where it was linked, outside the "
+               "crash reservation; load its bzImage",
+               name));
+    if (syscall_mode == Syscall::kFileLoad)
+      return err(strf("-s: kexec_file_load loads only bzImages; %s is %s (--args-linux)",
+                      req.kernel_name.c_str(), name));
+    if (entry32_asked && type == kimage::PayloadType::kElf64)
+      return err(strf("--entry-32bit: %s is %s, whose e_entry is its 64-bit entry",
+                      req.kernel_name.c_str(), name));
+    req.vmlinux = true;
+    req.mode = type == kimage::PayloadType::kElf64 ? EntryMode::k64 : EntryMode::k32;
+  }
 
   // ---- which system call: -c, -s, or -a's rule
   std::string why;
   Syscall use = under_xen ? Syscall::kLoad : syscall_mode;
   if (under_xen) {
     why = "dom0 under Xen: the hypervisor loads the image";
+  } else if (vmlinux) {
+    use = Syscall::kLoad;
+    why = strf("%s kernels load no other way", kimage::payload_type_name(type));
   } else if (use == Syscall::kAuto && !charon_only.empty()) {
     use = Syscall::kLoad;
     why = charon_only[0] + " needs charon's purgatory";
   }
   // The kernel's own loader checks the header too; charon's checks come
   // first, so a bad file gets charon's sentence whichever call loads it.
-  if (auto k = parse_bzimage(req.kernel, req.mode); !k)
+  if (auto k = parse_bzimage(req.kernel, req.mode); !vmlinux && !k)
     return err(req.kernel_name + ": " + k.error());
   if (use != Syscall::kLoad) {
     const char* what = use == Syscall::kFileLoad

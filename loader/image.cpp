@@ -5,6 +5,7 @@
 #include <charon/align.h>
 #include <charon/loader/elfcore.h>
 #include <charon/loader/image.h>
+#include <charon/loader/payload.h>
 #include <charon/loader/purgatory.h>
 #include <charon/x86/identity_map.h>
 #include <sys/random.h>
@@ -170,8 +171,26 @@ std::vector<MemRange> crash_e820(const MemoryMap& map, const std::vector<Range>&
 Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& sys) {
   KexecImage img;
 
-  // ---- kernel: the core's checks, with the values named for the user
-  auto k = parse_bzimage(req.kernel, req.mode);
+  // ---- kernel: the core's checks, with the values named for the user;
+  // a vmlinux's ELF checks, and what the core says a bzImage header would
+  auto vm = std::make_unique<kimage::PayloadImage>();
+  Result<BzImage> k = BzImage{};
+  if (req.vmlinux) {
+    const bool elf64 = req.kernel.size() > 4 && req.kernel.data()[4] == 2;
+    const auto type = elf64 ? kimage::PayloadType::kElf64 : kimage::PayloadType::kElf32;
+    kimage::Status s = kimage::parse_payload(req.kernel.data(), req.kernel.size(), type, *vm);
+    if (s == kimage::Status::kOk) s = kimage::vmlinux_kernel(*vm, *k);
+    if (s != kimage::Status::kOk) {
+      if (Status st = inputs_unchanged(req); !st) return Error{st.error()};
+      return fail("%s (%s, --args-linux): %s", req.kernel_name.c_str(),
+                  kimage::payload_type_name(type), kimage::status_message(s));
+    }
+    if (req.mode != (elf64 ? EntryMode::k64 : EntryMode::k32))
+      return fail("%s: %s", req.kernel_name.c_str(),
+                  kimage::status_message(kimage::Status::kVmlinuxEntry));
+  } else {
+    k = parse_bzimage(req.kernel, req.mode);
+  }
   if (!k) {
     if (Status st = inputs_unchanged(req); !st) return Error{st.error()};
     return Error{req.kernel_name + ": " + k.error()};
@@ -215,6 +234,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   kimage::ImageInput in;
   in.kernel = req.kernel.data();
   in.kernel_size = req.kernel.size();
+  if (req.vmlinux) in.vmlinux = vm.get();
   in.has_initrd = req.initrd.has_value();
   in.initrd_size = req.initrd ? req.initrd->size() : 0;
   in.cmdline_max_len = longest.size();
@@ -265,8 +285,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
         strf("EFI: efi_info (system table 0x%llx, %zu runtime-map entries) and SETUP_EFI",
              ull(in.efi.systab), e.runtime_map.size() / sizeof(boot::efi_memory_desc)));
   } else if (sys.efi) {
-    img.notes.push_back(
-        "EFI: none: the kernel lacks XLF_EFI_KEXEC, so it cannot keep EFI runtime services");
+    img.notes.push_back(req.vmlinux ? "EFI: none: a vmlinux has no xloadflags to say "
+                                      "XLF_EFI_KEXEC, so it may not keep EFI runtime services"
+                                    : "EFI: none: the kernel lacks XLF_EFI_KEXEC, so it cannot "
+                                      "keep EFI runtime services");
   } else {
     img.notes.push_back("EFI: none: " + sys.efi_absent);
   }
@@ -308,7 +330,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   kimage::ImagePlan& plan = img.plan;
   if (kimage::Status s = kimage::plan_image(in, plan); s != kimage::Status::kOk)
     return Error{std::string(kimage::status_message(s)) +
-                 (s == kimage::Status::kNo5Level ? "; use --entry-32bit" : "") +
+                 (s != kimage::Status::kNo5Level ? ""
+                  : req.vmlinux ? "; a vmlinux has no xloadflags to say it takes 5-level "
+                                  "paging: load its bzImage"
+                                : "; use --entry-32bit") +
                  (req.on_crash ? " in the crash kernel reservation" : "")};
 
   img.notes.push_back(strf("identity map: %zu memory ranges (RAM, ACPI, NVS)", plan.nmemory));
@@ -339,9 +364,24 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   // ---- segments. The kernel's and the initrd's are views of the
   // caller's bytes (mapped files in charon-kexec): never copied.
   const auto seg = [](const Range& r) { return r.end - r.start; };
-  img.segments.push_back({strf("%s+0x%zx", req.kernel_name.c_str(), k->payload_offset), "kernel",
-                          req.kernel.slice(k->payload_offset, k->payload_size),
-                          plan.kernel_seg.start, seg(plan.kernel_seg)});
+  if (req.vmlinux) {
+    // Each PT_LOAD where it was linked, as whole pages; the planner took
+    // the whole footprint, gaps between them included.
+    kimage::Range chunks[kimage::kMaxLoadSegments];
+    const size_t n = kimage::image_chunks(*vm, chunks);
+    for (size_t i = 0; i < n; ++i)
+      img.segments.push_back({req.kernel_name, strf("vmlinux segment %zu", i),
+                              chunk_bytes(req.kernel, *vm, chunks[i]), chunks[i].start,
+                              seg(chunks[i])});
+    img.notes.push_back(
+        strf("vmlinux: entry 0x%llx (e_entry, physical), --args-linux: "
+             "boot_params with a setup header of protocol %u.%02u",
+             ull(plan.kernel_entry), k->version >> 8, k->version & 0xff));
+  } else {
+    img.segments.push_back({strf("%s+0x%zx", req.kernel_name.c_str(), k->payload_offset), "kernel",
+                            req.kernel.slice(k->payload_offset, k->payload_size),
+                            plan.kernel_seg.start, seg(plan.kernel_seg)});
+  }
   if (req.initrd)
     img.segments.push_back(
         {req.initrd_name, "initrd", *req.initrd, plan.initrd.start, seg(plan.initrd)});

@@ -21,6 +21,19 @@ unsigned long long ull(uint64_t v) {
 
 }  // namespace
 
+Bytes chunk_bytes(const Bytes& file, const kimage::PayloadImage& im, const kimage::Range& chunk) {
+  // One segment that starts the chunk: its bytes are the file's, mapped,
+  // never copied (a vmlinux's tens of MiB among them).
+  size_t n = 0, only = 0;
+  for (size_t j = 0; j < im.nseg; ++j)
+    if (im.seg[j].paddr >= chunk.start && im.seg[j].paddr < chunk.end) ++n, only = j;
+  if (n == 1 && im.seg[only].paddr == chunk.start)
+    return file.slice(im.seg[only].offset, im.seg[only].filesz);
+  std::vector<uint8_t> data(kimage::chunk_data_bytes(im, chunk));
+  kimage::build_chunk(file.data(), im, chunk, data.data());
+  return Bytes(std::move(data));
+}
+
 std::vector<uint8_t> read_rsdp(const std::string& root, uint64_t addr) {
   std::vector<uint8_t> b(36);
   const int fd = open((root + "/dev/mem").c_str(), O_RDONLY | O_CLOEXEC);
@@ -80,6 +93,7 @@ Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequ
   in.file = req.kernel.data();
   in.file_size = req.kernel.size();
   in.type = pay.type;
+  in.args = pay.args;
   in.cmdline = req.cmdline.data();
   in.cmdline_len = req.cmdline.size();
   in.modules = mods.data();
@@ -99,6 +113,11 @@ Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequ
   KexecImage img;
   img.cmdline = req.cmdline;
   img.notes.push_back(strf("type: %s (%s)", type_name, pay.type_forced ? "--type" : "detected"));
+  if (!mb)
+    img.notes.push_back(strf("arguments: %s%s", kimage::elf_args_name(pay.args),
+                             pay.args == kimage::ElfArgs::kElf
+                                 ? " (ELF boot notes with the command line)"
+                                 : " (nothing but the entry)"));
   kimage::PayloadPlan plan;
   if (kimage::Status s = kimage::plan_payload(in, plan); s != kimage::Status::kOk) {
     std::string msg = req.kernel_name + " (" + type_name + "): " + kimage::status_message(s);
@@ -119,12 +138,10 @@ Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequ
 
   // ---- segments: the image's chunks, the modules, the information
   const auto seg = [](const kimage::Range& r) { return r.end - r.start; };
-  for (size_t i = 0; i < plan.nchunks; ++i) {
-    std::vector<uint8_t> data(kimage::chunk_data_bytes(plan, i));
-    kimage::build_chunk(in, plan, i, data.data());
-    img.segments.push_back({req.kernel_name, strf("kernel segment %zu", i), std::move(data),
+  for (size_t i = 0; i < plan.nchunks; ++i)
+    img.segments.push_back({req.kernel_name, strf("kernel segment %zu", i),
+                            chunk_bytes(req.kernel, plan.image, plan.chunks[i]),
                             plan.chunks[i].start, seg(plan.chunks[i])});
-  }
   for (size_t i = 0; i < pay.modules.size(); ++i) {
     img.segments.push_back({pay.modules[i].name, strf("module %zu", i), pay.modules[i].data,
                             plan.modules[i].start, seg(plan.modules[i])});
@@ -137,10 +154,11 @@ Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequ
     if (kimage::Status s = kimage::build_payload_info(in, plan, info.data(), info.size());
         s != kimage::Status::kOk)
       return Error{kimage::status_message(s)};
-    img.segments.push_back(
-        {"generated",
-         pay.type == PayloadType::kMultiboot2 ? "multiboot2 information" : "multiboot information",
-         std::move(info), plan.info.start, seg(plan.info)});
+    img.segments.push_back({"generated",
+                            pay.type == PayloadType::kMultiboot2 ? "multiboot2 information"
+                            : mb                                 ? "multiboot information"
+                                                                 : "ELF boot notes",
+                            std::move(info), plan.info.start, seg(plan.info)});
     img.notes.push_back(pay.type == PayloadType::kMultiboot2 && pay.rsdp.empty()
                             ? "ACPI: no RSDP tag (the RSDP could not be read through /dev/mem)"
                             : "");
@@ -155,7 +173,10 @@ Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequ
   auto params = read_params(*elf);
   if (!params) return Error{params.error()};
   charon_params& p = *params;
-  if (kimage::Status s = kimage::fill_payload_params(in, plan, stack->address, p);
+  // kexec-tools' elf-x86 frame goes through the block's stack_arg32_2.
+  uint64_t stack_arg = 0;
+  if (auto a = elf->find_symbol("stack_arg32_2")) stack_arg = a->address;
+  if (kimage::Status s = kimage::fill_payload_params(in, plan, stack->address, stack_arg, p);
       s != kimage::Status::kOk)
     return Error{kimage::status_message(s)};
   if (Status st = finish_image(req, *elf, p, plan.purgatory, plan.scratch, img); !st)

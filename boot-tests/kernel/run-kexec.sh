@@ -8,6 +8,7 @@
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
 #          [--debugcon-log] [--kdump] [--quiet] [--loader-opt OPT]
 #          [--timeout SECONDS] [--live] [--stamp] [--big-initrd MIB] [--linux-charon]
+#          [--vmlinux]
 #   --loader kexec-tools-charon  Debian's kexec with charon's purgatory.ro
 #                 swapped in (kexec-swap-purgatory.sh)
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
@@ -32,6 +33,11 @@
 #                 kexec-tools) uses -s, so kexec_file_load loads that
 #                 purgatory, and its "charon:" lines (digest ok, the jump)
 #                 must show on the serial console after the kexec
+#   --vmlinux     kernel B is a Linux vmlinux (ELF64, default the one the
+#                 linux-charon build leaves, VMLINUX), booted by the Linux
+#                 boot protocol: charon-kexec detects it by its "Linux" ELF
+#                 notes, kexec-tools is given --type=elf-x86_64 --args-linux;
+#                 kernel A is Debian's kernel
 # Environment:
 #   KERNEL        bzImage for kernel B (default build/kernel/vmlinuz)
 #   KERNEL_A      bzImage for kernel A (default KERNEL, or with
@@ -45,7 +51,7 @@
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0 linux_charon=no
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0 linux_charon=no vmlinux=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -62,6 +68,7 @@ while [ $# -gt 0 ]; do
     --stamp) stamp=yes ;;
     --big-initrd) big=$2; shift ;;
     --linux-charon) linux_charon=yes ;;
+    --vmlinux) vmlinux=yes ;;
     *) echo "run-kexec: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -98,6 +105,15 @@ if [ "$linux_charon" = yes ]; then
   kernel_a=${KERNEL_A:-build/linux-charon/bzImage}
   name=linux-charon-kexec-file-$loader
   [ "$kdump" = yes ] && name=$name-kdump
+fi
+if [ "$vmlinux" = yes ]; then
+  [ "$proto/$kdump/$linux_charon" = 64/no/no ] ||
+    { echo "run-kexec: --vmlinux takes the 64-bit entry, no --kdump, no --linux-charon" >&2; exit 2; }
+  kernel=${VMLINUX:-build/linux-charon/linux-source-6.1/vmlinux}
+  kernel_a=${KERNEL_A:-build/kernel/vmlinuz}
+  # kexec-tools' elf-x86_64 passes ELF boot notes unless told --args-linux.
+  [ "$loader" = charon ] || extra_opts="$extra_opts --type=elf-x86_64 --args-linux"
+  name=$(echo "$name" | sed 's/^kexec-/kexec-vmlinux-/')
 fi
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 logdir=${LOGDIR:-build/kernel/logs}
@@ -222,6 +238,8 @@ rm -f "$tmp/boot/initrd" "$tmp/boot/vmlinuz" "$tmp/boot.cpio"
 token=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 bappend="console=ttyS0$quiet panic=-1 charon.stage=b charon.token=$token"
 [ -n "$bigsum" ] && bappend="$bappend charon.bigsum=$bigsum"
+# The linux-charon vmlinux has no ACPI to power off with.
+[ "$vmlinux" = yes ] && bappend="$bappend charon.halt=reboot"
 tilde() { echo "$1" | sed 's/^ *//; s/ /~/g'; }
 aappend="console=ttyS0$quiet panic=-1 charon.stage=a charon.loader=$loader"
 aappend="$aappend charon.opts=$(tilde "$opts") charon.bappend=$(tilde "$bappend")"

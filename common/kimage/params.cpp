@@ -2,6 +2,8 @@
 // Every loader fills it here, so a field has one meaning everywhere.
 #include <charon/kimage/image.h>
 
+#include "place.h"
+
 namespace charon::kimage {
 
 Status check_params_identity(const charon_params& p) {
@@ -23,10 +25,29 @@ Status reset_params(charon_params& p) {
   return Status::kOk;
 }
 
-Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p) {
+Status fill_common_params(uint32_t flags, HandoffKind handoff,
+                          const charon_region (&memory)[CHARON_MAX_MEMORY_RANGES],
+                          const Range& scratch, const ConsoleSpec& console, charon_params& p) {
   if (Status s = reset_params(p); s != Status::kOk) return s;
-  p.flags = in.flags;
-  p.handoff = handoff_abi(plan.handoff);
+  p.flags = flags;
+  p.handoff = handoff_abi(handoff);
+  p.idmap_limit = 0;  // the memory below is the map's, typed
+  for (size_t i = 0; i < CHARON_MAX_MEMORY_RANGES; ++i) p.memory[i] = memory[i];
+  p.scratch_base = scratch.start;
+  p.scratch_size = scratch.size();
+  p.console_serial = console.serial;
+  p.serial_base = console.serial_base;
+  p.serial_baud = console.serial_baud;  // 0: keep the UART's divisor
+  p.console_debugcon = console.debugcon;
+  p.debugcon_port = console.debugcon_port;
+  return Status::kOk;
+}
+
+Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p) {
+  if (Status s =
+          fill_common_params(in.flags, plan.handoff, plan.memory, plan.scratch, in.console, p);
+      s != Status::kOk)
+    return s;
   p.boot_params = plan.setup.start;
   p.kernel_entry = plan.kernel_entry;
   // The generic register sets mirror the Linux handoff, so that a reader
@@ -36,10 +57,6 @@ Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p
   p.regs64.rip = plan.kernel_entry;
   p.regs32.esi = static_cast<uint32_t>(plan.setup.start);
   p.regs32.eip = static_cast<uint32_t>(plan.kernel_entry);
-  p.idmap_limit = 0;  // the memory below is the map's, typed
-  for (size_t i = 0; i < CHARON_MAX_MEMORY_RANGES; ++i) p.memory[i] = plan.memory[i];
-  p.scratch_base = plan.scratch.start;
-  p.scratch_size = plan.scratch.size();
   // The kernel's init_size range: it decompresses there while still on
   // the purgatory's tables.
   p.map_ranges[0] = {plan.kernel_seg.start, plan.kernel.init_size};
@@ -48,11 +65,6 @@ Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p
     if (nmap == CHARON_MAX_MAP_RANGES) return Status::kTooManyMapRanges;
     p.map_ranges[nmap++] = {in.extra_map[i].start, in.extra_map[i].size()};
   }
-  p.console_serial = in.console.serial;
-  p.serial_base = in.console.serial_base;
-  p.serial_baud = in.console.serial_baud;  // 0: keep the UART's divisor
-  p.console_debugcon = in.console.debugcon;
-  p.debugcon_port = in.console.debugcon_port;
   p.panic_kernel = in.crash.enabled;
   if (in.crash.enabled) {
     p.backup_dst = plan.backup.start;

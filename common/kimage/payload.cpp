@@ -12,6 +12,7 @@ namespace {
 
 constexpr uint64_t kAny = UINT64_MAX;
 constexpr char kLoaderName[] = "charon-kexec";
+constexpr char kLoaderVersion[] = "charon-kexec 0.1";
 
 void wr32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -172,6 +173,55 @@ void build_mb2(const PayloadInput& in, const PayloadPlan& plan, uint8_t* b, uint
   wr32(b, static_cast<uint32_t>(total));
 }
 
+// ---- ELF boot notes (the "ELF boot" proposal, as kexec-tools'
+// kexec-elf-boot.c gives them): a 12-byte header {b_signature, b_size,
+// b_checksum (16 bits), b_records (16 bits)}, then b_records notes
+// {n_namesz, n_descsz, n_type} with no name, each descriptor padded to 4:
+// the boot loader's name (type 1), its version (type 2) and the command
+// line with its NUL (type 4). b_checksum is the IP checksum of all
+// b_size bytes taken with the field 0.
+constexpr uint32_t kBootNotesMagic = 0x0e1fb007;
+constexpr uint32_t kEbnLoaderName = 1, kEbnLoaderVersion = 2, kEbnCommandLine = 4;
+
+uint64_t note4(uint64_t desc) {
+  return 12 + align_up(desc, 4);
+}
+
+uint64_t bootnotes_bytes(const PayloadInput& in) {
+  return 12 + note4(sizeof kLoaderName) + note4(sizeof kLoaderVersion) + note4(in.cmdline_len + 1);
+}
+
+// RFC 1071: the one's-complement sum of the little-endian 16-bit words,
+// complemented.
+uint16_t ip_checksum(const uint8_t* b, uint64_t n) {
+  uint32_t sum = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    sum += i & 1 ? uint32_t{b[i]} << 8 : b[i];
+    sum = (sum & 0xffff) + (sum >> 16);
+  }
+  return static_cast<uint16_t>(~sum);
+}
+
+void build_bootnotes(const PayloadInput& in, uint8_t* b, uint64_t total) {
+  uint64_t at = 12;
+  auto note = [&](uint32_t type, const char* desc, size_t len) {
+    wr32(b + at, 0);
+    wr32(b + at + 4, static_cast<uint32_t>(len + 1));
+    wr32(b + at + 8, type);
+    put_str(b + at + 12, desc, len);
+    at += note4(len + 1);
+  };
+  note(kEbnLoaderName, kLoaderName, sizeof kLoaderName - 1);
+  note(kEbnLoaderVersion, kLoaderVersion, sizeof kLoaderVersion - 1);
+  note(kEbnCommandLine, in.cmdline, in.cmdline_len);
+  wr32(b, kBootNotesMagic);
+  wr32(b + 4, static_cast<uint32_t>(total));
+  wr32(b + 8, 3u << 16);  // b_checksum 0, b_records 3
+  const uint16_t sum = ip_checksum(b, total);
+  b[8] = static_cast<uint8_t>(sum);
+  b[9] = static_cast<uint8_t>(sum >> 8);
+}
+
 }  // namespace
 
 uint64_t payload_info_bytes(const PayloadInput& in) {
@@ -180,9 +230,27 @@ uint64_t payload_info_bytes(const PayloadInput& in) {
       return mb1_bytes(in);
     case PayloadType::kMultiboot2:
       return mb2_bytes(in);
-    default:
+    case PayloadType::kElf64:
+    case PayloadType::kElf32:
+      return in.args == ElfArgs::kElf ? bootnotes_bytes(in) : 0;
+    case PayloadType::kBzImage:
       return 0;
   }
+  return 0;
+}
+
+size_t image_chunks(const PayloadImage& im, Range (&out)[kMaxLoadSegments]) {
+  size_t n = 0;
+  for (size_t i = 0; i < im.nseg; ++i) {
+    const Range r{align_down(im.seg[i].paddr, kPageSize),
+                  align_up(im.seg[i].paddr + im.seg[i].memsz, kPageSize)};
+    if (r.end < r.start) return 0;
+    if (n && r.start < out[n - 1].end)
+      out[n - 1].end = r.end;
+    else
+      out[n++] = r;
+  }
+  return n;
 }
 
 Status plan_payload(const PayloadInput& in, PayloadPlan& out) {
@@ -190,6 +258,7 @@ Status plan_payload(const PayloadInput& in, PayloadPlan& out) {
   if (Status s = parse_payload(in.file, in.file_size, in.type, out.image); s != Status::kOk)
     return s;
   if (in.type == PayloadType::kBzImage) return Status::kNotThisType;  // plan_image's job
+  if (!is_multiboot(in.type) && in.args == ElfArgs::kLinux) return Status::kElfArgsLinux;
   if (in.top_of_ram == 0) return Status::kNoRam;
   if (in.purgatory_align > kPageSize) return Status::kBadPurgatoryAlign;
   if (in.nmodules > kMaxModules) return Status::kTooManyModules;
@@ -199,24 +268,20 @@ Status plan_payload(const PayloadInput& in, PayloadPlan& out) {
   FreeList& free = *in.free;
   const bool is64 = in.type == PayloadType::kElf64;
   out.handoff = is64 ? HandoffKind::kGeneric64 : HandoffKind::kGeneric32;
-  out.idmap_limit = is64 ? in.top_of_ram : k4GiB;
   const uint64_t high = is64 ? kAny : k4GiB;
+  // The purgatory maps the machine's memory, typed, as for a bzImage; a
+  // 32-bit handoff drops paging, and the map then only serves the
+  // purgatory.
+  out.memory_gaps_closed = memory_ranges(in.memmap, in.nmemmap, out.memory, out.nmemory);
 
   // ---- the image's segments, where they were linked: whole pages, so
   // segments that share a page share one chunk.
-  const PayloadImage& im = out.image;
-  for (size_t i = 0; i < im.nseg; ++i) {
-    const Range r{align_down(im.seg[i].paddr, kPageSize),
-                  align_up(im.seg[i].paddr + im.seg[i].memsz, kPageSize)};
-    if (r.end < r.start) return Status::kSegmentWraps;
-    if (r.end > high) return Status::kSegmentAbove4G;
-    if (out.nchunks && r.start < out.chunks[out.nchunks - 1].end)
-      out.chunks[out.nchunks - 1].end = r.end;
-    else
-      out.chunks[out.nchunks++] = r;
-  }
-  for (size_t i = 0; i < out.nchunks; ++i)
+  out.nchunks = image_chunks(out.image, out.chunks);
+  if (out.nchunks == 0) return Status::kSegmentWraps;
+  for (size_t i = 0; i < out.nchunks; ++i) {
+    if (out.chunks[i].end > high) return Status::kSegmentAbove4G;
     if (!free.take_at(out.chunks[i].start, out.chunks[i].size())) return Status::kSegmentNotFree;
+  }
 
   // ---- modules: page-aligned (v1 flag 0, v2 module-align tag), below
   // 4 GiB for the 32-bit addresses, as high as they go.
@@ -226,7 +291,8 @@ Status plan_payload(const PayloadInput& in, PayloadPlan& out) {
                k1MiB, k4GiB, true, out.modules[i]))
       return Status::kNoRoomModule;
 
-  // ---- the information structure, low below 4 GiB (EBX is 32 bits).
+  // ---- the information structure or the boot notes, low below 4 GiB
+  // (EBX and kexec-tools' stack argument are 32 bits).
   if (const uint64_t bytes = payload_info_bytes(in))
     if (!place(free, align_up(bytes, kPageSize), kPageSize, k1MiB, k4GiB, false, out.info))
       return Status::kNoRoomInfo;
@@ -236,38 +302,36 @@ Status plan_payload(const PayloadInput& in, PayloadPlan& out) {
     return s;
 
   // ---- page tables for everything the purgatory maps.
-  charon_region r[2 + kMaxLoadSegments + kMaxModules + 2];
+  // The purgatory's stack: generic64 maps the page under RSP.
+  charon_region r[kMaxLoadSegments + kMaxModules + 3];
   size_t n = 0;
   auto add = [&](const Range& x) {
     if (!x.empty()) r[n++] = {x.start, x.size()};
   };
-  add({0, out.idmap_limit});
   for (size_t i = 0; i < out.nchunks; ++i) add(out.chunks[i]);
   for (size_t i = 0; i < in.nmodules; ++i) add(out.modules[i]);
   add(out.info);
   add(out.purgatory);
-  return place_scratch(free, nullptr, 0, r, n, out.scratch);
+  return place_scratch(free, out.memory, out.nmemory, r, n, out.scratch);
 }
 
-uint64_t chunk_data_bytes(const PayloadPlan& plan, size_t i) {
-  const Range& c = plan.chunks[i];
+uint64_t chunk_data_bytes(const PayloadImage& im, const Range& c) {
   uint64_t end = c.start;
-  for (size_t j = 0; j < plan.image.nseg; ++j) {
-    const LoadSegment& s = plan.image.seg[j];
+  for (size_t j = 0; j < im.nseg; ++j) {
+    const LoadSegment& s = im.seg[j];
     if (s.paddr >= c.start && s.paddr < c.end && s.filesz && s.paddr + s.filesz > end)
       end = s.paddr + s.filesz;
   }
   return end - c.start;
 }
 
-void build_chunk(const PayloadInput& in, const PayloadPlan& plan, size_t i, uint8_t* out) {
-  const Range& c = plan.chunks[i];
-  const uint64_t len = chunk_data_bytes(plan, i);
+void build_chunk(const uint8_t* file, const PayloadImage& im, const Range& c, uint8_t* out) {
+  const uint64_t len = chunk_data_bytes(im, c);
   for (uint64_t k = 0; k < len; ++k) out[k] = 0;
-  for (size_t j = 0; j < plan.image.nseg; ++j) {
-    const LoadSegment& s = plan.image.seg[j];
+  for (size_t j = 0; j < im.nseg; ++j) {
+    const LoadSegment& s = im.seg[j];
     if (s.paddr < c.start || s.paddr >= c.end) continue;
-    for (uint64_t k = 0; k < s.filesz; ++k) out[s.paddr - c.start + k] = in.file[s.offset + k];
+    for (uint64_t k = 0; k < s.filesz; ++k) out[s.paddr - c.start + k] = file[s.offset + k];
   }
 }
 
@@ -278,36 +342,43 @@ Status build_payload_info(const PayloadInput& in, const PayloadPlan& plan, uint8
   for (size_t i = 0; i < buf_size; ++i) buf[i] = 0;
   if (in.type == PayloadType::kMultiboot) build_mb1(in, plan, buf);
   if (in.type == PayloadType::kMultiboot2) build_mb2(in, plan, buf, bytes);
+  if (!is_multiboot(in.type) && bytes) build_bootnotes(in, buf, bytes);
   return Status::kOk;
 }
 
 Status fill_payload_params(const PayloadInput& in, const PayloadPlan& plan, uint64_t stack_top,
-                           charon_params& p) {
-  if (Status s = reset_params(p); s != Status::kOk) return s;
-  p.flags = in.flags;
-  p.handoff = handoff_abi(plan.handoff);
+                           uint64_t stack_arg32_2, charon_params& p) {
+  if (Status s =
+          fill_common_params(in.flags, plan.handoff, plan.memory, plan.scratch, in.console, p);
+      s != Status::kOk)
+    return s;
+  const bool notes = !is_multiboot(in.type) && in.args == ElfArgs::kElf;
   if (plan.handoff == HandoffKind::kGeneric64) {
     p.regs64.rip = plan.image.entry;
     p.regs64.rsp = stack_top;
+    // kexec-tools' elf-x86_64, --args-elf: the notes in RDI ("arg1").
+    if (notes) p.regs64.rdi = plan.info.start;
   } else {
     p.regs32.eip = static_cast<uint32_t>(plan.image.entry);
     p.regs32.esp = static_cast<uint32_t>(stack_top);
     // Multiboot v1 3.2 and v2 3.3, "Machine state": EAX the magic, EBX
     // the information structure's physical address.
-    if (in.type == PayloadType::kMultiboot || in.type == PayloadType::kMultiboot2) {
+    if (is_multiboot(in.type)) {
       p.regs32.eax =
           in.type == PayloadType::kMultiboot ? kMultibootBootMagic : kMultiboot2BootMagic;
       p.regs32.ebx = static_cast<uint32_t>(plan.info.start);
     }
+    // kexec-tools' elf-x86, --args-elf: a cdecl frame, [ESP] = 0 and
+    // [ESP + 4] = the notes, which generic32 pushes on the purgatory's
+    // stack when ESP names the block's stack_arg32_2 (README, "Stack
+    // arguments").
+    if (notes) {
+      if (stack_arg32_2 == 0 || stack_arg32_2 >> 32) return Status::kNoStackArgs;
+      p.regs32.esp = static_cast<uint32_t>(stack_arg32_2);
+      p.stack_arg32_1 = static_cast<uint32_t>(plan.info.start);
+      p.stack_arg32_2 = 0;
+    }
   }
-  p.idmap_limit = plan.idmap_limit;
-  p.scratch_base = plan.scratch.start;
-  p.scratch_size = plan.scratch.size();
-  p.console_serial = in.console.serial;
-  p.serial_base = in.console.serial_base;
-  p.serial_baud = in.console.serial_baud;
-  p.console_debugcon = in.console.debugcon;
-  p.debugcon_port = in.console.debugcon_port;
   return Status::kOk;
 }
 

@@ -92,6 +92,27 @@ Status parse_elf(const uint8_t* f, size_t size, uint8_t want_class, PayloadImage
   return Status::kOk;
 }
 
+// gABI "Note Section": {namesz, descsz, type}, then the name and the
+// descriptor, each padded to 4 bytes (x86 and x86-64 alike). True if a
+// note of `notes[0, len)` is named `name` (with its NUL).
+bool has_note_named(const uint8_t* notes, uint64_t len, const char* name, uint32_t name_len) {
+  uint64_t off = 0;
+  while (len - off >= 12) {
+    const uint64_t namesz = rd32(notes + off), descsz = rd32(notes + off + 4);
+    const uint64_t name_at = off + 12;
+    const uint64_t next = name_at + ((namesz + 3) & ~uint64_t{3}) + ((descsz + 3) & ~uint64_t{3});
+    if (next > len) return false;
+    if (namesz == name_len) {
+      bool same = true;
+      for (uint32_t i = 0; i < name_len && same; ++i)
+        same = notes[name_at + i] == static_cast<uint8_t>(name[i]);
+      if (same) return true;
+    }
+    off = next;
+  }
+  return false;
+}
+
 // ---- multiboot v1 (3.1 "OS image format") ---------------------------------
 constexpr uint32_t kMbMagic = 0x1badb002;
 constexpr size_t kMbSearch = 8192;
@@ -231,6 +252,39 @@ Status parse_mb2(const uint8_t* f, size_t size, PayloadImage& out) {
 }
 
 }  // namespace
+
+bool is_linux_elf(const uint8_t* f, size_t size) {
+  if (!has_elf_magic(f, size) || (f[4] != kElfClass32 && f[4] != kElfClass64)) return false;
+  const bool is64 = f[4] == kElfClass64;
+  if (size < (is64 ? 64u : 52u)) return false;
+  const uint64_t phoff = is64 ? rd64(f + 32) : rd32(f + 28);
+  const uint16_t phentsize = rd16(f + (is64 ? 54 : 42));
+  const uint16_t phnum = rd16(f + (is64 ? 56 : 44));
+  if (phentsize != (is64 ? 56 : 32)) return false;
+  if (phoff > size || uint64_t{phnum} * phentsize > size - phoff) return false;
+  constexpr uint32_t kPtNote = 4;
+  for (uint16_t i = 0; i < phnum; ++i) {
+    const uint8_t* ph = f + phoff + uint64_t{i} * phentsize;
+    if (rd32(ph) != kPtNote) continue;
+    const uint64_t offset = is64 ? rd64(ph + 8) : rd32(ph + 4);
+    const uint64_t filesz = is64 ? rd64(ph + 32) : rd32(ph + 16);
+    if (offset > size || filesz > size - offset) continue;
+    if (has_note_named(f + offset, filesz, "Linux", 6)) return true;
+  }
+  return false;
+}
+
+const char* elf_args_name(ElfArgs a) {
+  switch (a) {
+    case ElfArgs::kElf:
+      return "--args-elf";
+    case ElfArgs::kLinux:
+      return "--args-linux";
+    case ElfArgs::kNone:
+      return "--args-none";
+  }
+  return "?";
+}
 
 const char* payload_type_name(PayloadType t) {
   switch (t) {

@@ -121,6 +121,12 @@ std::vector<uint8_t> tag(uint16_t type, uint16_t flags, std::vector<uint32_t> bo
   return t;
 }
 
+charon_params fresh_params() {
+  charon_params p{};
+  p.magic = CHARON_PARAMS_MAGIC, p.version = CHARON_PARAMS_VERSION, p.size = sizeof p;
+  return p;
+}
+
 Status parse(const std::vector<uint8_t>& f, PayloadType t, PayloadImage* out = nullptr) {
   PayloadImage im;
   const Status s = parse_payload(f.data(), f.size(), t, im);
@@ -325,29 +331,28 @@ TEST(PayloadPlan, Elf64AtItsAddressesWithGeneric64Registers) {
   Machine m(make_elf(true, 0x3001000,
                      {{0x3000000, 0x800, 0x800, 0xaa}, {0x3000800, 0x100, 0x2000, 0xbb}}),
             PayloadType::kElf64);
+  m.in.args = ElfArgs::kNone;
   PayloadPlan p;
   ASSERT_EQ(plan_payload(m.in, p), Status::kOk);
   // Two segments in one page range: one chunk, the file bytes of both.
   ASSERT_EQ(p.nchunks, 1u);
   EXPECT_EQ(p.chunks[0].start, 0x3000000u);
   EXPECT_EQ(p.chunks[0].end, 0x3003000u);
-  ASSERT_EQ(chunk_data_bytes(p, 0), 0x900u);
+  ASSERT_EQ(chunk_data_bytes(p.image, p.chunks[0]), 0x900u);
   std::vector<uint8_t> c(0x900);
-  build_chunk(m.in, p, 0, c.data());
+  build_chunk(m.in.file, p.image, p.chunks[0], c.data());
   EXPECT_EQ(c[0], 0xaa);
   EXPECT_EQ(c[0x7ff], 0xaa);
   EXPECT_EQ(c[0x800], 0xbb);
-  EXPECT_TRUE(p.info.empty());
+  EXPECT_TRUE(p.info.empty());  // --args-none: no boot notes
   expect_disjoint_pages_below(all_ranges(p, 0), UINT64_MAX);
   EXPECT_EQ(p.handoff, HandoffKind::kGeneric64);
-  EXPECT_EQ(p.idmap_limit, 0x1ffe0000u);
-  charon_params params{};
-  params.magic = CHARON_PARAMS_MAGIC, params.version = CHARON_PARAMS_VERSION,
-  params.size = sizeof params;
-  ASSERT_EQ(fill_payload_params(m.in, p, p.purgatory.start + 0x1c000, params), Status::kOk);
+  charon_params params = fresh_params();
+  ASSERT_EQ(fill_payload_params(m.in, p, p.purgatory.start + 0x1c000, 0, params), Status::kOk);
   EXPECT_EQ(params.handoff, CHARON_HANDOFF_GENERIC64);
   EXPECT_EQ(params.regs64.rip, 0x3001000u);
   EXPECT_EQ(params.regs64.rsp, p.purgatory.start + 0x1c000);
+  EXPECT_EQ(params.regs64.rdi, 0u);
   EXPECT_EQ(params.scratch_base, p.scratch.start);
 }
 
@@ -375,7 +380,6 @@ TEST(PayloadPlan, Multiboot2InformationAsTheSpecificationReadsIt) {
   ASSERT_EQ(plan_payload(m.in, p), Status::kOk);
   expect_disjoint_pages_below(all_ranges(p, 2), k4GiB);
   EXPECT_EQ(p.handoff, HandoffKind::kGeneric32);
-  EXPECT_EQ(p.idmap_limit, k4GiB);
   EXPECT_GE(p.modules[0].size(), 0x12345u);
   std::vector<uint8_t> info(payload_info_bytes(m.in));
   ASSERT_EQ(build_payload_info(m.in, p, info.data(), info.size()), Status::kOk);
@@ -439,10 +443,8 @@ TEST(PayloadPlan, Multiboot2InformationAsTheSpecificationReadsIt) {
   EXPECT_EQ(modules, 2);
   EXPECT_EQ(types, (std::vector<uint32_t>{1, 2, 3, 3, 4, 6, 15, 0}));
 
-  charon_params params{};
-  params.magic = CHARON_PARAMS_MAGIC, params.version = CHARON_PARAMS_VERSION,
-  params.size = sizeof params;
-  ASSERT_EQ(fill_payload_params(m.in, p, 0x7f00000, params), Status::kOk);
+  charon_params params = fresh_params();
+  ASSERT_EQ(fill_payload_params(m.in, p, 0x7f00000, 0, params), Status::kOk);
   EXPECT_EQ(params.handoff, CHARON_HANDOFF_GENERIC32);
   EXPECT_EQ(params.regs32.eax, 0x36d76289u);
   EXPECT_EQ(params.regs32.ebx, p.info.start);
@@ -484,10 +486,8 @@ TEST(PayloadPlan, MultibootInformationPointersAndEntries) {
   EXPECT_EQ(get64(e + 4), 0u);
   EXPECT_EQ(get64(e + 12), 0x9fc00u);
   EXPECT_EQ(get32(e + 20), 1u);
-  charon_params params{};
-  params.magic = CHARON_PARAMS_MAGIC, params.version = CHARON_PARAMS_VERSION,
-  params.size = sizeof params;
-  ASSERT_EQ(fill_payload_params(m.in, p, 0x7f00000, params), Status::kOk);
+  charon_params params = fresh_params();
+  ASSERT_EQ(fill_payload_params(m.in, p, 0x7f00000, 0, params), Status::kOk);
   EXPECT_EQ(params.regs32.eax, 0x2badb002u);
   EXPECT_EQ(params.regs32.ebx, base);
 }
@@ -502,6 +502,283 @@ TEST(PayloadPlan, CommandLinesWithNulAndTooManyModulesAreRefused) {
   n.in.modules = many.data();
   n.in.nmodules = many.size();
   EXPECT_EQ(plan_payload(n.in, p), Status::kTooManyModules);
+}
+
+// ---- Linux vmlinux: its "Linux" ELF notes, and --args-linux through the
+// bzImage path's own planner and boot_params builder.
+
+// Appends a PT_NOTE holding one note named `name` to an image from
+// make_elf (its program headers have room up to file offset 0x1000).
+std::vector<uint8_t> with_note(std::vector<uint8_t> b, bool is64, const std::string& name) {
+  const size_t phent = is64 ? 56 : 32;
+  const uint16_t phnum = uint16_t(b[is64 ? 56 : 44] | b[is64 ? 57 : 45] << 8);
+  const size_t ph = 64 + phnum * phent, at = b.size();
+  std::vector<uint8_t> note;
+  put32(note, 0, uint32_t(name.size() + 1));
+  put32(note, 4, 4);
+  put32(note, 8, 0x100);  // LINUX_ELFNOTE_BUILD_SALT
+  note.resize(12 + align_up(name.size() + 1, 4) + 4, 0);
+  std::memcpy(note.data() + 12, name.c_str(), name.size() + 1);
+  b.insert(b.end(), note.begin(), note.end());
+  put32(b, ph, 4);  // PT_NOTE
+  if (is64) {
+    put64(b, ph + 8, at);
+    put64(b, ph + 32, note.size());
+    put16(b, 56, uint16_t(phnum + 1));
+  } else {
+    put32(b, ph + 4, uint32_t(at));
+    put32(b, ph + 16, uint32_t(note.size()));
+    put16(b, 44, uint16_t(phnum + 1));
+  }
+  return b;
+}
+
+// A vmlinux's shape: text at 16 MiB, data, and bss in the last segment.
+std::vector<uint8_t> make_vmlinux(bool is64 = true) {
+  return with_note(make_elf(is64, 0x1000000,
+                            {{0x1000000, 0x3000, 0x3000, 0x11},
+                             {0x1200000, 0x1000, 0x1000, 0x22},
+                             {0x1201000, 0x800, 0x5000, 0x33}}),
+                   is64, "Linux");
+}
+
+TEST(Vmlinux, RecognizedByItsLinuxElfNote) {
+  EXPECT_TRUE(is_linux_elf(make_vmlinux().data(), make_vmlinux().size()));
+  EXPECT_TRUE(is_linux_elf(make_vmlinux(false).data(), make_vmlinux(false).size()));
+  auto plain = make_elf(true, 0x1000000, {{0x1000000, 0x3000, 0x3000, 0x11}});
+  EXPECT_FALSE(is_linux_elf(plain.data(), plain.size()));
+  auto gnu = with_note(plain, true, "GNU");
+  EXPECT_FALSE(is_linux_elf(gnu.data(), gnu.size()));
+  auto linuxx = with_note(plain, true, "Linuxx");  // a longer name is another name
+  EXPECT_FALSE(is_linux_elf(linuxx.data(), linuxx.size()));
+  // The note cut off at the end of the file is not read past it.
+  auto v = make_vmlinux();
+  for (size_t cut : {v.size() - 1, v.size() - 9, size_t{70}})
+    EXPECT_FALSE(is_linux_elf(v.data(), cut)) << cut;
+}
+
+// The machine of PayloadPlan tests, as the bzImage planner's input.
+struct LinuxMachine {
+  Machine m;
+  PayloadImage im;
+  std::vector<uint8_t> seed = std::vector<uint8_t>(32, 0x5a);
+  SetupDataNode node{SETUP_RNG_SEED_TYPE, nullptr, 32};
+  ImageInput in;
+  explicit LinuxMachine(std::vector<uint8_t> f, bool is64 = true)
+      : m(std::move(f), is64 ? PayloadType::kElf64 : PayloadType::kElf32) {
+    EXPECT_EQ(parse_payload(m.file.data(), m.file.size(), m.in.type, im), Status::kOk);
+    node.data = seed.data();
+    in.vmlinux = &im;
+    in.entry = is64 ? Entry::k64 : Entry::k32;
+    in.has_initrd = true;
+    in.initrd_size = 0x123456;
+    in.cmdline_max_len = 30;
+    in.free = m.free.get();
+    in.memory_map = m.map.data();
+    in.nmemory_map = m.map.size();
+    in.setup_data = &node;
+    in.nsetup_data = 1;
+    in.purgatory_size = 0x1d000;
+    in.purgatory_align = kPageSize;
+    in.purgatory_max_end = k4GiB;
+  }
+  static constexpr uint32_t SETUP_RNG_SEED_TYPE = boot::SETUP_RNG_SEED;
+};
+
+TEST(Vmlinux, PlannedAtItsAddressesWithTheLinux64Handoff) {
+  LinuxMachine lm(make_vmlinux());
+  ImagePlan plan;
+  ASSERT_EQ(plan_image(lm.in, plan), Status::kOk);
+  EXPECT_EQ(plan.handoff, HandoffKind::kLinux64);
+  EXPECT_EQ(plan.kernel_entry, 0x1000000u);  // e_entry, not load + 0x200
+  // The whole footprint, gaps between segments included.
+  EXPECT_EQ(plan.kernel_seg.start, 0x1000000u);
+  EXPECT_EQ(plan.kernel_seg.end, 0x1206000u);
+  EXPECT_EQ(plan.kernel.init_size, 0x206000u);
+  // The initrd below Linux's initrd_addr_max, boot_params below 4 GiB,
+  // nothing on the kernel.
+  EXPECT_LE(plan.initrd.end, 0x80000000u);
+  for (const Range& r : {plan.initrd, plan.setup, plan.purgatory, plan.scratch})
+    EXPECT_TRUE(r.end <= plan.kernel_seg.start || r.start >= plan.kernel_seg.end);
+  charon_params p = fresh_params();
+  ASSERT_EQ(fill_params(lm.in, plan, p), Status::kOk);
+  EXPECT_EQ(p.handoff, CHARON_HANDOFF_LINUX64);
+  EXPECT_EQ(p.kernel_entry, 0x1000000u);
+  EXPECT_EQ(p.boot_params, plan.setup.start);
+  EXPECT_EQ(p.map_ranges[0].start, 0x1000000u);
+  EXPECT_EQ(p.map_ranges[0].len, 0x206000u);
+  EXPECT_EQ(p.idmap_limit, 0u);
+  // Typed: the reserved hole at 0x9fc00 is not memory.
+  EXPECT_EQ(p.memory[0].start, 0u);
+  EXPECT_EQ(p.memory[0].len, 0x9fc00u);
+}
+
+TEST(Vmlinux, BootParamsFromTheBzImageBuilder) {
+  LinuxMachine lm(make_vmlinux());
+  ImagePlan plan;
+  ASSERT_EQ(plan_image(lm.in, plan), Status::kOk);
+  const std::string cmdline = "console=ttyS0 root=/dev/ram0";
+  std::vector<uint8_t> buf(setup_bytes(lm.in, cmdline.size()));
+  ASSERT_EQ(build_setup(lm.in, plan, cmdline.data(), cmdline.size(), lm.m.map.data(),
+                        lm.m.map.size(), buf.data(), buf.size()),
+            Status::kOk);
+  const auto& bp = *reinterpret_cast<const boot::boot_params*>(buf.data());
+  EXPECT_EQ(uint64_t{bp.hdr.header}, boot::kHdrSMagic);
+  EXPECT_EQ(uint64_t{bp.hdr.boot_flag}, boot::kBootFlag);
+  EXPECT_EQ(uint64_t{bp.hdr.version}, 0x020cu);  // setup_data is read from 2.09 on
+  EXPECT_EQ(uint64_t{bp.hdr.cmdline_size}, 2047u);
+  EXPECT_EQ(uint64_t{bp.hdr.init_size}, 0u);  // no decompressor to make room for
+  EXPECT_EQ(uint64_t{bp.hdr.type_of_loader}, 0xffu);
+  EXPECT_EQ(uint64_t{bp.hdr.xloadflags}, boot::XLF_KERNEL_64);
+  EXPECT_EQ(uint64_t{bp.hdr.cmd_line_ptr}, plan.setup.start + sizeof(boot::boot_params));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(buf.data()) + sizeof(boot::boot_params)),
+            cmdline);
+  EXPECT_EQ(uint64_t{bp.hdr.ramdisk_image}, plan.initrd.start);
+  EXPECT_EQ(uint64_t{bp.hdr.ramdisk_size}, 0x123456u);
+  ASSERT_EQ(uint64_t{bp.e820_entries}, lm.m.map.size());
+  EXPECT_EQ(uint64_t{bp.e820_table[3].addr}, 0x100000u);
+  EXPECT_EQ(uint64_t{bp.e820_table[3].type}, 1u);
+  // The RNG seed node, chained from the header.
+  ASSERT_NE(uint64_t{bp.hdr.setup_data}, 0u);
+  const uint8_t* node = buf.data() + (bp.hdr.setup_data - plan.setup.start);
+  EXPECT_EQ(get32(node + 8), boot::SETUP_RNG_SEED);
+  EXPECT_EQ(node[16], 0x5a);
+}
+
+TEST(Vmlinux, RefusalsEachWithTheirOwnStatus) {
+  {  // its class's entry only
+    LinuxMachine lm(make_vmlinux());
+    lm.in.entry = Entry::k32;
+    ImagePlan plan;
+    EXPECT_EQ(plan_image(lm.in, plan), Status::kVmlinuxEntry);
+  }
+  {  // no xloadflags says it takes 5-level paging
+    LinuxMachine lm(make_vmlinux());
+    lm.in.la57 = true;
+    ImagePlan plan;
+    EXPECT_EQ(plan_image(lm.in, plan), Status::kNo5Level);
+  }
+  {  // its fixed place must be free RAM
+    LinuxMachine lm(make_vmlinux());
+    ASSERT_TRUE(lm.m.free->take_at(0x1204000, kPageSize));
+    ImagePlan plan;
+    EXPECT_EQ(plan_image(lm.in, plan), Status::kSegmentNotFree);
+  }
+  {  // an ELF32 vmlinux: linux32 at e_entry, all below 4 GiB
+    LinuxMachine lm(make_vmlinux(false), false);
+    ImagePlan plan;
+    ASSERT_EQ(plan_image(lm.in, plan), Status::kOk);
+    EXPECT_EQ(plan.handoff, HandoffKind::kLinux32);
+    EXPECT_EQ(plan.kernel_entry, 0x1000000u);
+  }
+  // And plan_payload leaves --args-linux to plan_image.
+  Machine m(make_vmlinux(), PayloadType::kElf64);
+  m.in.args = ElfArgs::kLinux;
+  PayloadPlan p;
+  EXPECT_EQ(plan_payload(m.in, p), Status::kElfArgsLinux);
+}
+
+// ---- ELF boot notes (--args-elf), read back as the proposal defines them.
+struct Notes {
+  uint32_t records = 0;
+  std::vector<std::pair<uint32_t, std::string>> notes;
+  bool checksum_ok = false;
+};
+Notes read_notes(const std::vector<uint8_t>& b) {
+  Notes n;
+  EXPECT_EQ(get32(b.data()), 0x0e1fb007u);
+  EXPECT_EQ(get32(b.data() + 4), b.size());
+  n.records = get32(b.data() + 8) >> 16;
+  // RFC 1071 over every byte, the stored checksum included: all ones.
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < b.size(); i += 2) sum += uint32_t{b[i]} | uint32_t{b[i + 1]} << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  n.checksum_ok = sum == 0xffff;
+  size_t off = 12;
+  for (uint32_t r = 0; r < n.records; ++r) {
+    EXPECT_EQ(get32(b.data() + off), 0u);  // no name
+    const uint32_t descsz = get32(b.data() + off + 4), type = get32(b.data() + off + 8);
+    EXPECT_LE(off + 12 + descsz, b.size());
+    n.notes.push_back({type, std::string(reinterpret_cast<const char*>(b.data() + off + 12))});
+    EXPECT_EQ(n.notes.back().second.size() + 1, descsz);
+    off += 12 + align_up(descsz, 4);
+  }
+  EXPECT_EQ(off, b.size());
+  return n;
+}
+
+TEST(BootNotes, Elf64GetsThemInRdiWithTheCommandLine) {
+  Machine m(make_elf(true, 0x3000000, {{0x3000000, 0x100, 0x1000, 1}}), PayloadType::kElf64);
+  PayloadPlan p;
+  ASSERT_EQ(plan_payload(m.in, p), Status::kOk);
+  ASSERT_FALSE(p.info.empty());
+  EXPECT_LE(p.info.end, k4GiB);
+  std::vector<uint8_t> b(payload_info_bytes(m.in));
+  ASSERT_EQ(build_payload_info(m.in, p, b.data(), b.size()), Status::kOk);
+  const Notes n = read_notes(b);
+  EXPECT_TRUE(n.checksum_ok);
+  ASSERT_EQ(n.records, 3u);
+  EXPECT_EQ(n.notes[0], (std::pair<uint32_t, std::string>{1, "charon-kexec"}));
+  EXPECT_EQ(n.notes[1].first, 2u);
+  EXPECT_EQ(n.notes[2], (std::pair<uint32_t, std::string>{4, "/boot/x.elf console=ttyS0"}));
+  charon_params params = fresh_params();
+  ASSERT_EQ(fill_payload_params(m.in, p, 0x7f00000, 0, params), Status::kOk);
+  EXPECT_EQ(params.regs64.rdi, p.info.start);
+  EXPECT_EQ(params.regs64.rip, 0x3000000u);
+  // A flipped byte breaks the checksum a payload may check.
+  b[20] ^= 1;
+  EXPECT_FALSE(read_notes(b).checksum_ok);
+}
+
+TEST(BootNotes, Elf32GetsKexecToolsStackFrame) {
+  Machine m(make_elf(false, 0x200000, {{0x200000, 0x100, 0x1000, 1}}), PayloadType::kElf32);
+  m.cmdline = "odd";  // a command line whose note needs padding
+  m.in.cmdline = m.cmdline.data();
+  m.in.cmdline_len = m.cmdline.size();
+  PayloadPlan p;
+  ASSERT_EQ(plan_payload(m.in, p), Status::kOk);
+  std::vector<uint8_t> b(payload_info_bytes(m.in));
+  ASSERT_EQ(build_payload_info(m.in, p, b.data(), b.size()), Status::kOk);
+  EXPECT_TRUE(read_notes(b).checksum_ok);
+  EXPECT_EQ(read_notes(b).notes[2].second, "odd");
+  charon_params params = fresh_params();
+  ASSERT_EQ(fill_payload_params(m.in, p, 0x7f00000, 0x7f01234, params), Status::kOk);
+  EXPECT_EQ(params.regs32.esp, 0x7f01234u);  // the block's stack_arg32_2: generic32 pushes
+  EXPECT_EQ(params.stack_arg32_1, p.info.start);
+  EXPECT_EQ(params.stack_arg32_2, 0u);
+  EXPECT_EQ(fill_payload_params(m.in, p, 0x7f00000, 0, params), Status::kNoStackArgs);
+  // --args-none: no notes, ESP the stack's top.
+  m.in.args = ElfArgs::kNone;
+  PayloadPlan q;
+  m.free = std::make_unique<FreeList>();
+  ASSERT_EQ(m.free->add(kM, 0x1ffe0000), Status::kOk);
+  m.in.free = m.free.get();
+  ASSERT_EQ(plan_payload(m.in, q), Status::kOk);
+  EXPECT_TRUE(q.info.empty());
+  ASSERT_EQ(fill_payload_params(m.in, q, 0x7f00000, 0x7f01234, params), Status::kOk);
+  EXPECT_EQ(params.regs32.esp, 0x7f00000u);
+}
+
+// ---- the purgatory's map for payloads: typed, by the bzImage rule.
+TEST(PayloadPlan, TypedMemoryLikeABzImage) {
+  Machine m(make_mb2({}), PayloadType::kMultiboot2);
+  PayloadPlan p;
+  ASSERT_EQ(plan_payload(m.in, p), Status::kOk);
+  charon_region want[CHARON_MAX_MEMORY_RANGES];
+  size_t nwant = 0;
+  EXPECT_EQ(memory_ranges(m.map.data(), m.map.size(), want, nwant), 0u);
+  ASSERT_EQ(p.nmemory, nwant);
+  EXPECT_EQ(p.nmemory, 2u);  // [0, 0x9fc00) and [1 MiB, 0x1ffe0000): no reserved range
+  charon_params params = fresh_params();
+  params.idmap_limit = k4GiB;  // what the purgatory image carries: replaced
+  ASSERT_EQ(fill_payload_params(m.in, p, 0x7f00000, 0, params), Status::kOk);
+  EXPECT_EQ(params.idmap_limit, 0u);
+  for (size_t i = 0; i < CHARON_MAX_MEMORY_RANGES; ++i) {
+    EXPECT_EQ(params.memory[i].start, want[i].start) << i;
+    EXPECT_EQ(params.memory[i].len, want[i].len) << i;
+  }
+  EXPECT_EQ(params.memory[1].start, 0x100000u);
+  EXPECT_EQ(params.memory[1].len, 0x1ffe0000u - 0x100000u);
 }
 
 TEST(PayloadPlan, BzImageIsNotPlannedHere) {

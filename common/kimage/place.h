@@ -2,7 +2,9 @@
 // (ELF and multiboot kernels): one rule each for the purgatory and its
 // page tables, whatever kernel they carry. Internal to common/kimage.
 #pragma once
+#include <charon/handoff.h>
 #include <charon/kimage/free_list.h>
+#include <charon/kimage/image.h>
 #include <charon/kimage/status.h>
 #include <charon/params.h>
 #include <stddef.h>
@@ -25,5 +27,13 @@ Status place_purgatory(FreeList& f, uint64_t size, uint64_t max_end, Range& out)
 // only grows by what the scratch's own range adds, so a few rounds settle.
 Status place_scratch(FreeList& f, const charon_region* memory, size_t nmemory, charon_region* r,
                      size_t n, Range& out);
+
+// The parameter block's fields every handoff fills alike: every field
+// back to its default (reset_params), then the flags, the handoff kind,
+// the typed identity map (`memory`, params.memory; idmap_limit 0), the
+// page-table scratch and the console. The caller adds the registers.
+Status fill_common_params(uint32_t flags, HandoffKind handoff,
+                          const charon_region (&memory)[CHARON_MAX_MEMORY_RANGES],
+                          const Range& scratch, const ConsoleSpec& console, charon_params& p);
 
 }  // namespace charon::kimage

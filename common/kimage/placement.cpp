@@ -4,6 +4,7 @@
 // planner places the most constrained segment first.
 #include <charon/align.h>
 #include <charon/kimage/image.h>
+#include <charon/kimage/payload.h>
 #include <charon/x86/identity_map.h>
 
 #include "place.h"
@@ -75,8 +76,14 @@ Status place_scratch(FreeList& f, const charon_region* memory, size_t nmemory, c
 
 Status plan_image(const ImageInput& in, ImagePlan& out) {
   out = {};
-  if (Status s = parse_bzimage(in.kernel, in.kernel_size, in.entry, out.kernel); s != Status::kOk)
+  if (in.vmlinux) {
+    if (Status s = vmlinux_kernel(*in.vmlinux, out.kernel); s != Status::kOk) return s;
+    const bool elf64 = in.vmlinux->type == PayloadType::kElf64;
+    if (elf64 != (in.entry == Entry::k64)) return Status::kVmlinuxEntry;
+  } else if (Status s = parse_bzimage(in.kernel, in.kernel_size, in.entry, out.kernel);
+             s != Status::kOk) {
     return s;
+  }
   const BzImage& k = out.kernel;
   if (in.entry == Entry::k64 && in.la57 && !k.la57()) return Status::kNo5Level;
   if (in.cmdline_max_len > k.cmdline_max) return Status::kCmdlineTooLong;
@@ -102,15 +109,24 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   // up to it and writes init_size bytes there, memory nobody reserved
   // (kexec_file_load takes pref_address as the floor too).
   const uint64_t ksize = align_up(k.footprint(), kPageSize);
-  const uint64_t klimit = (is32 || !k.above_4g()) ? k4GiB : kAny;
-  const uint64_t align = k.kernel_alignment;
-  const uint64_t pref = k.pref_address > k1MiB ? k.pref_address : k1MiB;
-  bool placed = false;
-  if (!is32 && k.above_4g() && free.has_free_above(k4GiB, ksize))
-    placed = place(free, ksize, align, k4GiB, kAny, false, out.kernel_seg);
-  if (!placed) placed = place(free, ksize, align, pref, klimit, false, out.kernel_seg);
-  if (!placed) return is32 ? Status::kNoRoomKernel32 : Status::kNoRoomKernel;
-  out.kernel_entry = out.kernel_seg.start + (is32 ? 0 : 0x200);
+  if (in.vmlinux) {
+    // A vmlinux runs where it was linked: its whole footprint, from the
+    // first segment's page to the last one's end, is its own.
+    out.kernel_seg = {k.pref_address, k.pref_address + ksize};
+    if (is32 && out.kernel_seg.end > k4GiB) return Status::kSegmentAbove4G;
+    if (!free.take_at(out.kernel_seg.start, ksize)) return Status::kSegmentNotFree;
+    out.kernel_entry = in.vmlinux->entry;
+  } else {
+    const uint64_t klimit = (is32 || !k.above_4g()) ? k4GiB : kAny;
+    const uint64_t align = k.kernel_alignment;
+    const uint64_t pref = k.pref_address > k1MiB ? k.pref_address : k1MiB;
+    bool placed = false;
+    if (!is32 && k.above_4g() && free.has_free_above(k4GiB, ksize))
+      placed = place(free, ksize, align, k4GiB, kAny, false, out.kernel_seg);
+    if (!placed) placed = place(free, ksize, align, pref, klimit, false, out.kernel_seg);
+    if (!placed) return is32 ? Status::kNoRoomKernel32 : Status::kNoRoomKernel;
+    out.kernel_entry = out.kernel_seg.start + (is32 ? 0 : 0x200);
+  }
 
   // ---- initrd: as high as allowed (boot.rst: "as high in memory as
   // possible"), below initrd_addr_max unless the kernel takes it above

@@ -78,9 +78,14 @@ Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdl
 
   // boot.rst, "Details of header fields": the setup header is copied from
   // the image, 0x1f1 up to 0x202 + the byte at 0x201; the rest of
-  // boot_params starts zeroed.
-  mem_copy(buf + boot::kSetupHeaderOffset, in.kernel + boot::kSetupHeaderOffset,
-           k.header_end - boot::kSetupHeaderOffset);
+  // boot_params starts zeroed. A vmlinux has none: the loader states it.
+  if (in.vmlinux) {
+    const boot::setup_header vh = vmlinux_setup_header(k);
+    mem_copy(buf + boot::kSetupHeaderOffset, &vh, sizeof vh);
+  } else {
+    mem_copy(buf + boot::kSetupHeaderOffset, in.kernel + boot::kSetupHeaderOffset,
+             k.header_end - boot::kSetupHeaderOffset);
+  }
   boot::setup_header& h = bp.hdr;
   // 0xff: an undefined loader (boot.rst, type_of_loader). No real-mode
   // code runs, so no heap; the kernel is loaded high.

@@ -147,7 +147,17 @@ const char* status_message(Status s) {
     case Status::kNoRoomModule:
       return "no room for a module below 4 GiB (segments do not fit)";
     case Status::kNoRoomInfo:
-      return "no room for the multiboot information below 4 GiB (segments do not fit)";
+      return "no room for the multiboot information or the ELF boot notes below 4 GiB "
+             "(segments do not fit)";
+    case Status::kVmlinuxEntry:
+      return "a vmlinux has only the entry of its ELF class: the 64-bit one for ELF64, the "
+             "32-bit one for ELF32";
+    case Status::kElfArgsLinux:
+      return "--args-linux boots the ELF kernel by the Linux boot protocol, which "
+             "plan_image() plans";
+    case Status::kNoStackArgs:
+      return "an ELF32 kernel with --args-elf needs the purgatory's stack_arg32_2 below 4 GiB "
+             "(kexec-tools' stack arguments)";
     case Status::kBadParamsIdentity:
       return "the purgatory's parameter block has another magic, version or size "
              "than this loader's";

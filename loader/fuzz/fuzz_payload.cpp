@@ -55,13 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     PayloadPlan plan;
     if (plan_payload(in, plan) != Status::kOk) continue;
     for (size_t i = 0; i < plan.nchunks; ++i) {
-      const uint64_t n = chunk_data_bytes(plan, i);
+      const uint64_t n = chunk_data_bytes(plan.image, plan.chunks[i]);
       if (n > plan.chunks[i].size() || n > (uint64_t{64} << 20)) {
         if (n > plan.chunks[i].size()) std::abort();
         continue;  // a huge image: the bytes come from the file anyway
       }
       std::vector<uint8_t> c(n);
-      build_chunk(in, plan, i, c.data());
+      build_chunk(data, plan.image, plan.chunks[i], c.data());
     }
     std::vector<uint8_t> info(payload_info_bytes(in));
     if (!info.empty() && build_payload_info(in, plan, info.data(), info.size()) != Status::kOk)

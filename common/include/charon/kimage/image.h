@@ -72,10 +72,19 @@ struct EfiHandoff {
   boot::efi_setup_data setup{};
 };
 
+struct PayloadImage;  // payload.h
+
 struct ImageInput {
   // ---- the files
   const uint8_t* kernel = nullptr;  // the whole bzImage
   size_t kernel_size = 0;
+  // Or a Linux vmlinux (--args-linux): its PT_LOADs as parse_payload()
+  // checked them, each at its p_paddr, entered at e_entry (physical) by
+  // the protocol of its class (ELF64: linux64, ELF32: linux32, as `entry`
+  // must say). It has no setup header: vmlinux_kernel() states what the
+  // planner needs, vmlinux_setup_header() what boot_params carries.
+  // `kernel` is then unused.
+  const PayloadImage* vmlinux = nullptr;
   bool has_initrd = false;
   uint64_t initrd_size = 0;
   // The longest command line that build_setup() will be given: placement
@@ -147,6 +156,17 @@ size_t memory_ranges(const MemRange* map, size_t n, charon_region (&out)[CHARON_
 
 // Parses the kernel and places every segment (placement.cpp has the rules).
 Status plan_image(const ImageInput& in, ImagePlan& out);
+
+// A vmlinux as the planner sees a bzImage (vmlinux.cpp): its footprint,
+// from the first segment's page to the last one's end, is its payload and
+// init_size; the limits of the header it lacks are those of Linux's own
+// x86 header (cmdline_size 2047, initrd_addr_max 0x7fffffff) at protocol
+// 2.12; XLF_KERNEL_64 for ELF64, and no XLF_5LEVEL (nothing says it).
+Status vmlinux_kernel(const PayloadImage& im, BzImage& out);
+// The setup header a vmlinux's boot_params starts from: the fields above,
+// "HdrS" and boot_flag; init_size 0 (no decompressor runs, so the
+// purgatory maps nothing for one), everything else 0.
+boot::setup_header vmlinux_setup_header(const BzImage& k);
 
 // Bytes of the setup segment for `in` with a command line of `cmdline_len`
 // characters: boot_params, the command line and its NUL, the setup_data

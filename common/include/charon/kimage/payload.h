@@ -55,6 +55,30 @@ struct PayloadImage {
   uint64_t entry;  // physical
 };
 
+// What an ELF kernel is handed, by kexec-tools' elf-x86 and elf-x86_64
+// options: --args-elf (ELF boot notes with the command line: RDI for
+// ELF64, [ESP + 4] for ELF32), --args-linux (the Linux boot protocol:
+// boot_params in RSI or ESI, planned by plan_image() with
+// ImageInput::vmlinux), --args-none (nothing but the entry).
+enum class ElfArgs : uint8_t { kElf, kLinux, kNone };
+const char* elf_args_name(ElfArgs a);  // "--args-elf", "--args-linux", "--args-none"
+
+// A Linux kernel's ELF image (vmlinux): an ELF note named "Linux" in a
+// PT_NOTE segment (init/version.c puts LINUX_ELFNOTE_BUILD_SALT in every
+// build). charon's default for such a file is --args-linux, where
+// kexec-tools' is always --args-elf, which no Linux kernel reads.
+bool is_linux_elf(const uint8_t* file, size_t size);
+
+// The image's segments as whole pages: segments that share a page share
+// one chunk (kexec segments are whole pages). Returns the count, or 0
+// when a chunk's page range wraps.
+size_t image_chunks(const PayloadImage& im, Range (&out)[kMaxLoadSegments]);
+// The bytes of `chunk` that are not zero-fill: from the chunk's start to
+// the end of its last segment's file data.
+uint64_t chunk_data_bytes(const PayloadImage& im, const Range& chunk);
+// Writes `chunk` (chunk_data_bytes long) from `file`.
+void build_chunk(const uint8_t* file, const PayloadImage& im, const Range& chunk, uint8_t* out);
+
 // The first type whose header the file carries (the order above).
 // kNotAnImage when none does.
 Status detect_payload(const uint8_t* file, size_t size, PayloadType& out);
@@ -72,7 +96,10 @@ struct PayloadInput {
   const uint8_t* file = nullptr;
   size_t file_size = 0;
   PayloadType type = PayloadType::kElf64;
-  const char* cmdline = "";  // multiboot: the command line (no NUL inside)
+  // ELF: what the kernel is handed (kLinux is plan_image()'s job).
+  ElfArgs args = ElfArgs::kElf;
+  // Multiboot and --args-elf: the command line (no NUL inside).
+  const char* cmdline = "";
   size_t cmdline_len = 0;
   const ModuleSpec* modules = nullptr;  // multiboot only
   size_t nmodules = 0;
@@ -100,32 +127,38 @@ struct PayloadPlan {
   Range chunks[kMaxLoadSegments];
   size_t nchunks;
   Range modules[kMaxModules];  // page-aligned, below 4 GiB
-  Range info;                  // the multiboot information; empty for ELF
+  // The multiboot information, or the ELF boot notes (--args-elf); empty
+  // for --args-none.
+  Range info;
   Range purgatory;
   Range scratch;
-  uint64_t idmap_limit;
+  // The memory the purgatory's identity map covers, by the rule
+  // plan_image() uses (memory_ranges()), and how many gaps it closed.
+  charon_region memory[CHARON_MAX_MEMORY_RANGES];
+  size_t nmemory;
+  size_t memory_gaps_closed;
 };
 
 // Parses and places everything (payload.cpp has the rules).
 Status plan_payload(const PayloadInput& in, PayloadPlan& out);
 
-// The bytes of chunk `i` that are not zero-fill: from the chunk's start to
-// the end of its last segment's file data.
-uint64_t chunk_data_bytes(const PayloadPlan& plan, size_t i);
-// Writes chunk `i` (chunk_data_bytes long) from the file.
-void build_chunk(const PayloadInput& in, const PayloadPlan& plan, size_t i, uint8_t* out);
-
-// Bytes of the multiboot information structure for `in` (0 for ELF).
+// Bytes of the multiboot information structure or the ELF boot notes for
+// `in` (0 for --args-none).
 uint64_t payload_info_bytes(const PayloadInput& in);
 // Writes it for the plan's addresses (info, modules) into `buf`.
 Status build_payload_info(const PayloadInput& in, const PayloadPlan& plan, uint8_t* buf,
                           size_t buf_size);
 
 // The parameter block for the plan's generic handoff: the registers the
-// payload's protocol asks for (ELF: entry only; multiboot: EAX = magic,
-// EBX = info), ESP/RSP = `stack_top` (the purgatory's stack_end), the
-// identity map, the console. Regions and digests come from fill_digests().
+// payload's protocol asks for (multiboot: EAX = magic, EBX = info; ELF
+// with --args-elf: RDI = the boot notes, or for ELF32 kexec-tools' frame
+// [ESP] = 0, [ESP + 4] = the notes, through the block's stack arguments;
+// otherwise the entry only), ESP/RSP = `stack_top` (the purgatory's
+// stack_end), the typed identity map, the console. `stack_arg32_2` is
+// the address of the block's field of that name in the relocated
+// purgatory (kexec-tools' symbol), for ELF32 with --args-elf. Regions
+// and digests come from fill_digests().
 Status fill_payload_params(const PayloadInput& in, const PayloadPlan& plan, uint64_t stack_top,
-                           charon_params& p);
+                           uint64_t stack_arg32_2, charon_params& p);
 
 }  // namespace charon::kimage

@@ -80,6 +80,9 @@ enum class Status : uint8_t {
   kModuleCmdlineNul,  // a module's or the command line with a NUL
   kNoRoomModule,
   kNoRoomInfo,
+  kVmlinuxEntry,  // a vmlinux asked for the other class's entry
+  kElfArgsLinux,  // plan_payload() asked for --args-linux: plan_image()'s job
+  kNoStackArgs,   // elf-x86 --args-elf without the purgatory's stack_arg32_2 below 4 GiB
 };
 
 // One sentence, e.g. "not a bzImage: no \"HdrS\" magic at 0x202".

@@ -31,7 +31,11 @@ namespace charon::loader {
 using ConsoleOptions = kimage::ConsoleSpec;
 
 struct LoadRequest {
-  Bytes kernel;  // the whole bzImage
+  Bytes kernel;  // the whole bzImage, or a vmlinux
+  // The kernel is a Linux vmlinux (ELF) booted by the Linux boot protocol
+  // (--args-linux): its ELF64 entry by linux64, an ELF32 one by linux32
+  // (`mode` must say which).
+  bool vmlinux = false;
   std::string kernel_name;
   std::optional<Bytes> initrd;
   std::string initrd_name;

@@ -24,6 +24,9 @@ struct PayloadModule {
 struct PayloadRequest {
   kimage::PayloadType type = kimage::PayloadType::kElf64;
   bool type_forced = false;  // --type; else detected (said in the notes)
+  // ELF kernels: --args-elf or --args-none (--args-linux goes through
+  // build_kexec_image with LoadRequest::vmlinux).
+  kimage::ElfArgs args = kimage::ElfArgs::kElf;
   std::vector<PayloadModule> modules;
   // The RSDP's bytes for multiboot2's ACPI tag; empty: none.
   std::vector<uint8_t> rsdp;
@@ -34,6 +37,10 @@ struct PayloadRequest {
 // meaning for these kernels here.
 Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequest& pay,
                                        const SystemInfo& sys);
+
+// The bytes of one chunk of an ELF image (image_chunks()): a view of
+// `file` when the chunk is one segment that starts it, else built.
+Bytes chunk_bytes(const Bytes& file, const kimage::PayloadImage& im, const kimage::Range& chunk);
 
 // Reads the RSDP at `addr` through ROOT/dev/mem (revision 0: 20 bytes,
 // revision 2+: its length field, at most 36), checking signature and
