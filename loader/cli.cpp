@@ -188,6 +188,14 @@ void print_layout(FILE* out, const KexecImage& img) {
   if (p.handoff == CHARON_HANDOFF_GENERIC64) {
     std::fprintf(out, "handoff: generic64, rip 0x%llx, rsp 0x%llx, rdi 0x%llx, rsi 0x%llx\n",
                  h(p.regs64.rip), h(p.regs64.rsp), h(p.regs64.rdi), h(p.regs64.rsi));
+  } else if (p.handoff == CHARON_HANDOFF_GENERIC32 && p.stack_arg32_1) {
+    // ESP names the block's stack_arg32_2: generic32 pushes the frame on
+    // the purgatory's stack (README, "Stack arguments").
+    std::fprintf(out,
+                 "handoff: generic32 (paging off), eip 0x%llx, eax 0x%llx, ebx 0x%llx, "
+                 "stack frame [esp] 0x%llx, [esp + 4] 0x%llx on the purgatory's stack\n",
+                 h(p.regs32.eip), h(p.regs32.eax), h(p.regs32.ebx), h(p.stack_arg32_2),
+                 h(p.stack_arg32_1));
   } else if (p.handoff == CHARON_HANDOFF_GENERIC32) {
     std::fprintf(
         out, "handoff: generic32 (paging off), eip 0x%llx, eax 0x%llx, ebx 0x%llx, esp 0x%llx\n",

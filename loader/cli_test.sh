@@ -129,6 +129,28 @@ expect cli_module_for_an_elf_kernel "only multiboot kernels take modules" "$bin"
 expect cli_initrd_for_multiboot "pass it as --module" "$bin" -l "$pay/payload-mb2.elf" --initrd="$t/initrd" --dry-run "$r"
 expect cli_missing_module "module $t/nonexistent: cannot open" "$bin" -l "$pay/payload-mb2.elf" --module="$t/nonexistent x" --dry-run "$r"
 expect cli_elf_through_kexec_file_load "kexec_file_load loads only bzImages" "$bin" -s -l "$pay/payload64.elf" --dry-run "$r"
+# --args-elf (the default for an ELF that is not Linux): the ELF boot
+# notes in RDI, or kexec-tools' frame for ELF32; --args-none: nothing.
+ok cli_elf64_boot_notes_in_rdi "rdi 0x1" "$bin" -l "$pay/payload64.elf" --dry-run "$r"
+ok cli_elf32_boot_notes_on_the_stack "[esp + 4] 0x1" "$bin" -l "$pay/payload32.elf" --dry-run "$r"
+ok cli_elf_args_none "rdi 0x0, rsi 0x0" "$bin" -l "$pay/payload64.elf" --args-none --dry-run "$r"
+ok cli_elf_args_linux_forced "handoff: linux64, kernel entry 0x3000000" "$bin" -l "$pay/payload64.elf" --args-linux --initrd="$t/initrd" --dry-run "$r"
+expect cli_args_for_a_multiboot_image "--args-elf: only ELF kernels" "$bin" -l "$pay/payload-mb2.elf" --args-elf --dry-run "$r"
+expect cli_initrd_with_args_elf "takes no initrd" "$bin" -l "$pay/payload64.elf" --initrd="$t/initrd" --dry-run "$r"
+# A Linux vmlinux (the linux-charon build's, when there is one): the Linux
+# boot protocol by default, refused where it cannot go.
+vmlinux=${VMLINUX:-build/linux-charon/linux-source-6.1/vmlinux}
+if [ -s "$vmlinux" ]; then
+  ok cli_vmlinux_detected_linux64 "handoff: linux64, kernel entry 0x1000000" "$bin" -l "$vmlinux" --initrd="$t/initrd" --append=quiet --dry-run "$r"
+  ok cli_vmlinux_args_elf "rip 0x1000000, rsp 0x" "$bin" -l "$vmlinux" --args-elf --dry-run "$r"
+  expect cli_vmlinux_crash "outside the crash reservation" "$bin" -p "$vmlinux" --dry-run "--sysroot=$t/crash"
+  expect cli_vmlinux_file_load "kexec_file_load loads only bzImages" "$bin" -s -l "$vmlinux" --dry-run "$r"
+  expect cli_vmlinux_entry32 "whose e_entry is its 64-bit entry" "$bin" -l "$vmlinux" --entry-32bit --dry-run "$r"
+  expect cli_vmlinux_la57 "a vmlinux has no xloadflags to say it takes 5-level" "$bin" -l "$vmlinux" --dry-run "--sysroot=$t/la57"
+  expect cli_vmlinux_not_in_free_ram "not free RAM" "$bin" -l "$vmlinux" --dry-run "--sysroot=$t/tiny"
+else
+  echo "SKIP: cli_vmlinux_* (no $vmlinux; make build/linux-charon/bzImage)"
+fi
 
 # Real kernel answers, as nobody, so that nothing can load: a kernel with
 # kexec (it has /proc/sys/kernel/kexec_load_disabled) answers EPERM, one

@@ -94,8 +94,10 @@ case_run() {
       bits32) check '^PAYLOAD-START bits=32 .* paging=off$' "not entered in 32-bit mode with paging off" ;;
       bits64) check '^PAYLOAD-START bits=64 .* paging=on$' "not entered in 64-bit mode" ;;
       notes)
-        # kexec-tools' ELF boot notes carry the command line ([esp + 4] or RDI).
-        check "^PAYLOAD-BOOTNOTES-CMDLINE payload-args tok=$token\$" "no ELF boot notes with this run's command line" ;;
+        # --args-elf: ELF boot notes carry the command line ([esp + 4] or
+        # RDI), with a b_checksum that holds.
+        check "^PAYLOAD-BOOTNOTES-CMDLINE payload-args tok=$token\$" "no ELF boot notes with this run's command line"
+        check "^PAYLOAD-BOOTNOTES .* records=0x3 checksum=ok\$" "the boot notes' header (3 records, b_checksum) is wrong" ;;
       stack0)
         check '^PAYLOAD-START bits=32 .* stack0=0x0 ' "[esp] is not the 0 return address of kexec-tools' frame"
         # The frame tops a stack, as at kexec-tools' stack_end (4 KiB-
@@ -124,7 +126,7 @@ case_run() {
       regs)
         # charon-kexec's --dry-run handoff line against what the payload got.
         hl=$(grep '^CHARON-A-LAYOUT handoff: ' "$log")
-        for r in eax ebx esp rsp rip eip; do
+        for r in eax ebx esp rsp rdi rip eip; do
           v=$(echo "$hl" | sed -n "s/.* $r \(0x[0-9a-f]*\).*/\1/p")
           [ -n "$v" ] || continue
           case $r in rip | eip) continue ;; esac
@@ -145,12 +147,15 @@ fail() { echo "FAIL: $1 ($2)"; failed=$((failed + 1)); }
 A="--append=payload-args tok=TOKEN"
 M0="--module=/boot/mod0 role=first tok=TOKEN"
 M1="--module=/boot/mod1 role=second"
-# ELF64: generic64, entry from e_entry, RSP the purgatory's stack.
-case_run elf64-charon-kexec charon payload64.elf "bits64 regs" -- "$A" /boot/payload64.elf
+# ELF64: generic64, entry from e_entry, RSP the purgatory's stack, and
+# (--args-elf, the default for an ELF that is not Linux) RDI the ELF boot
+# notes with the command line.
+case_run elf64-charon-kexec charon payload64.elf "bits64 regs notes" -- "$A" /boot/payload64.elf
 case_run elf64-kexec-tools kexec-tools payload64.elf "bits64 notes" -- \
   --type=elf-x86_64 "$A" /boot/payload64.elf
-# ELF32: generic32, paging off.
-case_run elf32-charon-kexec charon payload32.elf "bits32 regs" -- "$A" /boot/payload32.elf
+# ELF32: generic32, paging off; the notes at [esp + 4] as kexec-tools'
+# elf-x86 frame puts them, [esp] = 0.
+case_run elf32-charon-kexec charon payload32.elf "bits32 regs notes stack0" -- "$A" /boot/payload32.elf
 case_run elf32-kexec-tools kexec-tools payload32.elf "bits32 notes stack0" -- \
   --type=elf-x86 "$A" /boot/payload32.elf
 # kexec-tools' elf-x86 on charon's purgatory: ESP = &stack_arg32_2, the

@@ -103,10 +103,18 @@ void report_bootnotes(uint64_t at) {
   }
   const uint32_t size = rd32(b + 4);
   const uint32_t records = rd32(b + 8) >> 16;
+  // b_checksum: the IP checksum (RFC 1071) of all b_size bytes; summed
+  // with the stored value in place, every bit comes out set.
+  uint32_t sum = 0;
+  for (uint32_t i = 0; i < size && size < 65536; ++i) {
+    sum += i & 1 ? uint32_t{b[i]} << 8 : b[i];
+    sum = (sum & 0xffff) + (sum >> 16);
+  }
   puts("PAYLOAD-BOOTNOTES");
   kv("at", at);
   kv("size", size);
   kv("records", records);
+  puts(sum == 0xffff ? " checksum=ok" : " checksum=bad");
   putc('\n');
   uint32_t off = 12;
   for (uint32_t r = 0; r < records && off + 12 <= size; ++r) {

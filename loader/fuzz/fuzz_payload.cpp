@@ -1,6 +1,8 @@
-// libFuzzer: ELF and multiboot kernels in the core (payload.h): detection,
-// every type's checks, then placement, chunks and the multiboot
-// information over whatever the checks let through.
+// libFuzzer: ELF and multiboot kernels in the core (payload.h): detection
+// (the multiboot headers, a vmlinux's "Linux" ELF notes), every type's
+// checks, then placement, chunks, the multiboot information and the ELF
+// boot notes over whatever the checks let through, and for ELF the
+// --args-linux path: the bzImage planner and boot_params builder.
 #include <charon/kimage/payload.h>
 
 #include <cstdlib>
@@ -13,6 +15,7 @@ using namespace charon::kimage;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PayloadType detected;
   (void)detect_payload(data, size, detected);
+  (void)is_linux_elf(data, size);
   constexpr PayloadType kTypes[] = {PayloadType::kMultiboot2, PayloadType::kElf64,
                                     PayloadType::kMultiboot, PayloadType::kElf32};
   const MemRange map[] = {{0, 0x9fc00, boot::E820Type::kRam},
@@ -65,6 +68,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     std::vector<uint8_t> info(payload_info_bytes(in));
     if (!info.empty() && build_payload_info(in, plan, info.data(), info.size()) != Status::kOk)
+      std::abort();
+    if (mb) continue;
+    // --args-linux: the same image as a vmlinux.
+    auto free2 = std::make_unique<FreeList>();
+    for (const MemRange& m : map)
+      if (m.start >= 0x100000) free2->add(m.start, m.end);
+    ImageInput li;
+    li.vmlinux = &im;
+    li.entry = t == PayloadType::kElf64 ? Entry::k64 : Entry::k32;
+    li.has_initrd = true;
+    li.initrd_size = 0x4000;
+    li.cmdline_max_len = 21;
+    li.free = free2.get();
+    li.memory_map = map;
+    li.nmemory_map = 3;
+    li.purgatory_size = 0x1d000;
+    li.purgatory_align = 4096;
+    li.purgatory_max_end = uint64_t{1} << 32;
+    ImagePlan lp;
+    if (plan_image(li, lp) != Status::kOk) continue;
+    if (lp.kernel_entry != im.entry || lp.kernel_seg.start > im.seg[0].paddr) std::abort();
+    std::vector<uint8_t> setup(setup_bytes(li, 21));
+    if (build_setup(li, lp, in.cmdline, 21, map, 3, setup.data(), setup.size()) != Status::kOk)
       std::abort();
   }
   return 0;
