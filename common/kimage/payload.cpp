@@ -12,7 +12,6 @@ namespace {
 
 constexpr uint64_t kAny = UINT64_MAX;
 constexpr char kLoaderName[] = "charon-kexec";
-constexpr char kLoaderVersion[] = "charon-kexec 0.1";
 
 void wr32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -173,55 +172,6 @@ void build_mb2(const PayloadInput& in, const PayloadPlan& plan, uint8_t* b, uint
   wr32(b, static_cast<uint32_t>(total));
 }
 
-// ---- ELF boot notes (the "ELF boot" proposal, as kexec-tools'
-// kexec-elf-boot.c gives them): a 12-byte header {b_signature, b_size,
-// b_checksum (16 bits), b_records (16 bits)}, then b_records notes
-// {n_namesz, n_descsz, n_type} with no name, each descriptor padded to 4:
-// the boot loader's name (type 1), its version (type 2) and the command
-// line with its NUL (type 4). b_checksum is the IP checksum of all
-// b_size bytes taken with the field 0.
-constexpr uint32_t kBootNotesMagic = 0x0e1fb007;
-constexpr uint32_t kEbnLoaderName = 1, kEbnLoaderVersion = 2, kEbnCommandLine = 4;
-
-uint64_t note4(uint64_t desc) {
-  return 12 + align_up(desc, 4);
-}
-
-uint64_t bootnotes_bytes(const PayloadInput& in) {
-  return 12 + note4(sizeof kLoaderName) + note4(sizeof kLoaderVersion) + note4(in.cmdline_len + 1);
-}
-
-// RFC 1071: the one's-complement sum of the little-endian 16-bit words,
-// complemented.
-uint16_t ip_checksum(const uint8_t* b, uint64_t n) {
-  uint32_t sum = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    sum += i & 1 ? uint32_t{b[i]} << 8 : b[i];
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  return static_cast<uint16_t>(~sum);
-}
-
-void build_bootnotes(const PayloadInput& in, uint8_t* b, uint64_t total) {
-  uint64_t at = 12;
-  auto note = [&](uint32_t type, const char* desc, size_t len) {
-    wr32(b + at, 0);
-    wr32(b + at + 4, static_cast<uint32_t>(len + 1));
-    wr32(b + at + 8, type);
-    put_str(b + at + 12, desc, len);
-    at += note4(len + 1);
-  };
-  note(kEbnLoaderName, kLoaderName, sizeof kLoaderName - 1);
-  note(kEbnLoaderVersion, kLoaderVersion, sizeof kLoaderVersion - 1);
-  note(kEbnCommandLine, in.cmdline, in.cmdline_len);
-  wr32(b, kBootNotesMagic);
-  wr32(b + 4, static_cast<uint32_t>(total));
-  wr32(b + 8, 3u << 16);  // b_checksum 0, b_records 3
-  const uint16_t sum = ip_checksum(b, total);
-  b[8] = static_cast<uint8_t>(sum);
-  b[9] = static_cast<uint8_t>(sum >> 8);
-}
-
 }  // namespace
 
 uint64_t payload_info_bytes(const PayloadInput& in) {
@@ -232,7 +182,7 @@ uint64_t payload_info_bytes(const PayloadInput& in) {
       return mb2_bytes(in);
     case PayloadType::kElf64:
     case PayloadType::kElf32:
-      return in.args == ElfArgs::kElf ? bootnotes_bytes(in) : 0;
+      return in.args == ElfArgs::kElf ? elf_boot_notes_bytes(in.cmdline_len) : 0;
     case PayloadType::kBzImage:
       return 0;
   }
@@ -342,7 +292,7 @@ Status build_payload_info(const PayloadInput& in, const PayloadPlan& plan, uint8
   for (size_t i = 0; i < buf_size; ++i) buf[i] = 0;
   if (in.type == PayloadType::kMultiboot) build_mb1(in, plan, buf);
   if (in.type == PayloadType::kMultiboot2) build_mb2(in, plan, buf, bytes);
-  if (!is_multiboot(in.type) && bytes) build_bootnotes(in, buf, bytes);
+  if (!is_multiboot(in.type) && bytes) build_elf_boot_notes(in.cmdline, in.cmdline_len, buf, bytes);
   return Status::kOk;
 }
 

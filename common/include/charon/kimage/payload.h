@@ -142,6 +142,12 @@ struct PayloadPlan {
 // Parses and places everything (payload.cpp has the rules).
 Status plan_payload(const PayloadInput& in, PayloadPlan& out);
 
+// ELF boot notes (elf_boot_notes.cpp): the header, the boot loader's name
+// and version, and `cmdline` (no NUL inside) with its NUL, checksummed.
+uint64_t elf_boot_notes_bytes(size_t cmdline_len);
+// Writes them into `buf`, elf_boot_notes_bytes() long.
+void build_elf_boot_notes(const char* cmdline, size_t cmdline_len, uint8_t* buf, uint64_t total);
+
 // Bytes of the multiboot information structure or the ELF boot notes for
 // `in` (0 for --args-none).
 uint64_t payload_info_bytes(const PayloadInput& in);
