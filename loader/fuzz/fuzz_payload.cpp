@@ -12,15 +12,35 @@
 using namespace charon;
 using namespace charon::kimage;
 
+namespace {
+
+const MemRange kMap[] = {{0, 0x9fc00, boot::E820Type::kRam},
+                         {0x100000, 0x40000000, boot::E820Type::kRam},
+                         {0x100000000, 0x140000000, boot::E820Type::kRam}};
+
+// The machine's free RAM from 1 MiB and the purgatory's facts, alike for
+// both planners' inputs.
+template <class Input>
+std::unique_ptr<FreeList> machine(Input& in) {
+  auto free = std::make_unique<FreeList>();
+  for (const MemRange& m : kMap)
+    if (m.start >= 0x100000) free->add(m.start, m.end);
+  in.free = free.get();
+  in.purgatory_size = 0x1d000;
+  in.purgatory_align = 4096;
+  in.purgatory_max_end = uint64_t{1} << 32;
+  return free;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PayloadType detected;
   (void)detect_payload(data, size, detected);
   (void)is_linux_elf(data, size);
   constexpr PayloadType kTypes[] = {PayloadType::kMultiboot2, PayloadType::kElf64,
                                     PayloadType::kMultiboot, PayloadType::kElf32};
-  const MemRange map[] = {{0, 0x9fc00, boot::E820Type::kRam},
-                          {0x100000, 0x40000000, boot::E820Type::kRam},
-                          {0x100000000, 0x140000000, boot::E820Type::kRam}};
+  const MemRange* map = kMap;
   const char m0[] = "/boot/mod0 a=b";
   const ModuleSpec mods[] = {{0x1234, m0, sizeof m0 - 1}, {1, "x", 1}};
   for (PayloadType t : kTypes) {
@@ -36,10 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       entry_in = entry_in || (im.entry >= s.paddr && im.entry - s.paddr < s.memsz);
     }
     if (!entry_in) std::abort();
-    auto free = std::make_unique<FreeList>();
-    for (const MemRange& m : map)
-      if (m.start >= 0x100000) free->add(m.start, m.end);
     PayloadInput in;
+    const auto free = machine(in);
     in.file = data;
     in.file_size = size;
     in.type = t;
@@ -50,11 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     in.nmodules = mb ? 2 : 0;
     in.memmap = map;
     in.nmemmap = 3;
-    in.free = free.get();
     in.top_of_ram = 0x140000000;
-    in.purgatory_size = 0x1d000;
-    in.purgatory_align = 4096;
-    in.purgatory_max_end = uint64_t{1} << 32;
     PayloadPlan plan;
     if (plan_payload(in, plan) != Status::kOk) continue;
     for (size_t i = 0; i < plan.nchunks; ++i) {
@@ -71,21 +85,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     if (mb) continue;
     // --args-linux: the same image as a vmlinux.
-    auto free2 = std::make_unique<FreeList>();
-    for (const MemRange& m : map)
-      if (m.start >= 0x100000) free2->add(m.start, m.end);
     ImageInput li;
+    const auto free2 = machine(li);
     li.vmlinux = &im;
     li.entry = t == PayloadType::kElf64 ? Entry::k64 : Entry::k32;
     li.has_initrd = true;
     li.initrd_size = 0x4000;
     li.cmdline_max_len = 21;
-    li.free = free2.get();
     li.memory_map = map;
     li.nmemory_map = 3;
-    li.purgatory_size = 0x1d000;
-    li.purgatory_align = 4096;
-    li.purgatory_max_end = uint64_t{1} << 32;
     ImagePlan lp;
     if (plan_image(li, lp) != Status::kOk) continue;
     if (lp.kernel_entry != im.entry || lp.kernel_seg.start > im.seg[0].paddr) std::abort();
