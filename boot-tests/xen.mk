@@ -8,3 +8,8 @@ deps: deps-xen
 deps-xen:
 	$(Q)sh boot-tests/xen/fetch-xen.sh $(B)/xen
 CHECK_SUITES += script:boot-tests/xen/run-xen-matrix.sh
+# Xen from Linux: kernel A (Debian's cloud kernel under SeaBIOS) kexecs
+# Xen 4.17 as a multiboot2 image with dom0's kernel and initrd as modules,
+# through charon-kexec and, as the reference, kexec-tools'
+# multiboot2-x86 loader (run-xen-mb2.sh).
+CHECK_SUITES += script:boot-tests/xen/run-xen-mb2.sh

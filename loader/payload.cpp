@@ -19,6 +19,50 @@ unsigned long long ull(uint64_t v) {
   return v;
 }
 
+uint32_t le32(const uint8_t* p) {
+  return p[0] | p[1] << 8 | p[2] << 16 | uint32_t{p[3]} << 24;
+}
+
+// The multiboot2 information as --dry-run shows it, read back from the
+// built bytes (Multiboot2 3.6): every tag in order, with what it holds.
+std::string describe_mb2(const std::vector<uint8_t>& info, uint64_t addr) {
+  std::string out =
+      strf("multiboot2 information at 0x%llx, %zu bytes, tags:", ull(addr), info.size());
+  for (size_t off = 8; off + 8 <= info.size();) {
+    const uint8_t* t = info.data() + off;
+    const uint32_t type = le32(t), size = le32(t + 4);
+    if (size < 8 || size > info.size() - off) return out + " (bad tag size)";
+    switch (type) {
+      case 1:
+        out += " 1 cmdline,";
+        break;
+      case 2:
+        out += strf(" 2 loader name \"%s\",", reinterpret_cast<const char*>(t + 8));
+        break;
+      case 3:
+        out += strf(" 3 module [0x%x, 0x%x),", le32(t + 8), le32(t + 12));
+        break;
+      case 4:
+        out += strf(" 4 basic meminfo (lower %u KiB, upper %u KiB),", le32(t + 8), le32(t + 12));
+        break;
+      case 6:
+        out += strf(" 6 memory map (%u entries of %u bytes),",
+                    le32(t + 8) ? (size - 16) / le32(t + 8) : 0, le32(t + 8));
+        break;
+      case 14:
+      case 15:
+        out += strf(" %u ACPI RSDP (%u bytes),", type, size - 8);
+        break;
+      case 0:
+        return out + " 0 end";
+      default:
+        out += strf(" %u,", type);
+    }
+    off += align_up(size, uint32_t{8});
+  }
+  return out + " (no end tag)";
+}
+
 }  // namespace
 
 Bytes chunk_bytes(const Bytes& file, const kimage::PayloadImage& im, const kimage::Range& chunk) {
@@ -154,6 +198,8 @@ Result<KexecImage> build_payload_image(const LoadRequest& req, const PayloadRequ
     if (kimage::Status s = kimage::build_payload_info(in, plan, info.data(), info.size());
         s != kimage::Status::kOk)
       return Error{kimage::status_message(s)};
+    if (pay.type == PayloadType::kMultiboot2)
+      img.notes.push_back(describe_mb2(info, plan.info.start));
     img.segments.push_back({"generated",
                             pay.type == PayloadType::kMultiboot2 ? "multiboot2 information"
                             : mb                                 ? "multiboot information"

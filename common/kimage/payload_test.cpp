@@ -341,6 +341,59 @@ TEST(PayloadPlan, Multiboot2InformationAsTheSpecificationReadsIt) {
   EXPECT_EQ(params.regs64.rip, 0u);
 }
 
+// Xen 4.17's multiboot2 header (Debian's xen-4.17-amd64, read from the
+// binary): a required information request for basic meminfo (4) and the
+// memory map (6), a required module-align tag, and optional relocatable
+// (2 MiB..4 GiB, 2 MiB aligned, prefer high), console flags, framebuffer,
+// EFI boot services and EFI64 entry tags. Xen's boot code (head.S,
+// reloc.c, setup.c) then needs: the machine state of 3.3 at the ELF
+// entry (the EFI64 entry tag is for EFI loaders only), page-aligned
+// modules (setup.c panics otherwise), a memory map whose entry_size is at
+// least 24 (reloc.c skips a smaller one), and every command line with a
+// first word to strip (the image's or module's path: Xen drops it for any
+// loader whose name does not start with "GRUB 2").
+TEST(PayloadPlan, Xen417HeaderGetsWhatXenReads) {
+  std::vector<uint8_t> tags;
+  for (const auto& t :
+       {tag(1, 0, {4, 6}), tag(6, 0, {}), tag(10, 1, {0x200000, 0xffffffff, 0x200000, 2}),
+        tag(4, 1, {2}), tag(5, 1, {0, 0, 0}), tag(7, 1, {}), tag(9, 1, {0x201000})})
+    tags.insert(tags.end(), t.begin(), t.end());
+  Machine m(make_mb2(tags), PayloadType::kMultiboot2);
+  m.with_modules();
+  PayloadPlan p;
+  ASSERT_EQ(plan_payload(m.in, p), Status::kOk);
+  EXPECT_EQ(p.image.entry, 0x200100u);  // e_entry, not the EFI64 entry
+  ASSERT_EQ(p.nchunks, 1u);
+  EXPECT_EQ(p.chunks[0].start, 0x200000u);  // where it was linked, inside the relocatable range
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(is_aligned(p.modules[i].start, kPageSize));
+    EXPECT_LE(p.modules[i].end, k4GiB);
+  }
+  std::vector<uint8_t> info(payload_info_bytes(m.in));
+  ASSERT_EQ(build_payload_info(m.in, p, info.data(), info.size()), Status::kOk);
+  bool meminfo = false, mmap = false;
+  std::vector<std::string> strings;
+  for (size_t off = 8; off + 8 <= info.size();) {
+    const uint8_t* t = info.data() + off;
+    const uint32_t type = get32(t), size = get32(t + 4);
+    if (type == 0) break;
+    if (type == 4) meminfo = get32(t + 8) == 639 && get32(t + 12) > 0;
+    if (type == 6) mmap = get32(t + 8) >= 24 && (size - 16) / get32(t + 8) == m.map.size();
+    if (type == 1) strings.push_back(reinterpret_cast<const char*>(t + 8));
+    if (type == 3) strings.push_back(reinterpret_cast<const char*>(t + 16));
+    off += align_up(size, 8);
+  }
+  EXPECT_TRUE(meminfo);
+  EXPECT_TRUE(mmap);
+  EXPECT_EQ(strings, (std::vector<std::string>{m.cmdline, m.m0, m.m1}));
+  // What Xen strips is the path; what follows is its command line.
+  EXPECT_EQ(strings[0].substr(0, strings[0].find(' ')), "/boot/x.elf");
+  // A Xen header whose information request also required a framebuffer
+  // (8) would be refused: charon has none to describe.
+  tags = tag(1, 0, {4, 6, 8});
+  EXPECT_EQ(parse(make_mb2(tags), PayloadType::kMultiboot2), Status::kMb2RequiredInfo);
+}
+
 TEST(PayloadPlan, MultibootInformationPointersAndEntries) {
   Machine m(make_mb1(3), PayloadType::kMultiboot);
   m.with_modules();

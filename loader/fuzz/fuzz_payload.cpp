@@ -83,6 +83,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint8_t> info(payload_info_bytes(in));
     if (!info.empty() && build_payload_info(in, plan, info.data(), info.size()) != Status::kOk)
       std::abort();
+    // Multiboot2 (3.6): total_size is the buffer, every tag 8-aligned
+    // inside it, the memory map's entries 24 bytes (Xen skips a map with
+    // smaller ones), and the end tag last.
+    if (t == PayloadType::kMultiboot2) {
+      auto rd = [&](size_t o) {
+        return uint32_t{info[o]} | uint32_t{info[o + 1]} << 8 | uint32_t{info[o + 2]} << 16 |
+               uint32_t{info[o + 3]} << 24;
+      };
+      if (info.size() < 16 || rd(0) != info.size()) std::abort();
+      size_t off = 8;
+      while (rd(off) != 0) {
+        const uint32_t tsize = rd(off + 4);
+        if (tsize < 8 || off + tsize > info.size()) std::abort();
+        if (rd(off) == 6 && rd(off + 8) != 24) std::abort();
+        off += (tsize + 7) & ~size_t{7};
+        if (off + 8 > info.size()) std::abort();
+      }
+      if (rd(off + 4) != 8 || off + 8 != info.size()) std::abort();
+    }
     if (mb) continue;
     // --args-linux: the same image as a vmlinux.
     ImageInput li;
