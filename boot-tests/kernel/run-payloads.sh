@@ -14,6 +14,7 @@
 # grep -E pattern over the case names, to run some).
 set -u
 here=$(dirname "$0")
+. "$here/kernel-a.sh"
 kernel=${KERNEL:-build/kernel/vmlinuz}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 pdir=${PAYLOAD_DIR:-build/boot-tests/payload}
@@ -43,11 +44,6 @@ case_run() {
   shift 5
   echo "$name" | grep -qE "$only" || return 0
   log=$logdir/payload-$name.log
-  case "$loader" in
-    charon) bin=/sbin/charon-kexec ;;
-    kexec-tools) bin=/usr/sbin/kexec ;;
-    kexec-tools-charon) bin=/usr/sbin/kexec-charon-purgatory ;;
-  esac
   [ -s "$pdir/$image" ] || { fail "$name" "no $pdir/$image: run make"; return; }
   token=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
   w=$tmp/$name
@@ -55,37 +51,14 @@ case_run() {
   cp "$pdir/$image" "$w/boot/$image"
   printf 'charon-module-0-%s' "$token" >"$w/boot/mod0"
   printf 'charon-module-1-%s' "$token" >"$w/boot/mod1"
-  # The loader's arguments, with TOKEN replaced; each one quoted for sh.
-  args=""
-  for a in "$@"; do
-    a=$(echo "$a" | sed "s/TOKEN/$token/g")
-    args="$args '$a'"
-  done
-  {
-    echo "echo \"CHARON-A-LOAD $bin -c -l$args\""
-    [ "$loader" = charon ] &&
-      echo "$bin --dry-run -c -l$args 2>&1 | sed 's/^/CHARON-A-LAYOUT /'"
-    echo "$bin -c -l$args 2>&1 || { echo \"CHARON-A-LOAD-FAILED rc=\$?\"; return; }"
-    echo 'echo CHARON-A-EXEC'
-    echo "$bin -e 2>&1"
-    echo 'echo "CHARON-A-EXEC-FAILED rc=$?"'
-  } >"$w/boot/load.sh"
-  (cd "$w" && printf 'boot\nboot/%s\nboot/mod0\nboot/mod1\nboot/load.sh\n' "$image" |
-    cpio -o -H newc -R 0:0 --quiet) >"$w/boot.cpio"
-  cat "$base" "$w/boot.cpio" >"$w/initrd"
-  start=$(date +%s)
-  timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max,-la57 -m 512M -smp 1 -nodefaults \
-    -display none -serial stdio -monitor none -no-reboot \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -kernel "$kernel" -initrd "$w/initrd" \
-    -append "console=ttyS0 panic=-1 charon.stage=payload" </dev/null >"$w/raw" 2>"$w/qemu.err"
-  rc=$?
-  secs=$(( $(date +%s) - start ))
-  tr -d '\r' <"$w/raw" | tr -c '[:print:]\t\n' '?' >"$log"
+  kernel_a_args "s/TOKEN/$token/g" "$@"
+  kernel_a_load_script "$loader" >"$w/boot/load.sh"
+  kernel_a_boot "$w" 512M "$tmo" "$base" "$kernel" "$log" \
+    boot "boot/$image" boot/mod0 boot/mod1 boot/load.sh
   why=""
   check() { grep -qE "$1" "$log" || why="${why:+$why; }$2"; }
   check '^CHARON-A-EXEC$' "kernel A never ran -e"
-  if grep -q 'CHARON-A-LOAD-FAILED' "$log"; then why="the loader failed: $(grep -B3 CHARON-A-LOAD-FAILED "$log" | head -3 | tr '\n' ' ')"; fi
+  lf=$(kernel_a_load_failed "$log") && why="$lf${why:+; $why}"
   check '^PAYLOAD-END$' "the payload did not finish its report"
   [ "$rc" -eq 33 ] || why="${why:+$why; }QEMU exit $rc, want 33 (the payload's isa-debug-exit)"
   check '^PAYLOAD-IMAGE data=ok bss=ok$' "the payload's segments are not as linked (data or bss)"

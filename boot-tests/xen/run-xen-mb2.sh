@@ -22,6 +22,7 @@
 # pattern over the case names, to run some).
 set -u
 here=$(dirname "$0")
+. "$here/../kernel/kernel-a.sh"
 kernel=${KERNEL:-build/kernel/vmlinuz}
 xen_dir=${XEN_DIR:-build/xen}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
@@ -65,50 +66,23 @@ case_run() {
   shift 3
   echo "$name" | grep -qE "$only" || return 0
   log=$logdir/$name.log
-  case "$loader" in
-    charon) bin=/sbin/charon-kexec ;;
-    kexec-tools) bin=/usr/sbin/kexec ;;
-    kexec-tools-charon) bin=/usr/sbin/kexec-charon-purgatory ;;
-  esac
   token=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
   w=$tmp/$name
   rm -rf "$w" && mkdir -p "$w/boot"
   cp "$xen_dir/xen" "$w/boot/xen"
   cp "$xen_dir/dom0/vmlinuz" "$w/boot/dom0-vmlinuz"
   cp "$tmp/dom0-initrd" "$w/boot/dom0-initrd"
-  args=""
-  for a in "$@"; do
-    a=$(echo "$a" | sed "s/TOKEN/$token/g; s/XENCMD/$xcmd/")
-    args="$args '$a'"
-  done
+  kernel_a_args "s/TOKEN/$token/g; s/XENCMD/$xcmd/" "$@"
   {
     # The machine's map as kernel A knows it, for the comparison below.
     echo 'for d in /sys/firmware/memmap/*; do echo "CHARON-A-MEMMAP $(cat $d/start) $(cat $d/end) $(cat $d/type)"; done'
-    echo "echo \"CHARON-A-LOAD $bin -c -l$args\""
-    [ "$loader" = charon ] &&
-      echo "$bin --dry-run -c -l$args 2>&1 | sed 's/^/CHARON-A-LAYOUT /'"
-    echo "$bin -c -l$args 2>&1 || { echo \"CHARON-A-LOAD-FAILED rc=\$?\"; return; }"
-    echo 'echo CHARON-A-EXEC'
-    echo "$bin -e 2>&1"
-    echo 'echo "CHARON-A-EXEC-FAILED rc=$?"'
+    kernel_a_load_script "$loader"
   } >"$w/boot/load.sh"
-  (cd "$w" && printf 'boot\nboot/xen\nboot/dom0-vmlinuz\nboot/dom0-initrd\nboot/load.sh\n' |
-    cpio -o -H newc -R 0:0 --quiet) >"$w/boot.cpio"
-  cat "$base" "$w/boot.cpio" >"$w/initrd"
-  start=$(date +%s)
-  timeout "$tmo" qemu-system-x86_64 -accel tcg -cpu max,-la57 -m 1536 -smp 1 -nodefaults \
-    -display none -serial stdio -monitor none -no-reboot \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -kernel "$kernel" -initrd "$w/initrd" \
-    -append "console=ttyS0 panic=-1 charon.stage=payload" </dev/null >"$w/raw" 2>"$w/qemu.err"
-  rc=$?
-  secs=$(( $(date +%s) - start ))
-  tr -d '\r' <"$w/raw" | tr -c '[:print:]\t\n' '?' >"$log"
+  kernel_a_boot "$w" 1536 "$tmo" "$base" "$kernel" "$log" \
+    boot boot/xen boot/dom0-vmlinuz boot/dom0-initrd boot/load.sh
   why=""
   check() { grep -qE "$1" "$log" || why="${why:+$why; }$2"; }
-  if grep -q 'CHARON-A-LOAD-FAILED' "$log"; then
-    why="the loader failed: $(grep -B3 CHARON-A-LOAD-FAILED "$log" | head -3 | tr '\n' ' ')"
-  fi
+  lf=$(kernel_a_load_failed "$log") && why=$lf
   check '^CHARON-A-EXEC$' "kernel A never ran -e"
   # Xen's own lines (xen/arch/x86/setup.c): it parsed the command line it
   # was given (the image path stripped, as for any loader but GRUB 2) and
