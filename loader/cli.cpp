@@ -15,7 +15,7 @@ namespace charon::loader {
 
 namespace {
 
-constexpr const char* kVersion = "charon-kexec 0.1 (charon_params version 1, boot protocol 2.10+)";
+constexpr const char* kVersion = "charon-kexec 0.1 (charon_params version %u, boot protocol 2.10+)";
 constexpr uint64_t kMaxInputBytes = 2ull << 30;
 
 void usage(FILE* f) {
@@ -303,7 +303,8 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         usage(env.out);
         return 0;
       case 'v':
-        std::fprintf(env.out, "%s\n", kVersion);
+        std::fprintf(env.out, kVersion, CHARON_PARAMS_VERSION);
+        std::fputc('\n', env.out);
         return 0;
       case kOptInitrd:
         initrd_path = optarg;
