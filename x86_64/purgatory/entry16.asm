@@ -140,8 +140,8 @@ pm16:
     jmp     far [cs:R(rmptr)]
 
 rm16:
-    ; Real mode, CS = base16 >> 4. The debug line's few bytes of stack go
-    ; over gdt16, which nothing reads any more.
+    ; Real mode, CS = base16 >> 4. Our few bytes of stack go over gdt16,
+    ; which nothing reads any more.
     mov     ax, cs
     mov     ds, ax
     mov     ss, ax
@@ -151,6 +151,9 @@ rm16:
     mov     si, R(msg_entry16_debug)
     call    puts16
 .load:
+    ; EFLAGS = 0x2 (IF = DF = 0) on our stack, then only MOVs and the jump.
+    push    dword 2
+    popfd
     ; The register set, DS last: every load before it reads through it.
     mov     eax, [R(regs_copy) + charon_regs16_eax]
     mov     ebx, [R(regs_copy) + charon_regs16_ebx]
@@ -311,7 +314,7 @@ align 4
 params_slot:    dd charon_params - $    ; PC-relative: 32-bit code reaches the block
 align 8
 ; [intel/vol3]: 3.4.5. Null, 16-bit code (base patched), 16-bit data.
-; In real mode the debug line's stack (at most 12 bytes) grows over it.
+; In real mode our few bytes of stack (at most 12) grow over it.
 gdt16:
     dq 0
     dq DESC_CODE16
