@@ -182,6 +182,9 @@ void print_layout(FILE* out, const KexecImage& img) {
     std::fprintf(
         out, "handoff: generic32 (paging off), eip 0x%llx, eax 0x%llx, ebx 0x%llx, esp 0x%llx\n",
         h(p.regs32.eip), h(p.regs32.eax), h(p.regs32.ebx), h(p.regs32.esp));
+  } else if (p.handoff == CHARON_HANDOFF_GENERIC16) {
+    std::fprintf(out, "handoff: generic16 (real mode), cs:ip %04x:%04x, ss:sp %04x:%04llx\n",
+                 p.regs16.cs, p.regs16.ip, p.regs16.ss, h(p.regs16.esp));
   } else {
     std::fprintf(out, "handoff: %s, kernel entry 0x%llx, boot_params 0x%llx\n",
                  p.handoff == CHARON_HANDOFF_LINUX32 ? "linux32 (paging off)" : "linux64",
