@@ -2,7 +2,7 @@
 ; the same symbols: kexec/arch/i386/kexec-bzImage.c do_bzImage_load).
 ;
 ; entry16 and entry16_debug are 32-bit entries: protected mode, paging
-; off, interrupts off, DS flat, EAX = the entry's own address (as for
+; off, interrupts off, DS and ES flat, EAX = the entry's own address (as for
 ; charon_entry32: 32-bit code has no PC-relative addressing).
 ; purgatory_main reaches them through charon_handoff32, which gives just
 ; that. Each drops to real mode, loads its register set from the block
