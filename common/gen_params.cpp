@@ -49,6 +49,9 @@ int main() {
   FIELD(charon_params, map_ranges);
   FIELD(charon_params, region_digests);
   FIELD(charon_params, memory);
+  FIELD(charon_params, regs16);
+  FIELD(charon_params, regs16_debug);
+  FIELD(charon_params, entry16_debug_old_first32);
   std::printf("%%define charon_regs64_size %zu\n", sizeof(charon_regs64));
   std::printf("%%define charon_regs32_size %zu\n", sizeof(charon_regs32));
 #define R64(r) OFF(charon_regs64, r)
@@ -98,6 +101,23 @@ int main() {
   R32(esp);
   R32(ebp);
   R32(eip);
+  std::printf("%%define charon_regs16_size %zu\n", sizeof(charon_regs16));
+#define R16(r) OFF(charon_regs16, r)
+  R16(eax);
+  R16(ebx);
+  R16(ecx);
+  R16(edx);
+  R16(esi);
+  R16(edi);
+  R16(esp);
+  R16(ebp);
+  R16(ds);
+  R16(es);
+  R16(ss);
+  R16(fs);
+  R16(gs);
+  R16(ip);
+  R16(cs);
   FIELD(charon_bin_header, magic);
   FIELD(charon_bin_header, version);
   FIELD(charon_bin_header, entry64);
@@ -105,10 +125,16 @@ int main() {
   FIELD(charon_bin_header, params);
   FIELD(charon_bin_header, file_size);
   FIELD(charon_bin_header, mem_size);
+  FIELD(charon_bin_header, entry16);
+  FIELD(charon_bin_header, entry16_debug);
+  FIELD(charon_bin_header, entry16_debug_pre32);
+  FIELD(charon_bin_header, entry16_debug_first32);
+  std::printf("%%define charon_bin_header_size %zu\n", sizeof(charon_bin_header));
   std::printf("%%define CHARON_F_FAULT_TEST32 0x%x\n", CHARON_F_FAULT_TEST32);
   std::printf("%%define CHARON_HANDOFF_GENERIC64 %u\n", CHARON_HANDOFF_GENERIC64);
   std::printf("%%define CHARON_HANDOFF_LINUX64 %u\n", CHARON_HANDOFF_LINUX64);
   std::printf("%%define CHARON_HANDOFF_LINUX32 %u\n", CHARON_HANDOFF_LINUX32);
   std::printf("%%define CHARON_HANDOFF_GENERIC32 %u\n", CHARON_HANDOFF_GENERIC32);
+  std::printf("%%define CHARON_HANDOFF_GENERIC16 %u\n", CHARON_HANDOFF_GENERIC16);
   return 0;
 }

@@ -15,7 +15,7 @@ namespace charon::loader {
 
 namespace {
 
-constexpr const char* kVersion = "charon-kexec 0.1 (charon_params version 1, boot protocol 2.10+)";
+constexpr const char* kVersion = "charon-kexec 0.1 (charon_params version %u, boot protocol 2.10+)";
 constexpr uint64_t kMaxInputBytes = 2ull << 30;
 
 void usage(FILE* f) {
@@ -200,6 +200,9 @@ void print_layout(FILE* out, const KexecImage& img) {
     std::fprintf(
         out, "handoff: generic32 (paging off), eip 0x%llx, eax 0x%llx, ebx 0x%llx, esp 0x%llx\n",
         h(p.regs32.eip), h(p.regs32.eax), h(p.regs32.ebx), h(p.regs32.esp));
+  } else if (p.handoff == CHARON_HANDOFF_GENERIC16) {
+    std::fprintf(out, "handoff: generic16 (real mode), cs:ip %04x:%04x, ss:sp %04x:%04llx\n",
+                 p.regs16.cs, p.regs16.ip, p.regs16.ss, h(p.regs16.esp));
   } else {
     std::fprintf(out, "handoff: %s, kernel entry 0x%llx, boot_params 0x%llx\n",
                  p.handoff == CHARON_HANDOFF_LINUX32 ? "linux32 (paging off)" : "linux64",
@@ -326,7 +329,8 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
         usage(env.out);
         return 0;
       case 'v':
-        std::fprintf(env.out, "%s\n", kVersion);
+        std::fprintf(env.out, kVersion, CHARON_PARAMS_VERSION);
+        std::fputc('\n', env.out);
         return 0;
       case kOptInitrd:
         initrd_path = optarg;

@@ -46,6 +46,11 @@ constexpr KexecToolsName kNames[] = {
     {"serial_baud", 4, offsetof(charon_params, serial_baud)},
     {"cmdline_end", sizeof(unsigned long), offsetof(charon_params, cmdline_end)},
     {"jump_back_entry", sizeof(unsigned long), offsetof(charon_params, jump_back_entry)},
+    // kexec/arch/i386/kexec-bzImage.c --real-mode: struct entry16_regs
+    // (8 u32, 8 u16) twice, and the debug hook's uint32_t old_first32.
+    {"entry16_regs", 48, offsetof(charon_params, regs16)},
+    {"entry16_debug_regs", 48, offsetof(charon_params, regs16_debug)},
+    {"entry16_debug_old_first32", 4, offsetof(charon_params, entry16_debug_old_first32)},
 };
 
 TEST(KexecToolsCompat, EveryKexecToolsNamePatchesItsCharonParamsField) {
@@ -77,6 +82,29 @@ TEST(KexecToolsCompat, EveryKexecToolsNamePatchesItsCharonParamsField) {
   // The block's identity was not touched by any of them.
   auto p = read_params(*e);
   EXPECT_TRUE(p.ok()) << p.error();
+}
+
+// kexec-tools --real-mode reads these addresses (elf_rel_get_addr) and
+// derives a real-mode segment from entry16_debug: rmode_switch_cs =
+// entry16_debug >> 4, rmode_switch_ip = entry16_debug_pre32 -
+// entry16_debug. That only names the routine if entry16_debug is 16-byte
+// aligned wherever the loader puts the image (sections are placed at
+// their alignment) and pre32 follows it within 64 KiB.
+TEST(KexecToolsCompat, RealModeEntriesAreDefinedAndAlignedForKexecToolsHooks) {
+  auto e = RelocatableElf::parse(real());
+  ASSERT_TRUE(e.ok()) << e.error();
+  ASSERT_TRUE(e->relocate(0x13000).ok());
+  for (const char* n :
+       {"entry16", "entry16_debug", "entry16_debug_pre32", "entry16_debug_first32", "stack_end"}) {
+    auto s = e->find_symbol(n);
+    ASSERT_TRUE(s.ok()) << n << ": " << s.error();
+  }
+  const uint64_t debug = e->find_symbol("entry16_debug")->address;
+  const uint64_t pre32 = e->find_symbol("entry16_debug_pre32")->address;
+  EXPECT_EQ(debug % 16, 0u);
+  EXPECT_EQ(e->find_symbol("entry16")->address % 16, 0u);
+  EXPECT_GT(pre32, debug);
+  EXPECT_LT(pre32 - debug, 0x10000u);
 }
 
 // kexec-tools' elf-x86 loader sets ESP to stack_arg32_2's address and

@@ -120,6 +120,26 @@ void plan_purgatory_entry(const Options& o, const World& w, const charon::CpuFea
   }
 }
 
+// The probe's real-mode stub, copied below 1 MiB, with its header: the
+// realmode_swtch hook (kexec-tools' way: cs = entry16_debug >> 4, ip =
+// pre32 - entry16_debug) and the 32-bit target (the code32_start hook, or
+// the probe's own way back).
+void place_rm_stub(const Options& o, const World& w) {
+  void* stub = reinterpret_cast<void*>(probe::kRmStubAddr);
+  charon::mem_copy(stub, reinterpret_cast<const void*>(uint64_t{w.probe->rm_stub}),
+                   w.probe->rm_stub_size);
+  probe::RmStubHeader h{};
+  h.pm_target = w.probe->entry16_pm;
+  h.pm_selector = 0x10;
+  if (o.hooks) {
+    const uint64_t debug = o.purg + w.purg->entry16_debug;
+    h.hook_cs = static_cast<uint16_t>(debug >> 4);
+    h.hook_ip = static_cast<uint16_t>(o.purg + w.purg->entry16_debug_pre32 - debug);
+    h.pm_target = static_cast<uint32_t>(o.purg + w.purg->entry16_debug_first32);
+  }
+  charon::mem_copy(stub, &h, sizeof h);
+}
+
 // The reference handoff for the probe's self-test: what a correct
 // purgatory would do, optionally broken in one named way.
 void plan_direct_entry(const Options& o, World& w) {
@@ -199,7 +219,7 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
   static probe::E820 firmware_map[probe::kMaxE820];
   const uint32_t nfirmware_map = read_multiboot_map(mbi, firmware_map, probe::kMaxE820);
   g_con.printf("harness: cmdline \"%s\"\n", cmdline);
-  const Options o = parse_options(cmdline);
+  Options o = parse_options(cmdline);
   if (o.error) die(o.error, 0);
 
   World w{&o,
@@ -221,6 +241,16 @@ extern "C" [[noreturn]] void harness_main(uint32_t mbi) {
 
   mask_8259s();
   write_low_memory(w.seed);
+  if (o.low) {
+    // QEMU cannot load below 1 MiB what the pattern would then overwrite.
+    const uint64_t size = w.purg->file_size;
+    if (probe::kLowPurgAddr + w.purg->mem_size > probe::kLowMemSize)
+      die("low=1: the purgatory does not fit below 640 KiB", w.purg->mem_size);
+    charon::mem_copy(reinterpret_cast<void*>(probe::kLowPurgAddr), w.purg, size);
+    o.purg = probe::kLowPurgAddr;
+    w.purg = reinterpret_cast<const charon_bin_header*>(o.purg);
+  }
+  if (o.real_mode()) place_rm_stub(o, w);
   write_descriptor(w, o.entry == Entry::Lm64La57, cpu.pdpe1gb);
   if (!write_boot_params(w)) die("efi=1 needs RAM at the fake EFI tables (QEMU -m 6G)", 0);
   if (o.entry == Entry::Direct) {

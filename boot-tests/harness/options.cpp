@@ -125,6 +125,17 @@ Options parse_options(const char* p) {
       ok = parse_number(v, p, &n), o.kabi = n != 0;
     } else if (word_is(key, key_end, "stackargs")) {
       ok = parse_number(v, p, &n), o.stack_args = n != 0;
+    } else if (word_is(key, key_end, "low")) {
+      ok = parse_number(v, p, &n), o.low = n != 0;
+    } else if (word_is(key, key_end, "rm")) {
+      if (word_is(v, p, "entry16"))
+        o.rm = Options::RealMode::Entry16;
+      else if (word_is(v, p, "debug"))
+        o.rm = Options::RealMode::Debug;
+      else
+        ok = false;
+    } else if (word_is(key, key_end, "hooks")) {
+      ok = parse_number(v, p, &n), o.hooks = n != 0;
     } else if (word_is(key, key_end, "big")) {
       ok = parse_number(v, p, &o.big_mib) && o.big_mib <= 4096;
     } else {
@@ -140,6 +151,12 @@ Options parse_options(const char* p) {
   const uint64_t purg_max = caller32 ? charon::k4GiB : 2 * charon::k4GiB - charon::k2MiB;
   if (o.stack_args && (o.entry == Entry::Direct || o.kind != CHARON_HANDOFF_GENERIC32))
     o.error = "stackargs=1 (kind=generic32 through a purgatory only)";
+  if (o.rm != Options::RealMode::None && o.kind != CHARON_HANDOFF_GENERIC32)
+    o.error = "rm= (kind=generic32, kexec-tools' way into real mode)";
+  if (o.hooks && o.rm != Options::RealMode::Debug) o.error = "hooks=1 (rm=debug only)";
+  if ((o.real_mode() || o.low) &&
+      (o.entry == Entry::Direct || o.entry == Entry::Reloc64 || o.entry == Entry::Reloc32))
+    o.error = "real mode and low=1 (through a purgatory, not direct or reloc)";
   if (o.entry != Entry::Direct &&
       (o.purg == 0 || !charon::is_aligned(o.purg, charon::kPageSize) || o.purg >= purg_max))
     o.error = "purg= (a 4 KiB-aligned address below 4 GiB, or below 8 GiB for a 64-bit caller)";

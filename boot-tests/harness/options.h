@@ -79,10 +79,23 @@ struct Options {
   // generic32 with kexec-tools' stack arguments: regs32.esp = the address
   // of the block's stack_arg32_2, both words set (not with Direct).
   bool stack_args = false;
+  // Real mode (README, "The generic16 handoff"). low: QEMU put
+  // purgatory.bin at purg; the harness copies it to probe::kLowPurgAddr,
+  // below 1 MiB, after it wrote the low-memory pattern, and runs it there.
+  // rm: kexec-tools' --real-mode, kind=generic32 with EIP = the
+  // purgatory's entry16 (RealMode::Entry16) or entry16_debug (Debug).
+  // hooks: the probe's stub calls the purgatory's realmode_swtch and
+  // code32_start hooks (entry16_debug_pre32, _first32) as a Linux setup
+  // code does (rm=debug only).
+  bool low = false;
+  enum class RealMode { None, Entry16, Debug } rm = RealMode::None;
+  bool hooks = false;
   Break brk = Break::None;
   const char* error = nullptr;  // set when the line did not parse
 
   charon::HandoffKind handoff() const { return charon::handoff_kind(kind); }
+  // The probe is entered in real mode: generic16, or generic32 at entry16.
+  bool real_mode() const { return kind == CHARON_HANDOFF_GENERIC16 || rm != RealMode::None; }
 };
 
 Options parse_options(const char* cmdline);

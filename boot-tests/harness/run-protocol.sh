@@ -225,6 +225,56 @@ for entry in lm64-ident pm32 reloc64; do
   i=$((i + 1))
 done
 
+# ---- real mode (README, "The generic16 handoff"). QEMU loads purgatory.bin
+# at a high address and the harness copies it to 64 KiB (low=1), after the
+# low-memory pattern; the probe's 16-bit stub runs at 32 KiB, entered
+# through a segment 0x10 below its base (so both cs and ip count). It
+# records the 8 GPRs, the 6 segment registers, CR0, CR4, EFER, EFLAGS and
+# IDTR in real mode, proves real-mode addressing, and returns to 32-bit
+# protected mode to report. generic16 from every entry state:
+for entry in pm32 pm32-xen lm64-ident lm64-purgonly lm64-la57 lm64-hostile no1g; do
+  expect_verdict "$entry-to-generic16-meets-contract" "$(cpu_for "$entry")" \
+    "$(addr_at "$n")" 33 "entry=$entry kind=generic16 low=1"
+  n=$((n + 1))
+done
+# kexec-tools --real-mode: generic32 with EIP = entry16 (entry16_regs), or
+# with --debug EIP = entry16_debug (entry16_debug_regs); the other set holds
+# other values, so the entry must read its own.
+for entry in lm64-ident pm32; do
+  for rm in entry16 debug; do
+    expect_verdict "$entry-kexec-tools-real-mode-$rm" "$(cpu_for "$entry")" "$(addr_at "$n")" 33 \
+      "entry=$entry kind=generic32 rm=$rm low=1"
+    n=$((n + 1))
+  done
+done
+# --debug's hooks, as a Linux setup code calls them: the stub far-calls
+# realmode_swtch (entry16_debug >> 4 : pre32 - entry16_debug) and leaves
+# through code32_start = entry16_debug_first32, which must come back with
+# the registers kept; the purgatory's three debug lines must be in the log.
+name=lm64-ident-kexec-tools-real-mode-debug-hooks
+expect_verdict "$name" max 0x0a5b3000 33 "entry=lm64-ident kind=generic32 rm=debug hooks=1 low=1"
+if selected "$name"; then
+  for line in 'entry16_debug in real mode' 'entry16_debug_pre32' 'entry16_debug_first32'; do
+    if ! grep -q "^charon: $line\$" "$LOGDIR/$name.log"; then
+      fail "$name-console-lines" "no \"charon: $line\" line"
+      continue 2
+    fi
+  done
+  pass "$name-console-lines"
+fi
+# A register entry16 does not load must show: one wrong in the block.
+expect_verdict probe-fails-generic16-with-one-wrong-register max 0x04000000 35 \
+  "entry=lm64-ident kind=generic16 low=1 break=reg" ebx-is-regs16
+# The 16-bit tail must lie below 1 MiB: with the purgatory at 8 MiB, both
+# ways into real mode stop with one line instead of a triple fault.
+for way in "kind=generic16" "kind=generic32 rm=entry16"; do
+  name=real-mode-above-1m-$(echo "$way" | sed 's/kind=//; s/ rm=/-/')-is-refused
+  if expect_halt "$name" max 0x00800000 '^charon: real mode needs the purgatory.s 16-bit tail below 1 MiB' \
+    "entry=lm64-ident $way"; then
+    pass "$name"
+  fi
+done
+
 # ---- the kernel flavour (purgatory-linux.bin): the registers only in the
 # kernel's entry64_regs order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi),
 # as kexec_file_load leaves them; the block's own regs64 is zero. The

@@ -136,6 +136,29 @@ void copy_str(char* dst, const char* src, int max) {
 
 }  // namespace
 
+// Real mode: the stub's registers (cs:ip = the stub's entry, reached
+// through a segment kRmCsBias below its base; ss:sp just under it; every
+// other register a pattern), the hooks, and what the backup check skips.
+void write_real_mode(World& w) {
+  Descriptor& d = *w.desc;
+  d.handoff = CHARON_HANDOFF_GENERIC16;
+  charon_regs16& r = d.regs16;
+  uint32_t* g = &r.eax;
+  for (int i = 0; i < 8; ++i) g[i] = static_cast<uint32_t>(pattern_word(w.seed ^ 0x1616, i));
+  r.esp = 0xa5a50000u | static_cast<uint32_t>(kRmStubAddr - kRmScratchLo - 0x10);
+  r.ss = static_cast<uint16_t>(kRmScratchLo >> 4);
+  r.ds = static_cast<uint16_t>(pattern_word(w.seed, 20));
+  r.es = static_cast<uint16_t>(pattern_word(w.seed, 21));
+  r.fs = static_cast<uint16_t>(pattern_word(w.seed, 22));
+  r.gs = static_cast<uint16_t>(pattern_word(w.seed, 23));
+  r.cs = static_cast<uint16_t>((kRmStubAddr - kRmCsBias) >> 4);
+  r.ip = static_cast<uint16_t>(kRmCsBias + sizeof(RmStubHeader));
+  d.debug_hooks = w.opt->hooks;
+  d.backup_skip_lo = kRmScratchLo;
+  d.backup_skip_hi =
+      w.opt->low ? w.opt->purg + w.purg->mem_size : kRmStubAddr + w.probe->rm_stub_size;
+}
+
 void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
   Descriptor& d = *w.desc;
   charon::mem_fill(&d, 0, sizeof d);
@@ -176,6 +199,7 @@ void write_descriptor(World& w, bool expect_la57, bool allow_1g) {
     d.stack_arg32_2 = static_cast<uint32_t>(pattern_word(w.seed ^ 0x5a5a, 2));
     d.free_stack_lo = w.opt->purg + w.purg->file_size;
   }
+  if (w.opt->real_mode()) write_real_mode(w);
   copy_str(d.cmdline, "console=ttyS0 charon.probe=", kCmdlineMax);
   int n = 0;
   while (d.cmdline[n]) ++n;
@@ -242,6 +266,27 @@ charon_params* write_params(const World& w) {
   p->backup_dst = kBackupDst;  // backup_src = backup_size = 0: [0, 640 KiB)
   p->regs64 = d.regs64;
   p->regs32 = d.regs32;
+  if (w.opt->real_mode()) {
+    // Only the set the entry reads holds the expected registers; the
+    // other one a different pattern, so reading the wrong set fails.
+    charon_regs16 other = d.regs16;
+    for (uint32_t* g = &other.eax; g <= &other.ebp; ++g) *g = ~*g;
+    other.cs ^= 0x100;
+    const bool debug = w.opt->rm == Options::RealMode::Debug;
+    p->regs16 = debug ? other : d.regs16;
+    p->regs16_debug = debug ? d.regs16 : other;
+    if (w.opt->rm != Options::RealMode::None) {
+      // kexec-tools' bzImage loader: entry32_regs.eip = entry16 (or
+      // entry16_debug), entry64_regs.rip = 0.
+      p->regs32.eip =
+          static_cast<uint32_t>(w.opt->purg + (debug ? w.purg->entry16_debug : w.purg->entry16));
+      p->regs64.rip = 0;
+    }
+    if (w.opt->hooks) p->entry16_debug_old_first32 = w.probe->entry16_pm;
+    // break=reg: one register the purgatory loads differs from the one the
+    // probe expects; the probe must fail on it.
+    if (w.opt->brk == Break::Reg) (debug ? p->regs16_debug : p->regs16).ebx ^= 1;
+  }
   p->stack_arg32_1 = d.stack_arg32_1;
   p->stack_arg32_2 = d.stack_arg32_2;
   p->console_debugcon = 1;

@@ -34,6 +34,8 @@ void write_low_memory(uint64_t seed);
 bool write_boot_params(const World& w);
 // Expected registers, cmdline and the ranges every 64-bit handoff must map.
 void write_descriptor(World& w, bool expect_la57, bool allow_1g);
+// Real mode: the expected regs16, hooks and backup exclusion (descriptor).
+void write_real_mode(World& w);
 void add_range(probe::Descriptor& d, uint64_t start, uint64_t len, const char* name);
 // The purgatory's block; returns it so the caller can corrupt a region.
 charon_params* write_params(const World& w);

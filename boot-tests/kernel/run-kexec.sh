@@ -8,7 +8,7 @@
 #          [--mem 512M|6G] [--cpu max,-la57|max,+la57] [--serial-log]
 #          [--debugcon-log] [--kdump] [--quiet] [--loader-opt OPT]
 #          [--timeout SECONDS] [--live] [--stamp] [--big-initrd MIB] [--linux-charon]
-#          [--vmlinux]
+#          [--vmlinux] [--real-mode]
 #   --loader kexec-tools-charon  Debian's kexec with charon's purgatory.ro
 #                 swapped in (kexec-swap-purgatory.sh)
 #   --serial-log  the purgatory prints on ttyS0; its lines must show up
@@ -27,6 +27,19 @@
 #                 it only as /boot/initrd, once, so that its RAM holds the
 #                 file and the loaded copy (charon-kexec maps the file;
 #                 kexec-tools reads it, a third copy)
+#   --real-mode   kexec-tools' own --real-mode (loader kexec-tools or
+#                 kexec-tools-charon): the purgatory enters the setup code
+#                 in real mode (charon: entry16). kexec-tools' layout puts
+#                 the command line at the top of the setup code's 64 KiB
+#                 segment, where the setup code's stack then overwrites its
+#                 first bytes, so kernel B boots without a cmdline (README,
+#                 "The generic16 handoff"): its /init then reports
+#                 CHARON-NO-STAGE on ttyS0 and runs the cmdline-free checks
+#                 (initrd place, size and payload, memory, paging). With
+#                 --serial-log, charon's purgatory must say it jumps to real
+#                 mode, and with --loader-opt -d (--debug: the setup code's
+#                 realmode_swtch and code32_start hooks) print its three
+#                 entry16_debug lines.
 #   --linux-charon  kernel A is the kernel built from Debian's source with
 #                 charon's purgatory-linux.ro as its own purgatory
 #                 (boot-tests/linux-charon/build.sh); the loader (charon or
@@ -47,11 +60,13 @@
 #                 /init and payload still run, on top of its files
 #   CHARON_KEXEC  the loader (default build/loader/charon-kexec)
 #   LOGDIR        where serial logs go (default build/kernel/logs)
+#   BAPPEND       more words for kernel B's cmdline, e.g.
+#                 "earlyprintk=serial,ttyS0,115200" to see an early death
 #   QEMU_EXTRA    more QEMU options, e.g. "-d int,cpu_reset -D qemu.log"
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
-loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0 linux_charon=no vmlinux=no
+loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0 linux_charon=no vmlinux=no real_mode=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --loader) loader=$2; shift ;;
@@ -69,6 +84,7 @@ while [ $# -gt 0 ]; do
     --big-initrd) big=$2; shift ;;
     --linux-charon) linux_charon=yes ;;
     --vmlinux) vmlinux=yes ;;
+    --real-mode) real_mode=yes ;;
     *) echo "run-kexec: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -90,6 +106,14 @@ name=$name-${proto}bit-$mem-$paging
 [ "$debugcon" = yes ] && name=$name-debugcon-log
 [ "$kdump" = yes ] && name=$name-kdump
 [ "$big" -gt 0 ] && name=$name-initrd${big}M
+if [ "$real_mode" = yes ]; then
+  case "$loader/$proto/$kdump" in
+    kexec-tools/64/no | kexec-tools-charon/64/no) ;;
+    *) echo "run-kexec: --real-mode takes --loader kexec-tools|kexec-tools-charon, no --kdump" >&2; exit 2 ;;
+  esac
+  name=$name-real-mode
+  case " $extra_opts " in *" -d "*) name=$name-debug ;; esac
+fi
 # -s: kexec_file_load, the kernel's own loader and purgatory.
 case " $extra_opts " in *" -s "*) name=$name-kexec-file-load ;; esac
 kernel=${KERNEL:-build/kernel/vmlinuz}
@@ -164,6 +188,7 @@ if [ "$serial" = yes ]; then
   opts="$opts --console-serial --serial=0x3f8"
   [ "$loader" != charon ] && opts="$opts --serial-baud=115200"
 fi
+[ "$real_mode" = yes ] && opts="$opts --type=bzImage --real-mode"
 opts="$opts$extra_opts"
 qemu_debugcon=""
 if [ "$debugcon" = yes ]; then
@@ -240,6 +265,7 @@ bappend="console=ttyS0$quiet panic=-1 charon.stage=b charon.token=$token"
 [ -n "$bigsum" ] && bappend="$bappend charon.bigsum=$bigsum"
 # The linux-charon vmlinux has no ACPI to power off with.
 [ "$vmlinux" = yes ] && bappend="$bappend charon.halt=reboot"
+[ -n "${BAPPEND:-}" ] && bappend="$bappend $BAPPEND"
 tilde() { echo "$1" | sed 's/^ *//; s/ /~/g'; }
 aappend="console=ttyS0$quiet panic=-1 charon.stage=a charon.loader=$loader"
 aappend="$aappend charon.opts=$(tilde "$opts") charon.bappend=$(tilde "$bappend")"
@@ -303,8 +329,29 @@ if [ "$debugcon" = yes ]; then
   tr -d '\r' <"$draw" 2>/dev/null | grep -q '^charon:' ||
     fail "no purgatory line starting with \"charon:\" in the debugcon log"
 fi
-sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' || \
-  fail "kernel B did not reach /init after kexec -e; $ended"
+if [ "$real_mode" = yes ] && [ "$loader" = kexec-tools-charon ] && [ "$serial" = yes ]; then
+  after=$(sed -n '/CHARON-A-EXEC$/,$p' "$clean")
+  echo "$after" | grep -qE '^charon: jumping to [0-9a-f]{4}:0000 in real mode$' ||
+    fail "no 'charon: jumping to XXXX:0000 in real mode' line after kexec -e"
+  case " $extra_opts " in
+    *" -d "*)
+      for line in 'entry16_debug in real mode' entry16_debug_pre32 entry16_debug_first32; do
+        echo "$after" | grep -q "^charon: $line\$" || fail "no 'charon: $line' line after kexec -e"
+      done
+      ;;
+  esac
+fi
+if [ "$real_mode" = yes ] && sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-NO-STAGE '; then
+  # Kernel B ran its /init from the initrd, without its cmdline (see
+  # --real-mode above); its other reports follow as usual.
+  echo "  note: kernel B booted in real mode without its command line ($(grep -m1 '^CHARON-NO-STAGE' "$clean"))"
+elif [ "$real_mode" = yes ]; then
+  sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q "^CHARON-B-OK cmdline=$bappend\$" ||
+    fail "kernel B did not reach /init after kexec -e in real mode (no CHARON-NO-STAGE, no CHARON-B-OK); $ended"
+else
+  sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-INIT$' ||
+    fail "kernel B did not reach /init after kexec -e; $ended"
+fi
 if [ "$kdump" = yes ]; then
   # A crash kernel's loader appends elfcorehdr= (and more) to the cmdline;
   # the kernel's own kexec_file_load puts "elfcorehdr=0x... " in front
@@ -317,7 +364,7 @@ if [ "$kdump" = yes ]; then
   esac
   grep -q 'CHARON-B-VMCORE magic=177ELF' "$clean" ||
     fail "kernel B has no /proc/vmcore with an ELF header"
-else
+elif ! grep -q '^CHARON-NO-STAGE ' "$clean"; then
   grep -qFx "CHARON-B-OK cmdline=$bappend" "$clean" ||
     fail "kernel B's cmdline is not '$bappend'"
 fi

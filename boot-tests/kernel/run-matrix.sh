@@ -57,4 +57,16 @@ run --loader kexec-tools-charon --proto 64 --mem 6G --cpu max,-la57
 run --loader kexec-tools-charon --proto 32 --mem 512M --cpu max,-la57
 # A crash kernel: backup region, panic_kernel, elfcorehdr; B sees /proc/vmcore.
 run --loader kexec-tools-charon --proto 64 --mem 512M --cpu max,-la57 --kdump
+# kexec-tools --real-mode: the purgatory drops to real mode and enters the
+# setup code at cs:ip, which calls the BIOS (Linux left the IVT, the BIOS
+# data area and SeaBIOS intact) and goes on to the kernel. Debian's kexec
+# is the reference; charon's purgatory runs the same case through its
+# entry16, and with -d (--debug) through entry16_debug and the setup
+# code's realmode_swtch and code32_start hooks. kexec-tools' layout costs
+# kernel B its cmdline on both (run-kexec.sh --real-mode, README "The
+# generic16 handoff"); the initrd, memory and paging checks still run.
+run --loader kexec-tools --proto 64 --mem 512M --cpu max,-la57 --real-mode
+run --loader kexec-tools-charon --proto 64 --mem 512M --cpu max,-la57 --real-mode --serial-log
+run --loader kexec-tools-charon --proto 64 --mem 512M --cpu max,-la57 --real-mode --serial-log \
+  --loader-opt -d
 [ "$failed" -eq 0 ]

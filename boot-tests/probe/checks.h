@@ -11,6 +11,9 @@ namespace probe {
 inline bool is_64bit_kind(uint32_t handoff) {
   return handoff == CHARON_HANDOFF_LINUX64 || handoff == CHARON_HANDOFF_GENERIC64;
 }
+inline bool is_real_mode_kind(uint32_t handoff) {
+  return handoff == CHARON_HANDOFF_GENERIC16;
+}
 inline bool is_linux_kind(uint32_t handoff) {
   return handoff == CHARON_HANDOFF_LINUX64 || handoff == CHARON_HANDOFF_LINUX32;
 }
@@ -24,6 +27,9 @@ void check_control_registers(Report& r, const Saved& s, const Descriptor& d);
 void check_segments(Report& r, const Saved& s, const Descriptor& d);
 void check_rflags(Report& r, const Saved& s);
 void check_gprs(Report& r, const Saved& s, const Descriptor& d);
+// generic16: real mode with regs16's segments and registers, the IVT as
+// IDT, CR0.PE/PG clear, and the debug hooks when the descriptor asks.
+void check_real_mode(Report& r, const Saved& s, const Descriptor& d);
 
 void check_boot_params(Report& r, const Descriptor& d);
 void check_backup(Report& r, const Descriptor& d);

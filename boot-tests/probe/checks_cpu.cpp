@@ -187,4 +187,38 @@ void check_gprs(Report& r, const Saved& s, const Descriptor& d) {
   r.eq(wide ? "rip-is-entry" : "eip-is-entry", s.regs.rip, want_rip);
 }
 
+void check_real_mode(Report& r, const Saved& s, const Descriptor& d) {
+  const charon_regs16& w = d.regs16;
+  // Real mode: PE and PG clear (ET is what the 32-bit handoff left), and
+  // the addressing proved by the stub (ES = CS - 1 reads 16 bytes on).
+  r.eq("cr0-is-et-pe-pg-clear", s.cr0, kCr0Et);
+  r.eq("real-mode-segment-arithmetic", s.rm_arith, 1);
+  r.eq("cr4-is-zero", s.cr4, 0);
+  r.eq("efer-is-zero", s.efer, 0);
+  // The real-mode IVT: 256 four-byte vectors at 0.
+  uint32_t idt_base = 0;
+  charon::mem_copy(&idt_base, s.idtr + 2, 4);
+  r.eq("idtr-limit-is-ivt-0x3ff", limit_of(s.idtr), 0x3ff);
+  r.eq("idtr-base-is-zero", idt_base, 0);
+  r.eq("cs-is-regs16", s.cs, w.cs);
+  r.eq("ds-is-regs16", s.ds, w.ds);
+  r.eq("es-is-regs16", s.es, w.es);
+  r.eq("ss-is-regs16", s.ss, w.ss);
+  r.eq("fs-is-regs16", s.fs, w.fs);
+  r.eq("gs-is-regs16", s.gs, w.gs);
+  check_rflags(r, s);
+  static constexpr const char* kNames[8] = {"eax-is-regs16", "ebx-is-regs16", "ecx-is-regs16",
+                                            "edx-is-regs16", "esi-is-regs16", "edi-is-regs16",
+                                            "esp-is-regs16", "ebp-is-regs16"};
+  for (int i = 0; i < 8; ++i) r.eq(kNames[i], (&s.regs.rax)[i], (&w.eax)[i]);
+  if (d.debug_hooks) {
+    // kexec-tools --real-mode --debug hooks a Linux setup code:
+    // realmode_swtch (a far call that must return with IF clear) and
+    // code32_start (which must keep the registers and come back here).
+    r.eq("realmode-swtch-hook-returned", s.hook_called, 1);
+    r.eq("if-clear-after-realmode-swtch-hook", s.hook_rflags & kRflagsIf, 0);
+    r.eq("code32-start-hook-kept-registers", s.first32_kept, 1);
+  }
+}
+
 }  // namespace probe

@@ -44,7 +44,34 @@ struct ProbeInfo {
   uint32_t mem_size;   // file + bss: the "init_size" the purgatory must map
   uint32_t entry32;    // offset of the 32-bit entry (0)
   uint32_t entry64;    // offset of the 64-bit entry (0x200, boot.rst)
+  // The real-mode stub (entry16.asm): position-independent 16-bit code in
+  // the image that the harness copies below 1 MiB, to kRmStubAddr.
+  uint32_t rm_stub;       // offset of the stub in the image
+  uint32_t rm_stub_size;  // bytes
+  uint32_t entry16_pm;    // address of the 32-bit code the stub returns to
 };
+
+// The stub begins with this header, which the harness fills in the copy:
+// the realmode_swtch hook to far-call (cs = 0: none) and the 32-bit
+// target it leaves through (entry16_pm, or a purgatory's code32_start
+// hook that must come back there), then the real-mode entry itself.
+struct RmStubHeader {
+  uint16_t hook_ip, hook_cs;
+  uint32_t pm_target;  // far pointer (offset, selector 0x10) for the way back
+  uint16_t pm_selector, pad;
+};
+static_assert(sizeof(RmStubHeader) == 12);
+// Below 1 MiB, clear of the IVT and BIOS data area; the stub's stack
+// (regs16 ss:sp) lies just under it. [kRmScratchLo, purgatory end) is
+// excluded from the backup check: the purgatory and the stub live there.
+inline constexpr uint64_t kRmStubAddr = 0x8000;
+// The stub is entered through a segment this far below it: cs = (stub -
+// kRmCsBias) >> 4, ip = kRmCsBias + sizeof(RmStubHeader). Its code
+// addresses everything from that base, so it records nothing right
+// unless both cs and ip were loaded as given.
+inline constexpr uint64_t kRmCsBias = 0x100;
+inline constexpr uint64_t kRmScratchLo = 0x7000;
+inline constexpr uint64_t kLowPurgAddr = 0x10000;  // purgatory.bin for real mode (low=1)
 
 struct Range {
   uint64_t start;
@@ -107,6 +134,15 @@ struct Descriptor {
   uint32_t ne820;
   uint32_t pad2;
   E820 e820[kMaxE820];
+  // generic16 (and kexec-tools' --real-mode): the real-mode registers,
+  // exactly; [backup_skip_lo, backup_skip_hi) is left out of the backup
+  // check (the low purgatory and the stub were written there after the
+  // pattern). debug_hooks: the stub far-called realmode_swtch and left
+  // through code32_start, as a Linux setup code does.
+  charon_regs16 regs16;
+  uint64_t backup_skip_lo, backup_skip_hi;
+  uint32_t debug_hooks;
+  uint32_t pad3;
 };
 
 // splitmix64: cheap, and every 8-byte word of low memory differs.

@@ -18,6 +18,8 @@
 %define CR4_LA57_BIT 12
 
 extern probe_main
+extern probe_rm_stub, probe_rm_stub_size, probe_entry16_pm
+global probe_to_long32
 extern __probe_file_size, __probe_mem_size
 
 ; Selectors, GDTR, IDTR and EFER into `saved`: the same source in both
@@ -51,6 +53,9 @@ probe_info:                             ; probe::ProbeInfo
         dd      __probe_mem_size
         dd      0
         dd      PROBE_ENTRY64
+        dd      probe_rm_stub           ; entry16.asm, copied below 1 MiB
+        dd      probe_rm_stub_size
+        dd      probe_entry16_pm
 
         times PROBE_ENTRY64 - ($ - $$) db 0xcc
 bits 64
@@ -136,6 +141,8 @@ entry32_body:
         ; Into long mode under the probe's own tables, in the order of
         ; [intel/vol3] 10.8.5: paging off, CR4.PAE, CR3, EFER.LME, CR0.PG.
         ; Paging is cleared first in case the handoff wrongly left it on.
+        ; entry16.asm comes here too, once it has recorded real mode.
+probe_to_long32:
         cli
         cld
         mov     eax, cr0

@@ -16,6 +16,12 @@ namespace {
 
 void run_checks(Report& r, const Saved& s, const Descriptor& d) {
   const bool wide = is_64bit_kind(d.handoff);
+  if (is_real_mode_kind(d.handoff)) {
+    if (!r.eq("entered-via-16bit-entry", s.entry_bits, 16)) return;
+    check_real_mode(r, s, d);
+    check_backup(r, d);
+    return;
+  }
   if (!r.eq(wide ? "entered-via-64bit-entry" : "entered-via-32bit-entry", s.entry_bits,
             wide ? 64 : 32))
     return;  // the rest would judge the wrong mode's rules

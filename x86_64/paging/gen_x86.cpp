@@ -90,5 +90,7 @@ int main() {
   std::printf("%%define DESC_CODE32 0x%016llx\n", static_cast<unsigned long long>(kDescCode32));
   std::printf("%%define DESC_CODE64 0x%016llx\n", static_cast<unsigned long long>(kDescCode64));
   std::printf("%%define DESC_DATA 0x%016llx\n", static_cast<unsigned long long>(kDescData));
+  std::printf("%%define DESC_CODE16 0x%016llx\n", static_cast<unsigned long long>(kDescCode16));
+  std::printf("%%define DESC_DATA16 0x%016llx\n", static_cast<unsigned long long>(kDescData16));
   return 0;
 }

@@ -98,4 +98,10 @@ FIELD console_vga,      charon_params_console_vga,     charon_params_console_vga
 FIELD reset_vga,        charon_params_reset_vga,       charon_params_reset_vga_size
 FIELD panic_kernel,     charon_params_panic_kernel,    charon_params_panic_kernel_size
 FIELD legacy_pic,       charon_params_legacy_pic,      charon_params_legacy_pic_size
+; --real-mode (kexec/arch/i386/kexec-bzImage.c): two register sets, each
+; read only by its own entry (entry16.asm), and the debug hook's target.
+FIELD entry16_regs,       charon_params_regs16,       charon_params_regs16_size
+FIELD entry16_debug_regs, charon_params_regs16_debug, charon_params_regs16_debug_size
+FIELD entry16_debug_old_first32, charon_params_entry16_debug_old_first32, \
+      charon_params_entry16_debug_old_first32_size
 %endif

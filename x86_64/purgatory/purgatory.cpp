@@ -117,6 +117,18 @@ void copy_backup(const charon_params& p) {
 
 }  // namespace
 
+RealModeEntry real_mode_entry(const charon_params& p, HandoffKind handoff) {
+  const uint64_t e16 = reinterpret_cast<uint64_t>(entry16);
+  const uint64_t e16d = reinterpret_cast<uint64_t>(entry16_debug);
+  if (handoff == HandoffKind::kGeneric16) return {e16, &p.regs16};
+  if (handoff != HandoffKind::kGeneric32) return {};
+  // kexec-tools --real-mode (kexec-bzImage.c): entry32_regs.eip = entry16,
+  // or entry16_debug with --debug; each reads its own register set.
+  if (p.regs32.eip == e16) return {e16, &p.regs16};
+  if (p.regs32.eip == e16d) return {e16d, &p.regs16_debug};
+  return {};
+}
+
 bool in_regions(const charon_params& p, uint64_t start, uint64_t len) {
   // The regions may touch or overlap; walk from start while some region
   // holds the next byte (at most one step per region).
@@ -170,6 +182,15 @@ extern "C" void purgatory_main(charon_params* params) {
   if (is_32bit(handoff) && reinterpret_cast<uint64_t>(charon_stack_top) >= k4GiB)
     halt_with("charon: a 32-bit handoff needs the purgatory below 4 GiB; it is at 0x%lx\n",
               reinterpret_cast<uint64_t>(purgatory_start));
+  // Real mode: generic16, or kexec-tools --real-mode, which enters generic32
+  // at our entry16 (or entry16_debug). Both end in entry16.asm's real-mode
+  // tail, which only runs below 1 MiB: refuse here, with a line, rather
+  // than triple-fault there.
+  const RealModeEntry real = real_mode_entry(p, handoff);
+  if (real.entry && !real_mode_reachable(reinterpret_cast<uint64_t>(entry16_debug),
+                                         reinterpret_cast<uint64_t>(charon_tail16_end)))
+    halt_with("charon: real mode needs the purgatory's 16-bit tail below 1 MiB, not at 0x%lx\n",
+              reinterpret_cast<uint64_t>(entry16_debug));
   const bool la57 = charon_entered_la57 != 0;
   g_console.printf("charon: purgatory at 0x%lx, handoff %s, %d-level paging\n",
                    reinterpret_cast<uint64_t>(purgatory_start), kind_name, la57 ? 5 : 4);
@@ -239,7 +260,19 @@ extern "C" void purgatory_main(charon_params* params) {
       g_console.printf("charon: jumping to 0x%x (linux32, boot_params 0x%x)\n", r.eip, r.esi);
       charon_handoff32(&r, nullptr);
     }
+    case HandoffKind::kGeneric16:
     case HandoffKind::kGeneric32: {
+      if (real.entry) {
+        // entry16.asm loads the register set itself; it takes only its
+        // own address in EAX, and our stack, from the 32-bit handoff.
+        charon_regs32 r{};
+        r.eax = static_cast<uint32_t>(real.entry);
+        r.esp = static_cast<uint32_t>(reinterpret_cast<uint64_t>(charon_stack_top));
+        r.eip = r.eax;
+        g_console.printf("charon: jumping to %04x:%04x in real mode\n", real.regs->cs,
+                         real.regs->ip);
+        charon_handoff32(&r, nullptr);
+      }
       // kexec-tools' elf-x86 loader (kexec/arch/i386/kexec-elf-x86.c)
       // points ESP at stack_arg32_2, with stack_arg32_1 above it: a cdecl
       // frame whose return address is 0 and whose argument is the ELF

@@ -59,6 +59,15 @@ void map_layout(IdentityMap& map, const TableArena& arena, const MapLayout& layo
 bool map_from_boot_params(IdentityMap& map, const TableArena& arena, const charon_params& p,
                           HandoffKind handoff);
 
+// Where a real-mode handoff enters entry16.asm: for generic16, and for
+// generic32 whose EIP is entry16 or entry16_debug (kexec-tools
+// --real-mode). entry = 0: not a real-mode handoff.
+struct RealModeEntry {
+  uint64_t entry = 0;
+  const charon_regs16* regs = nullptr;
+};
+RealModeEntry real_mode_entry(const charon_params& p, HandoffKind handoff);
+
 constexpr uint64_t kBootTableBytes = 8 * kPageSize;  // charon_boot_tables in entry.asm
 
 }  // namespace charon::x86
@@ -78,6 +87,9 @@ void charon_idt_install();
 // stack_args: null, or {stack_arg32_2, stack_arg32_1}, pushed on top of our
 // own stack, where the payload then starts (ESP = charon_stack_top - 8).
 [[noreturn]] void charon_handoff32(const charon_regs32* regs, const uint32_t* stack_args);
+// entry16.asm: the real-mode entries (32-bit, paging off, EAX = their own
+// address) and the bounds of everything real mode must reach.
+extern uint8_t entry16[], entry16_debug[], charon_tail16_end[];  // entry16_debug: its start
 // C++ entry points called from nasm
 uint64_t charon_bootstrap64(const charon_params* params);  // returns the CR3 to load
 [[noreturn]] void purgatory_main(charon_params* params);

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define CHARON_PARAMS_MAGIC 0x4e524843u /* "CHRN" little-endian */
-#define CHARON_PARAMS_VERSION 2u
+#define CHARON_PARAMS_VERSION 3u
 #define CHARON_MAX_REGIONS 16 /* kexec-tools' SHA256_REGIONS */
 #define CHARON_MAX_MAP_RANGES 8
 #define CHARON_MAX_MEMORY_RANGES 32
@@ -31,7 +31,8 @@
 #define CHARON_HANDOFF_LINUX64 1u   /* boot.rst 64-bit: RSI=boot_params, jump kernel_entry */
 #define CHARON_HANDOFF_LINUX32 2u   /* boot.rst 32-bit: ESI=boot_params, paging off */
 #define CHARON_HANDOFF_GENERIC32 3u /* load regs32 exactly, paging off */
-#define CHARON_HANDOFF_COUNT 4u
+#define CHARON_HANDOFF_GENERIC16 4u /* real mode: regs16 exactly, jump cs:ip (entry16) */
+#define CHARON_HANDOFF_COUNT 5u
 
 /* flags */
 #define CHARON_F_SCALAR_ONLY 0x1u      /* never use SHA-NI (and never enable SSE) */
@@ -66,6 +67,14 @@ struct charon_kernel_regs64 {
 struct charon_regs32 { /* == kexec-tools' struct entry32_regs */
   uint32_t eax, ebx, ecx, edx, esi, edi, esp, ebp;
   uint32_t eip;
+};
+
+/* == kexec-tools' struct entry16_regs: the real-mode register set that
+ * entry16 loads before it jumps to cs:ip. ip and cs in this order are a
+ * real-mode far pointer (offset, then segment). */
+struct charon_regs16 {
+  uint32_t eax, ebx, ecx, edx, esi, edi, esp, ebp;
+  uint16_t ds, es, ss, fs, gs, ip, cs, pad;
 };
 
 struct charon_params {
@@ -139,6 +148,17 @@ struct charon_params {
    * Zero-length entries are unused. All zero: only the ranges above and
    * [0, idmap_limit) are mapped, as before version 2. */
   struct charon_region memory[CHARON_MAX_MEMORY_RANGES];
+
+  /* Version 3: real mode (kexec-tools --real-mode; README, "The generic16
+   * handoff"). entry16 loads regs16 and jumps to regs16.cs:ip;
+   * entry16_debug loads regs16_debug instead (kexec-tools patches both
+   * with the same value). entry16_debug_first32, which a Linux setup
+   * code calls as its code32_start, continues at
+   * entry16_debug_old_first32 with every register kept. */
+  struct charon_regs16 regs16;        /* entry16_regs */
+  struct charon_regs16 regs16_debug;  /* entry16_debug_regs */
+  uint32_t entry16_debug_old_first32; /* entry16_debug_old_first32 */
+  uint32_t reserved1;
 };
 
 /* purgatory.bin begins with this header; every offset is from the start
@@ -152,6 +172,11 @@ struct charon_bin_header {
   uint32_t params;    /* offset of struct charon_params */
   uint32_t file_size; /* bytes of the file */
   uint32_t mem_size;  /* bytes to reserve from the load address (file + bss) */
+  /* Version 3: the real-mode entries (README, "The generic16 handoff") */
+  uint32_t entry16;               /* 32-bit, paging off, EAX = its address */
+  uint32_t entry16_debug;         /* the same, with regs16_debug and console lines */
+  uint32_t entry16_debug_pre32;   /* 16-bit far routine: setup's realmode_swtch hook */
+  uint32_t entry16_debug_first32; /* 32-bit: setup's code32_start hook */
   uint32_t reserved;
 };
 
@@ -160,7 +185,8 @@ static_assert(sizeof(struct charon_region) == 16);
 static_assert(sizeof(struct charon_regs64) == 17 * 8);
 static_assert(sizeof(struct charon_kernel_regs64) == 17 * 8);
 static_assert(sizeof(struct charon_regs32) == 9 * 4);
-static_assert(sizeof(struct charon_bin_header) == 32);
+static_assert(sizeof(struct charon_regs16) == 48); /* kexec-tools' entry16_regs */
+static_assert(sizeof(struct charon_bin_header) == 48);
 static_assert(sizeof(struct charon_params) % 8 == 0);
 #endif
 

@@ -24,5 +24,10 @@ inline constexpr uint16_t kSelData = kBootDs;
 inline constexpr uint64_t kDescCode32 = 0x00cf'9a00'0000'ffff;  // D=1: 32-bit code
 inline constexpr uint64_t kDescCode64 = 0x00af'9a00'0000'ffff;  // L=1, D=0: 64-bit code
 inline constexpr uint64_t kDescData = 0x00cf'9200'0000'ffff;    // flat read/write data
+// The way down to real mode ([intel/vol3]: 10.9.2): 16-bit segments (D=0,
+// G=0) with limit 0xffff, the limits real mode keeps using. Base 0 here;
+// entry16.asm puts its own base into the code descriptor at run time.
+inline constexpr uint64_t kDescCode16 = 0x0000'9a00'0000'ffff;  // 16-bit execute/read
+inline constexpr uint64_t kDescData16 = 0x0000'9200'0000'ffff;  // 16-bit read/write, 64 KiB
 
 }  // namespace charon::x86
