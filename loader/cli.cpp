@@ -7,6 +7,7 @@
 #include <charon/loader/payload.h>
 #include <charon/loader/sysinfo.h>
 #include <getopt.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -54,6 +55,8 @@ void usage(FILE* f) {
       "                         the crash dump's ELF core header class (default ELF64)\n"
       "      --entry-32bit      enter the kernel by the 32-bit protocol (paging off, all\n"
       "                         segments below 4 GiB); default is the 64-bit entry\n"
+      "      --real-mode        enter the kernel's real-mode setup code, which calls the\n"
+      "                         BIOS (BIOS-booted machines only; bzImages only)\n"
       "      --console-serial   purgatory messages on the 8250 serial port\n"
       "      --serial=PORT      its I/O port: 0x3f8 or ttyS0..ttyS3 (default ttyS0)\n"
       "      --serial-baud=N    set its divisor for N baud (9600..115200); default: keep\n"
@@ -90,6 +93,7 @@ enum Opt {
   kOptArgsElf,
   kOptArgsLinux,
   kOptArgsNone,
+  kOptRealMode,
 };
 
 // Input files are mapped, never read into buffers: kexec_load gets the
@@ -272,6 +276,7 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       {"args-elf", no_argument, nullptr, kOptArgsElf},
       {"args-linux", no_argument, nullptr, kOptArgsLinux},
       {"args-none", no_argument, nullptr, kOptArgsNone},
+      {"real-mode", no_argument, nullptr, kOptRealMode},
       {nullptr, 0, nullptr, 0},
   };
   auto err = [&](const std::string& msg) {
@@ -416,6 +421,12 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
       case kOptSysroot:
         root = optarg;
         break;
+      case kOptRealMode:
+        charon_only.push_back("--real-mode");
+        req.real_mode = true;
+        // The setup code enters the kernel by its 32-bit entry.
+        req.mode = EntryMode::k32;
+        break;
       case kOptHalt:
         charon_only.push_back("--halt-before-jump");
         req.extra_flags |= CHARON_F_HALT_BEFORE_JUMP;
@@ -446,6 +457,22 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
   const XenWorld xen_world = detect_xen(root);
   if (xen_world.role == XenRole::kUnsupported) return err(xen_domu_refusal(xen_world));
   const bool under_xen = xen_world.role == XenRole::kDom0;
+  // --real-mode runs the kernel's setup code, which calls the BIOS: only a
+  // BIOS-booted machine still has one, and only a normal load reaches it
+  // (README, "The generic16 handoff").
+  if (req.real_mode && (load || panic)) {
+    if (panic)
+      return err(
+          "--real-mode cannot load a crash kernel (-p): the BIOS is not there to call after a "
+          "panic");
+    if (under_xen)
+      return err("--real-mode: under Xen (" + xen_world.how +
+                 ") the BIOS belongs to Xen, and dom0 cannot hand the machine to real mode");
+    if (access((root + "/sys/firmware/efi").c_str(), F_OK) == 0)
+      return err(
+          "--real-mode needs a BIOS for the setup code to call; this machine was booted by EFI "
+          "(/sys/firmware/efi)");
+  }
   if (under_xen && syscall_mode == Syscall::kFileLoad)
     return err(
         "-s: under Xen (" + xen_world.how +
@@ -551,6 +578,9 @@ int run_cli(int argc, char** argv, const CliEnv& env) {
                                    ? kimage::ElfArgs::kLinux
                                    : kimage::ElfArgs::kElf;
   const bool vmlinux = elf && args == kimage::ElfArgs::kLinux;
+  if (req.real_mode && type != kimage::PayloadType::kBzImage)
+    return err(strf("--real-mode needs a bzImage, whose real-mode setup code it enters; %s is %s",
+                    req.kernel_name.c_str(), kimage::payload_type_name(type)));
   if (type != kimage::PayloadType::kBzImage && !vmlinux)
     return run_payload(req, type, forced_type.has_value(), args, module_args, syscall_mode, dry_run,
                        root, env);

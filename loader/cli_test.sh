@@ -112,6 +112,29 @@ expect cli_bad_purgatory "not an ELF" "$bin" -l "$t/good" --purgatory="$t/zeros"
 expect cli_usage_error "Try 'charon-kexec --help'" "$bin" --bogus
 expect cli_bad_serial "--serial=ttyS7" "$bin" -l "$t/good" --serial=ttyS7 --dry-run "$r"
 
+# --real-mode: the setup code at a page in [64 KiB, 640 KiB) (0x10000, the
+# lowest), the cmdline at its heap_end 0xe000, the purgatory below 640 KiB,
+# and the real-mode handoff into the setup code; refused where no BIOS or
+# no real-mode run can be.
+ok cli_real_mode_handoff_regs16 "handoff: generic16 (real mode), cs:ip 1020:0000, ss:sp 1000:e000" "$bin" -l "$t/good" --real-mode --initrd="$t/initrd" --append=quiet --dry-run "$r"
+ok cli_real_mode_layout "real mode: setup code (2560 bytes) at 0x10000, segment 1000, heap_end_ptr 0xde00, stack to 0xe000, cmdline at 0x1e000, code32_start 0x1000000, purgatory at 0x" "$bin" -l "$t/good" --real-mode --dry-run "$r"
+ok cli_real_mode_setup_segment "0x0000000000010000-0x000000000001ffff  0x00010000  setup code, heap, cmdline (real mode)" "$bin" -l "$t/good" --real-mode --append=quiet --dry-run "$r"
+ok cli_real_mode_purgatory_below_1m "built-in purgatory.ro               0x00000000000" "$bin" -l "$t/good" --real-mode --dry-run "$r"
+ok cli_real_mode_uses_kexec_load "syscall: kexec_load with charon's purgatory (--real-mode needs charon's purgatory)" "$bin" -l "$t/good" --real-mode --dry-run "$r"
+expect cli_real_mode_crash "--real-mode cannot load a crash kernel (-p)" "$bin" -p "$t/good" --real-mode --dry-run "--sysroot=$t/crash"
+expect cli_real_mode_file_load "--real-mode needs charon's purgatory, which kexec_file_load (-s) does not use" "$bin" -s -l "$t/good" --real-mode --dry-run "$r"
+mkroot "$t/efi" "${low}00100000-bfffffff : System RAM\n"
+mkdir -p "$t/efi/sys/firmware/efi"
+expect cli_real_mode_on_efi "--real-mode needs a BIOS for the setup code to call; this machine was booted by EFI" "$bin" -l "$t/good" --real-mode --dry-run "--sysroot=$t/efi"
+mkroot "$t/dom0" "${low}00100000-bfffffff : System RAM\n"
+mkdir -p "$t/dom0/proc/xen"
+echo control_d > "$t/dom0/proc/xen/capabilities"
+expect cli_real_mode_in_xen_dom0 "--real-mode: under Xen" "$bin" -l "$t/good" --real-mode --dry-run "--sysroot=$t/dom0"
+mkroot "$t/nolow" "00000000-00017fff : System RAM\n00018000-000fffff : Reserved\n00100000-bfffffff : System RAM\n"
+expect cli_real_mode_no_low_ram "no 64 KiB of free RAM for the setup segment in [64 KiB, 640 KiB)" "$bin" -l "$t/good" --real-mode --dry-run "--sysroot=$t/nolow"
+"$mkbz" "$t/bigsetup" setup_sects=64
+expect cli_real_mode_setup_too_big "setup code is larger than 32 KiB" "$bin" -l "$t/bigsetup" --real-mode --dry-run "$r"
+
 # ELF and multiboot kernels: the test payload's images (boot-tests/payload.mk).
 pay=${PAYLOAD_DIR:-build/boot-tests/payload}
 echo "module zero" > "$t/mod0"
@@ -140,6 +163,7 @@ ok cli_elf_args_none "rdi 0x0, rsi 0x0" "$bin" -l "$pay/payload64.elf" --args-no
 ok cli_elf_args_linux_forced "handoff: linux64, kernel entry 0x3000000" "$bin" -l "$pay/payload64.elf" --args-linux --initrd="$t/initrd" --dry-run "$r"
 expect cli_args_for_a_multiboot_image "--args-elf: only ELF kernels" "$bin" -l "$pay/payload-mb2.elf" --args-elf --dry-run "$r"
 expect cli_initrd_with_args_elf "takes no initrd" "$bin" -l "$pay/payload64.elf" --initrd="$t/initrd" --dry-run "$r"
+expect cli_real_mode_needs_a_bzimage "--real-mode needs a bzImage" "$bin" -l "$pay/payload-mb2.elf" --real-mode --dry-run "$r"
 # A Linux vmlinux (the linux-charon build's, when there is one): the Linux
 # boot protocol by default, refused where it cannot go.
 vmlinux=${VMLINUX:-build/linux-charon/linux-source-6.1/vmlinux}

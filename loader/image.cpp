@@ -224,9 +224,10 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
                    [](const MemRange& m) { return m.type == E820Type::kRam; }))
     return fail("memory map: no System RAM");
   auto free = std::make_unique<kimage::FreeList>();
-  if (auto st = free_list_from(req.usable     ? *req.usable
-                               : req.on_crash ? usable_crash(sys.memory.crash_kernel)
-                                              : usable_ram(sys.memory.ranges),
+  if (auto st = free_list_from(req.usable      ? *req.usable
+                               : req.on_crash  ? usable_crash(sys.memory.crash_kernel)
+                               : req.real_mode ? usable_ram_with_low(sys.memory.ranges)
+                                               : usable_ram(sys.memory.ranges),
                                *free);
       !st)
     return Error{st.error()};
@@ -239,6 +240,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   in.initrd_size = req.initrd ? req.initrd->size() : 0;
   in.cmdline_max_len = longest.size();
   in.entry = req.mode;
+  in.real_mode = req.real_mode;
   in.free = free.get();
   in.memory_map = sys.memory.ranges.data();
   in.nmemory_map = sys.memory.ranges.size();
@@ -320,7 +322,7 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
   // Memory maps beyond boot_params' 128 entries go on in SETUP_E820_EXT
   // (a crash kernel's map may split around the backup and the header).
   const size_t map_entries = sys.memory.ranges.size() + (req.on_crash ? 4 : 0);
-  if (map_entries > boot::E820_MAX_ENTRIES_ZEROPAGE) {
+  if (!req.real_mode && map_entries > boot::E820_MAX_ENTRIES_ZEROPAGE) {
     in.e820_ext_room = map_entries - boot::E820_MAX_ENTRIES_ZEROPAGE;
     img.notes.push_back(strf("e820: %zu entries, those beyond %zu in SETUP_E820_EXT",
                              sys.memory.ranges.size(), boot::E820_MAX_ENTRIES_ZEROPAGE));
@@ -336,6 +338,14 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
                                 : "; use --entry-32bit") +
                  (req.on_crash ? " in the crash kernel reservation" : "")};
 
+  if (req.real_mode)
+    img.notes.push_back(
+        strf("real mode: setup code (%zu bytes) at 0x%llx, segment %04llx, heap_end_ptr 0x%llx, "
+             "stack to 0x%llx, cmdline at 0x%llx, code32_start 0x%llx, purgatory at 0x%llx (below "
+             "1 MiB); the setup code asks the BIOS for the memory map",
+             k->setup_size, ull(plan.setup.start), ull(plan.setup.start >> 4),
+             ull(kimage::kRealModeHeapEnd - 0x200), ull(kimage::kRealModeHeapEnd),
+             ull(plan.cmdline), ull(plan.kernel_seg.start), ull(plan.purgatory.start)));
   img.notes.push_back(strf("identity map: %zu memory ranges (RAM, ACPI, NVS)", plan.nmemory));
   if (plan.memory_gaps_closed)
     img.notes.push_back(
@@ -386,7 +396,9 @@ Result<KexecImage> build_kexec_image(const LoadRequest& req, const SystemInfo& s
     img.segments.push_back(
         {req.initrd_name, "initrd", *req.initrd, plan.initrd.start, seg(plan.initrd)});
   img.segments.push_back(
-      {"generated", "boot_params + cmdline", std::move(setup), plan.setup.start, seg(plan.setup)});
+      {req.real_mode ? strf("%s+0", req.kernel_name.c_str()) : "generated",
+       req.real_mode ? "setup code, heap, cmdline (real mode)" : "boot_params + cmdline",
+       std::move(setup), plan.setup.start, seg(plan.setup)});
   if (req.on_crash) {
     // Zeros as loaded, and hashed as zeros (kexec-tools' rule): a backup
     // area that kernel A scribbled on fails the digest like any segment.

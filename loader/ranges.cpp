@@ -23,11 +23,12 @@ std::vector<Range> subtract_ranges(std::vector<Range> from, const std::vector<Ra
 
 namespace {
 
-std::vector<Range> from_1m(const std::vector<MemRange>& map, bool ram_only) {
+std::vector<Range> from_1m(const std::vector<MemRange>& map, bool ram_only,
+                           uint64_t floor = k1MiB) {
   std::vector<Range> out;
   for (const MemRange& m : map) {
     if (ram_only && m.type != E820Type::kRam) continue;
-    const uint64_t s = align_up(std::max(m.start, k1MiB), kPageSize);
+    const uint64_t s = align_up(std::max(m.start, floor), kPageSize);
     const uint64_t e = align_down(m.end, kPageSize);
     if (e > s) out.push_back({s, e});
   }
@@ -38,6 +39,10 @@ std::vector<Range> from_1m(const std::vector<MemRange>& map, bool ram_only) {
 
 std::vector<Range> usable_ram(const std::vector<MemRange>& map) {
   return from_1m(map, true);
+}
+
+std::vector<Range> usable_ram_with_low(const std::vector<MemRange>& map) {
+  return from_1m(map, true, 0);
 }
 
 std::vector<Range> usable_crash(const std::vector<MemRange>& crash) {

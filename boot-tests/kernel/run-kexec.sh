@@ -27,9 +27,14 @@
 #                 it only as /boot/initrd, once, so that its RAM holds the
 #                 file and the loaded copy (charon-kexec maps the file;
 #                 kexec-tools reads it, a third copy)
-#   --real-mode   kexec-tools' own --real-mode (loader kexec-tools or
-#                 kexec-tools-charon): the purgatory enters the setup code
-#                 in real mode (charon: entry16). kexec-tools' layout puts
+#   --real-mode   --real-mode of the loader: the purgatory enters the setup
+#                 code in real mode (charon: entry16). With --loader charon,
+#                 charon-kexec's own layout (boot.rst's: the command line
+#                 above the setup code's heap and stack), so kernel B must
+#                 boot with its whole cmdline, as in every other case; with
+#                 --serial-log the purgatory must say it jumps to real
+#                 mode. With kexec-tools or kexec-tools-charon, kexec-tools'
+#                 own --real-mode, whose layout puts
 #                 the command line at the top of the setup code's 64 KiB
 #                 segment, where the setup code's stack then overwrites its
 #                 first bytes, so kernel B boots without a cmdline (README,
@@ -108,8 +113,8 @@ name=$name-${proto}bit-$mem-$paging
 [ "$big" -gt 0 ] && name=$name-initrd${big}M
 if [ "$real_mode" = yes ]; then
   case "$loader/$proto/$kdump" in
-    kexec-tools/64/no | kexec-tools-charon/64/no) ;;
-    *) echo "run-kexec: --real-mode takes --loader kexec-tools|kexec-tools-charon, no --kdump" >&2; exit 2 ;;
+    charon/64/no | kexec-tools/64/no | kexec-tools-charon/64/no) ;;
+    *) echo "run-kexec: --real-mode takes the default --proto 64 (the setup code picks the entry), no --kdump" >&2; exit 2 ;;
   esac
   name=$name-real-mode
   case " $extra_opts " in *" -d "*) name=$name-debug ;; esac
@@ -329,7 +334,7 @@ if [ "$debugcon" = yes ]; then
   tr -d '\r' <"$draw" 2>/dev/null | grep -q '^charon:' ||
     fail "no purgatory line starting with \"charon:\" in the debugcon log"
 fi
-if [ "$real_mode" = yes ] && [ "$loader" = kexec-tools-charon ] && [ "$serial" = yes ]; then
+if [ "$real_mode" = yes ] && [ "$loader" != kexec-tools ] && [ "$serial" = yes ]; then
   after=$(sed -n '/CHARON-A-EXEC$/,$p' "$clean")
   echo "$after" | grep -qE '^charon: jumping to [0-9a-f]{4}:0000 in real mode$' ||
     fail "no 'charon: jumping to XXXX:0000 in real mode' line after kexec -e"
@@ -341,7 +346,10 @@ if [ "$real_mode" = yes ] && [ "$loader" = kexec-tools-charon ] && [ "$serial" =
       ;;
   esac
 fi
-if [ "$real_mode" = yes ] && sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-NO-STAGE '; then
+if [ "$real_mode/$loader" = yes/charon ] && grep -q '^CHARON-NO-STAGE ' "$clean"; then
+  # charon-kexec keeps the cmdline out of the setup code's stack.
+  fail "kernel B booted in real mode without its command line: $(grep -m1 '^CHARON-NO-STAGE' "$clean")"
+elif [ "$real_mode" = yes ] && sed -n '/CHARON-A-EXEC$/,$p' "$clean" | grep -q '^CHARON-NO-STAGE '; then
   # Kernel B ran its /init from the initrd, without its cmdline (see
   # --real-mode above); its other reports follow as usual.
   echo "  note: kernel B booted in real mode without its command line ($(grep -m1 '^CHARON-NO-STAGE' "$clean"))"

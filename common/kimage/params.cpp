@@ -48,6 +48,20 @@ Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p
           fill_common_params(in.flags, plan.handoff, plan.memory, plan.scratch, in.console, p);
       s != Status::kOk)
     return s;
+  p.panic_kernel = in.crash.enabled;
+  if (plan.handoff == HandoffKind::kGeneric16) {
+    // The kernel's real-mode setup code at X (boot.rst, "Running the
+    // kernel"): every data segment and SS at X >> 4, SP = heap_end, and
+    // CS:IP = (X >> 4) + 0x20 : 0, its entry 0x200 bytes in; every other
+    // register 0. The setup code builds boot_params itself.
+    const uint16_t seg = static_cast<uint16_t>(plan.setup.start >> 4);
+    charon_regs16& r = p.regs16;
+    r.ds = r.es = r.fs = r.gs = r.ss = seg;
+    r.esp = static_cast<uint32_t>(kRealModeHeapEnd);
+    r.cs = static_cast<uint16_t>(seg + 0x20);
+    r.ip = 0;
+    return Status::kOk;
+  }
   p.boot_params = plan.setup.start;
   p.kernel_entry = plan.kernel_entry;
   // The generic register sets mirror the Linux handoff, so that a reader
@@ -65,7 +79,6 @@ Status fill_params(const ImageInput& in, const ImagePlan& plan, charon_params& p
     if (nmap == CHARON_MAX_MAP_RANGES) return Status::kTooManyMapRanges;
     p.map_ranges[nmap++] = {in.extra_map[i].start, in.extra_map[i].size()};
   }
-  p.panic_kernel = in.crash.enabled;
   if (in.crash.enabled) {
     p.backup_dst = plan.backup.start;
     p.backup_src = in.crash.backup_src;

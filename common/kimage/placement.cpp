@@ -31,8 +31,7 @@ size_t mapped_ranges(const ImageInput& in, const ImagePlan& p, charon_region (&r
   add(p.elfcorehdr);
   // The purgatory maps cmdline_size bytes from cmd_line_ptr, which may
   // reach past the setup segment's last page.
-  const uint64_t cmdline = p.setup.start + sizeof(boot::boot_params);
-  add({cmdline, cmdline + p.kernel.cmdline_max + 1});
+  add({p.cmdline, p.cmdline + p.kernel.cmdline_max + 1});
   if (in.crash.enabled) add({in.crash.backup_src, in.crash.backup_src + in.crash.backup_size});
   for (size_t i = 0; i < in.nextra_map && n + 1 < sizeof r / sizeof r[0]; ++i) add(in.extra_map[i]);
   return n;
@@ -76,16 +75,28 @@ Status place_scratch(FreeList& f, const charon_region* memory, size_t nmemory, c
 
 Status plan_image(const ImageInput& in, ImagePlan& out) {
   out = {};
+  if (in.real_mode && in.vmlinux) return Status::kRealModeVmlinux;
   if (in.vmlinux) {
     if (Status s = vmlinux_kernel(*in.vmlinux, out.kernel); s != Status::kOk) return s;
     const bool elf64 = in.vmlinux->type == PayloadType::kElf64;
     if (elf64 != (in.entry == Entry::k64)) return Status::kVmlinuxEntry;
-  } else if (Status s = parse_bzimage(in.kernel, in.kernel_size, in.entry, out.kernel);
+  } else if (Status s = parse_bzimage(in.kernel, in.kernel_size,
+                                      in.real_mode ? Entry::k32 : in.entry, out.kernel);
              s != Status::kOk) {
     return s;
   }
+  if (in.real_mode) {
+    if (in.crash.enabled) return Status::kRealModeCrash;
+    if (in.efi.present) return Status::kRealModeEfi;
+    if (out.kernel.setup_size > kRealModeSetupMax) return Status::kRealModeSetupSize;
+    if (kRealModeHeapEnd + in.cmdline_max_len + 1 > kRealModeSegment)
+      return Status::kRealModeCmdline;
+  }
   const BzImage& k = out.kernel;
-  if (in.entry == Entry::k64 && in.la57 && !k.la57()) return Status::kNo5Level;
+  // Real mode: the setup code enters the kernel's 32-bit entry (boot.rst,
+  // code32_start), so every 32-bit rule holds for the kernel and initrd.
+  const bool is32 = in.entry == Entry::k32 || in.real_mode;
+  if (!is32 && in.la57 && !k.la57()) return Status::kNo5Level;
   if (in.cmdline_max_len > k.cmdline_max) return Status::kCmdlineTooLong;
   if (in.has_initrd && in.initrd_size == 0) return Status::kEmptyInitrd;
   if (in.purgatory_align > kPageSize) return Status::kBadPurgatoryAlign;
@@ -95,8 +106,9 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
                   in.memory_map[i].end > in.memory_map[i].start);
   if (!ram) return Status::kNoRam;
   FreeList& free = *in.free;
-  const bool is32 = in.entry == Entry::k32;
-  out.handoff = is32 ? HandoffKind::kLinux32 : HandoffKind::kLinux64;
+  out.handoff = in.real_mode ? HandoffKind::kGeneric16
+                : is32       ? HandoffKind::kLinux32
+                             : HandoffKind::kLinux64;
   // The purgatory maps the machine's memory, whichever the handoff: a
   // 32-bit one drops paging, and the map then only serves the purgatory.
   out.memory_gaps_closed = memory_ranges(in.memory_map, in.nmemory_map, out.memory, out.nmemory);
@@ -141,16 +153,34 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   }
 
   // ---- boot_params, the command line and setup_data: cmd_line_ptr is
-  // 32 bits, so below 4 GiB, low.
+  // 32 bits, so below 4 GiB, low. In real mode the setup code's whole
+  // 64 KiB segment, page-aligned (boot.rst asks 16 bytes), as low as it
+  // goes in [64 KiB, 640 KiB), away from the EBDA below 640 KiB, which
+  // the setup code leaves alone only if nothing else is there.
   const uint64_t ssize = align_up(setup_bytes(in, in.cmdline_max_len), kPageSize);
-  if (!place(free, ssize, kPageSize, k1MiB, k4GiB, false, out.setup)) return Status::kNoRoomSetup;
+  if (in.real_mode) {
+    const uint64_t rsize = ssize > kRealModeSegment ? ssize : kRealModeSegment;
+    if (!place(free, rsize, kPageSize, kRealModeLow, kRealModeTop, false, out.setup))
+      return Status::kNoRoomRealMode;
+    out.cmdline = out.setup.start + kRealModeHeapEnd;
+  } else {
+    if (!place(free, ssize, kPageSize, k1MiB, k4GiB, false, out.setup)) return Status::kNoRoomSetup;
+    out.cmdline = out.setup.start + sizeof(boot::boot_params);
+  }
 
   // ---- purgatory: below 2 GiB, high, if it can be; a position-
   // independent one may go to [2 GiB, 4 GiB) when the crash reservation
-  // lies there.
-  if (Status s = place_purgatory(free, in.purgatory_size, in.purgatory_max_end, out.purgatory);
-      s != Status::kOk)
+  // lies there. In real mode below 640 KiB, high, so that one real-mode
+  // segment reaches its 16-bit tail (README, "The generic16 handoff").
+  if (in.real_mode) {
+    if (!place(free, align_up(in.purgatory_size, kPageSize), kPageSize, kRealModeLow, kRealModeTop,
+               true, out.purgatory))
+      return Status::kNoRoomPurgatoryLow;
+  } else if (Status s =
+                 place_purgatory(free, in.purgatory_size, in.purgatory_max_end, out.purgatory);
+             s != Status::kOk) {
     return s;
+  }
 
   // ---- crash extras, as high as they can go (below 4 GiB for a 32-bit
   // kernel, which must not see anything above).

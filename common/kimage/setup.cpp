@@ -21,23 +21,34 @@ struct Layout {
   uint64_t end;
 };
 
+// Where the command line goes in the segment: right after boot_params,
+// or in real mode right above the setup code's heap and stack (boot.rst:
+// cmd_line_ptr = base + heap_end), inside its 64 KiB segment.
+uint64_t cmdline_offset(const ImageInput& in) {
+  return in.real_mode ? kRealModeHeapEnd : sizeof(boot_params);
+}
+
 uint64_t node_bytes(uint64_t payload) {
   return align_up(sizeof(boot::setup_data) + payload, 8);
 }
 
+// In real mode the setup code asks the BIOS for the memory map and
+// passes no EFI: only the caller's setup_data nodes follow the command line.
 Layout layout(const ImageInput& in, size_t cmdline_len) {
   Layout l{};
-  l.nodes = sizeof(boot_params) + cmdline_len + 1;
-  const bool tail = in.nsetup_data || in.efi.present || in.e820_ext_room;
+  const bool efi = in.efi.present && !in.real_mode;
+  const size_t ext_room = in.real_mode ? 0 : in.e820_ext_room;
+  l.nodes = cmdline_offset(in) + cmdline_len + 1;
+  const bool tail = in.nsetup_data || efi || ext_room;
   if (tail) l.nodes = align_up(l.nodes, 8);
   uint64_t at = l.nodes;
   for (size_t i = 0; i < in.nsetup_data; ++i) at += node_bytes(in.setup_data[i].len);
   l.efi_node = at;
-  if (in.efi.present) at += node_bytes(sizeof(boot::efi_setup_data));
+  if (efi) at += node_bytes(sizeof(boot::efi_setup_data));
   l.efi_map = at;
-  if (in.efi.present) at = align_up(at + in.efi.runtime_map_size, 8);
+  if (efi) at = align_up(at + in.efi.runtime_map_size, 8);
   l.ext_node = at;
-  if (in.e820_ext_room) at += node_bytes(in.e820_ext_room * sizeof(boot::boot_e820_entry));
+  if (ext_room) at += node_bytes(ext_room * sizeof(boot::boot_e820_entry));
   l.end = at;
   return l;
 }
@@ -71,7 +82,7 @@ Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdl
   mem_fill(buf, 0, need);
   auto& bp = *reinterpret_cast<boot_params*>(buf);
   const uint64_t base = plan.setup.start;
-  const uint64_t cmdline_addr = base + sizeof(boot_params);
+  const uint64_t cmdline_addr = base + cmdline_offset(in);
   // The planner keeps the whole segment below 4 GiB; cmd_line_ptr alone
   // then suffices, and ext_cmd_line_ptr stays 0 for every kernel.
   if (cmdline_addr + cmdline_len + 1 > k4GiB) return Status::kNoRoomSetup;
@@ -79,34 +90,51 @@ Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdl
   // boot.rst, "Details of header fields": the setup header is copied from
   // the image, 0x1f1 up to 0x202 + the byte at 0x201; the rest of
   // boot_params starts zeroed. A vmlinux has none: the loader states it.
+  // In real mode the segment holds the setup code itself (setup_sects + 1
+  // sectors, header included), which builds its own boot_params from the
+  // header: only header fields are written then, nothing of the zero page
+  // around it, which is the setup code's boot sector there.
   if (in.vmlinux) {
     const boot::setup_header vh = vmlinux_setup_header(k);
     mem_copy(buf + boot::kSetupHeaderOffset, &vh, sizeof vh);
+  } else if (in.real_mode) {
+    mem_copy(buf, in.kernel, k.setup_size);
   } else {
     mem_copy(buf + boot::kSetupHeaderOffset, in.kernel + boot::kSetupHeaderOffset,
              k.header_end - boot::kSetupHeaderOffset);
   }
   boot::setup_header& h = bp.hdr;
-  // 0xff: an undefined loader (boot.rst, type_of_loader). No real-mode
-  // code runs, so no heap; the kernel is loaded high.
+  // 0xff: an undefined loader (boot.rst, type_of_loader). Without real
+  // mode no setup code runs, so no heap, and the kernel is loaded high.
   h.type_of_loader = 0xff;
   h.loadflags = boot::LOADED_HIGH;
   h.heap_end_ptr = 0;
+  if (in.real_mode) {
+    // boot.rst, "Loading the rest of the kernel": the heap ends 0x200
+    // below heap_end, where the stack (SP = heap_end) begins; the setup
+    // code enters the protected-mode kernel at code32_start, where the
+    // planner put it.
+    h.loadflags = boot::LOADED_HIGH | boot::CAN_USE_HEAP;
+    h.heap_end_ptr = static_cast<uint16_t>(kRealModeHeapEnd - 0x200);
+    h.code32_start = static_cast<uint32_t>(plan.kernel_seg.start);
+  }
   h.cmd_line_ptr = static_cast<uint32_t>(cmdline_addr);
-  bp.ext_cmd_line_ptr = 0;
   // The initrd: ext_ramdisk_* carry the high halves (zero-page.rst, 0x0c0).
   const uint64_t initrd = in.has_initrd ? plan.initrd.start : 0;
   const uint64_t initrd_size = in.has_initrd ? in.initrd_size : 0;
   h.ramdisk_image = static_cast<uint32_t>(initrd);
   h.ramdisk_size = static_cast<uint32_t>(initrd_size);
-  bp.ext_ramdisk_image = static_cast<uint32_t>(initrd >> 32);
-  bp.ext_ramdisk_size = static_cast<uint32_t>(initrd_size >> 32);
   h.hardware_subarch = 0;  // X86_SUBARCH_PC
   h.setup_data = 0;
-  bp.acpi_rsdp_addr = in.acpi_rsdp;
-  bp.secure_boot = in.secure_boot;
-  if (in.screen_info) bp.screen_info = *in.screen_info;
-  mem_copy(buf + sizeof(boot_params), cmdline, cmdline_len);
+  if (!in.real_mode) {
+    bp.ext_cmd_line_ptr = 0;
+    bp.ext_ramdisk_image = static_cast<uint32_t>(initrd >> 32);
+    bp.ext_ramdisk_size = static_cast<uint32_t>(initrd_size >> 32);
+    bp.acpi_rsdp_addr = in.acpi_rsdp;
+    bp.secure_boot = in.secure_boot;
+    if (in.screen_info) bp.screen_info = *in.screen_info;
+  }
+  mem_copy(buf + cmdline_offset(in), cmdline, cmdline_len);
 
   // ---- setup_data: each node 8-byte aligned after the command line,
   // linked in the order given (the kernel walks them in list order).
@@ -121,7 +149,7 @@ Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdl
   // ---- EFI: only for a kernel that says it can be kexec'd with EFI
   // runtime services (XLF_EFI_KEXEC); boot.rst, efi_info. The runtime map
   // lies in this segment, so the digest covers it.
-  if (in.efi.present && (k.xloadflags & boot::XLF_EFI_KEXEC)) {
+  if (in.efi.present && !in.real_mode && (k.xloadflags & boot::XLF_EFI_KEXEC)) {
     link =
         add_node(buf, base, link, l.efi_node, boot::SETUP_EFI, &in.efi.setup, sizeof in.efi.setup);
     mem_copy(buf + l.efi_map, in.efi.runtime_map, in.efi.runtime_map_size);
@@ -140,12 +168,13 @@ Status build_setup(const ImageInput& in, const ImagePlan& plan, const char* cmdl
   // ---- room for the memory map beyond 128 entries, last in the chain.
   // Its length says how much room there is until fill_e820() sets it to
   // what the map needs (0 while the map fits boot_params).
-  if (in.e820_ext_room) {
+  if (in.e820_ext_room && !in.real_mode) {
     link = add_node(buf, base, link, l.ext_node, boot::SETUP_E820_EXT, nullptr, 0);
     const uint32_t room = static_cast<uint32_t>(in.e820_ext_room * sizeof(boot::boot_e820_entry));
     mem_copy(buf + l.ext_node + offsetof(boot::setup_data, len), &room, sizeof room);
   }
-  if (e820) return fill_e820(plan, e820, ne820, buf, buf_size);
+  // In real mode the setup code asks the BIOS (int 0x15, e820) itself.
+  if (e820 && !in.real_mode) return fill_e820(plan, e820, ne820, buf, buf_size);
   return Status::kOk;
 }
 

@@ -158,6 +158,24 @@ const char* status_message(Status s) {
     case Status::kNoStackArgs:
       return "an ELF32 kernel with --args-elf needs the purgatory's stack_arg32_2 below 4 GiB "
              "(kexec-tools' stack arguments)";
+    case Status::kRealModeVmlinux:
+      return "--real-mode needs a bzImage: a vmlinux has no real-mode setup code";
+    case Status::kRealModeCrash:
+      return "--real-mode cannot load a crash kernel: the BIOS is not there to call after a "
+             "panic";
+    case Status::kRealModeEfi:
+      return "--real-mode needs a BIOS for the setup code to call, and this machine was "
+             "booted by EFI";
+    case Status::kRealModeSetupSize:
+      return "--real-mode: the kernel's setup code is larger than 32 KiB (setup_sects)";
+    case Status::kRealModeCmdline:
+      return "--real-mode: the command line does not fit in the setup segment above its "
+             "heap (8 KiB at most)";
+    case Status::kNoRoomRealMode:
+      return "--real-mode: no 64 KiB of free RAM for the setup segment in [64 KiB, 640 KiB)";
+    case Status::kNoRoomPurgatoryLow:
+      return "--real-mode: no room for the purgatory in free RAM in [64 KiB, 640 KiB) (its "
+             "real-mode tail must lie below 1 MiB)";
     case Status::kBadParamsIdentity:
       return "the purgatory's parameter block has another magic, version or size "
              "than this loader's";

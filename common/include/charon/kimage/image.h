@@ -74,6 +74,21 @@ struct EfiHandoff {
 
 struct PayloadImage;  // payload.h
 
+// The real-mode setup segment of a bzImage at base X (boot.rst, "Loading
+// the rest of the kernel", and its sample boot configuration for a
+// bzImage of protocol 2.02 or later): the setup code (setup_sects + 1
+// sectors, at most 32 KiB) at X, its heap and stack up to X + heap_end,
+// the command line right above, all inside one 64 KiB segment.
+inline constexpr uint64_t kRealModeSetupMax = 0x8000;
+inline constexpr uint64_t kRealModeHeapEnd = 0xe000;  // SP; heap_end_ptr = this - 0x200
+inline constexpr uint64_t kRealModeSegment = 0x10000;
+// Where the setup segment and the purgatory may go: low RAM below 640 KiB
+// (and so below the EBDA and the BIOS), above the IVT, the BIOS data area
+// and the boot-sector area in the first 64 KiB. Only RAM the memory map
+// names: the adapter's free list decides the rest.
+inline constexpr uint64_t kRealModeLow = 0x10000;
+inline constexpr uint64_t kRealModeTop = 0xa0000;
+
 struct ImageInput {
   // ---- the files
   const uint8_t* kernel = nullptr;  // the whole bzImage
@@ -91,6 +106,13 @@ struct ImageInput {
   // sizes the setup segment by it (a crash load learns elfcorehdr= later).
   size_t cmdline_max_len = 0;
   Entry entry = Entry::k64;
+  // Enter the kernel through its own real-mode setup code (generic16),
+  // which asks the BIOS for the memory map, video and disks and then
+  // enters the protected-mode kernel at code32_start: the 32-bit rules
+  // apply to the kernel and the initrd (all below 4 GiB), the setup
+  // segment and the purgatory go below 640 KiB (`free` must hold low RAM
+  // for them), and boot_params is the setup code's, built from the header.
+  bool real_mode = false;
 
   // ---- the machine
   // Where segments may go (RAM the loader may use now, or the crash
@@ -133,7 +155,8 @@ struct ImagePlan {
   HandoffKind handoff;
   Range kernel_seg;  // [load, load + footprint), page-rounded
   Range initrd;      // empty without one
-  Range setup;       // boot_params, the command line, setup_data
+  Range setup;       // boot_params (real mode: the setup code), the command line, setup_data
+  uint64_t cmdline;  // cmd_line_ptr: setup + 4096, or in real mode setup + heap_end
   Range purgatory;
   Range scratch;          // the purgatory's page tables
   Range backup;           // crash loads only

@@ -83,6 +83,14 @@ enum class Status : uint8_t {
   kVmlinuxEntry,  // a vmlinux asked for the other class's entry
   kElfArgsLinux,  // plan_payload() asked for --args-linux: plan_image()'s job
   kNoStackArgs,   // elf-x86 --args-elf without the purgatory's stack_arg32_2 below 4 GiB
+  // real mode (ImageInput::real_mode, boot.rst "Loading the rest of the kernel")
+  kRealModeVmlinux,     // a vmlinux has no real-mode setup code
+  kRealModeCrash,       // a crash kernel cannot go through the BIOS
+  kRealModeEfi,         // EFI handed over: no BIOS for the setup code to call
+  kRealModeSetupSize,   // setup code beyond 32 KiB
+  kRealModeCmdline,     // cmdline past the 64 KiB setup segment
+  kNoRoomRealMode,      // no 64 KiB for the setup segment in low RAM
+  kNoRoomPurgatoryLow,  // no room for the purgatory in low RAM
 };
 
 // One sentence, e.g. "not a bzImage: no \"HdrS\" magic at 0x202".

@@ -43,7 +43,10 @@ struct LoadRequest {
   Bytes purgatory;  // purgatory.ro
   std::string purgatory_name;
   EntryMode mode = EntryMode::k64;
-  bool on_crash = false;    // place in the crash reservation, load with KEXEC_ON_CRASH
+  bool on_crash = false;  // place in the crash reservation, load with KEXEC_ON_CRASH
+  // --real-mode: enter the kernel's real-mode setup code (generic16), with
+  // the setup segment and the purgatory in low RAM (ImageInput::real_mode).
+  bool real_mode = false;
   bool elf32_core = false;  // --elf32-core-headers
   ConsoleOptions console;
   uint32_t extra_flags = 0;  // CHARON_F_*, e.g. halt before the jump

@@ -15,6 +15,9 @@ std::vector<Range> subtract_ranges(std::vector<Range> from, const std::vector<Ra
 
 // The usable ranges: RAM at or above 1 MiB, page-rounded inward.
 std::vector<Range> usable_ram(const std::vector<MemRange>& map);
+// All of the map's RAM, whole pages, low memory included: for --real-mode,
+// whose setup segment and purgatory the core places below 640 KiB.
+std::vector<Range> usable_ram_with_low(const std::vector<MemRange>& map);
 // The same, restricted to the crash kernel reservation.
 std::vector<Range> usable_crash(const std::vector<MemRange>& crash);
 
