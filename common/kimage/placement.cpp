@@ -155,8 +155,8 @@ Status plan_image(const ImageInput& in, ImagePlan& out) {
   // ---- boot_params, the command line and setup_data: cmd_line_ptr is
   // 32 bits, so below 4 GiB, low. In real mode the setup code's whole
   // 64 KiB segment, page-aligned (boot.rst asks 16 bytes), as low as it
-  // goes in [64 KiB, 640 KiB), away from the EBDA below 640 KiB, which
-  // the setup code leaves alone only if nothing else is there.
+  // goes in [64 KiB, 640 KiB): the farthest from the EBDA at the top of
+  // low memory, whose size boot.rst warns varies from BIOS to BIOS.
   const uint64_t ssize = align_up(setup_bytes(in, in.cmdline_max_len), kPageSize);
   if (in.real_mode) {
     const uint64_t rsize = ssize > kRealModeSegment ? ssize : kRealModeSegment;

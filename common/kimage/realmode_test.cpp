@@ -190,27 +190,25 @@ TEST(RealMode, RefusedWhereNoRealModeRunCanWork) {
   }
 }
 
+// The plan with only [low_start, low_end) free below 1 MiB (and
+// RAM from 1 MiB on): the real-mode parts never go high instead.
+Status plan_with_low_ram(uint64_t low_start, uint64_t low_end) {
+  RealCase c;
+  c.free = std::make_unique<FreeList>();
+  EXPECT_EQ(c.free->add(low_start, low_end), Status::kOk);
+  EXPECT_EQ(c.free->add(kM, 512 * kM), Status::kOk);
+  c.in.free = c.free.get();
+  ImagePlan p;
+  return plan_image(c.in, p);
+}
+
 TEST(RealMode, NoLowRamIsRefusedNotPlacedHigh) {
-  {
-    // Only the first 64 KiB and a little more: no 64 KiB segment fits.
-    RealCase c;
-    c.free = std::make_unique<FreeList>();
-    ASSERT_EQ(c.free->add(0, 0x18000), Status::kOk);
-    ASSERT_EQ(c.free->add(kM, 512 * kM), Status::kOk);
-    c.in.free = c.free.get();
-    ImagePlan p;
-    EXPECT_EQ(plan_image(c.in, p), Status::kNoRoomRealMode);
-  }
-  {
-    // Room for the segment, none for the purgatory beside it.
-    RealCase c;
-    c.free = std::make_unique<FreeList>();
-    ASSERT_EQ(c.free->add(0x10000, 0x30000), Status::kOk);
-    ASSERT_EQ(c.free->add(kM, 512 * kM), Status::kOk);
-    c.in.free = c.free.get();
-    ImagePlan p;
-    EXPECT_EQ(plan_image(c.in, p), Status::kNoRoomPurgatoryLow);
-  }
+  // Only the first 64 KiB and a little more: no 64 KiB segment fits.
+  EXPECT_EQ(plan_with_low_ram(0, 0x18000), Status::kNoRoomRealMode);
+  // Room for the segment, none for the purgatory beside it.
+  EXPECT_EQ(plan_with_low_ram(0x10000, 0x30000), Status::kNoRoomPurgatoryLow);
+  // Room for both.
+  EXPECT_EQ(plan_with_low_ram(0x10000, 0x60000), Status::kOk);
 }
 
 TEST(RealMode, WithoutItTheLinuxLayoutIsUnchanged) {
