@@ -71,6 +71,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     in.setup_data = &node;
     in.nsetup_data = 1;
   }
+  // --real-mode: the setup code and the purgatory in low RAM, which the
+  // free list then holds too.
+  in.real_mode = flags & 64;
+  if (in.real_mode) {
+    const uint64_t s = align_up(rd.u64() & 0x9ffff, kPageSize);
+    const uint64_t e =
+        align_down(std::min<uint64_t>(s + (rd.u64() & 0xfffff), 0x100000), kPageSize);
+    if (e > s) {
+      if (free->add(s, e) != Status::kOk) return 0;
+      memmap.push_back({s, e, boot::E820Type::kRam});
+    }
+  }
   for (int nranges = 0; rd.n >= 16 && nranges < 64; ++nranges) {
     const uint64_t s = align_up(std::max<uint64_t>(rd.u64() & 0xfffffffffffull, k1MiB), kPageSize);
     const uint64_t e = align_down(s + (rd.u64() & 0xffffffffffull), kPageSize);
@@ -100,9 +112,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!inside(all[i], usable)) std::abort();
     for (size_t j = i + 1; j < all.size(); ++j)
       if (all[i].start < all[j].end && all[j].start < all[i].end) std::abort();
-    if (in.entry == Entry::k32 && all[i].end > k4GiB) std::abort();
+    if ((in.entry == Entry::k32 || in.real_mode) && all[i].end > k4GiB) std::abort();
   }
   if (p.purgatory.end > in.purgatory_max_end || p.scratch.end > k4GiB || p.setup.end > k4GiB)
+    std::abort();
+  // Real mode: one 64 KiB segment and the purgatory in [64 KiB, 640 KiB).
+  if (in.real_mode && (p.setup.start < kRealModeLow || p.setup.end > kRealModeTop ||
+                       p.setup.size() < kRealModeSegment || p.purgatory.start < kRealModeLow ||
+                       p.purgatory.end > kRealModeTop || p.handoff != HandoffKind::kGeneric16))
     std::abort();
   if (p.kernel_seg.start % p.kernel.kernel_alignment) std::abort();
   if (p.kernel_seg.size() < p.kernel.init_size) std::abort();
@@ -115,10 +132,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   boot::boot_params bp;
   std::memcpy(&bp, setup.data(), sizeof bp);
-  if (bp.hdr.cmd_line_ptr != p.setup.start + sizeof bp) std::abort();
-  if (in.has_initrd &&
-      (uint64_t{bp.ext_ramdisk_image} << 32 | bp.hdr.ramdisk_image) != p.initrd.start)
+  if (bp.hdr.cmd_line_ptr != p.setup.start + (in.real_mode ? kRealModeHeapEnd : sizeof bp))
     std::abort();
+  if (bp.hdr.cmd_line_ptr + cmdline.size() + 1 > p.setup.end) std::abort();
+  // Real mode writes nothing outside the header (ext_ramdisk_image is the
+  // setup code's boot sector there): the initrd is below 4 GiB.
+  const uint64_t high = in.real_mode ? 0 : uint64_t{bp.ext_ramdisk_image} << 32;
+  if (in.has_initrd && (high | bp.hdr.ramdisk_image) != p.initrd.start) std::abort();
   if (in.nsetup_data && (bp.hdr.setup_data < p.setup.start || bp.hdr.setup_data >= p.setup.end))
     std::abort();
   return 0;
