@@ -1,9 +1,10 @@
 # shellcheck shell=sh
-# Sourced by the scripts in which Debian's kernel A, under QEMU, loads an
-# image from its initramfs with one loader and kexecs into it
-# (run-payloads.sh, boot-tests/xen/run-xen-mb2.sh). The caller owns the
-# checks; these functions own the loader's name, the load script and the
-# boot, so every such case starts the same way.
+# Sourced by the scripts in which a kernel A, under QEMU, loads an image
+# with one loader and kexecs into it (run-kexec.sh, run-kdump.sh,
+# run-payloads.sh, boot-tests/xen/run-xen.sh and run-xen-mb2.sh). The
+# caller owns the checks; these functions own the loader's name, the load
+# script, the boot and the reading of its console, so every such case
+# starts and ends the same way.
 #
 # kernel A's /init (boot-tests/kernel/init, charon.stage=payload) sources
 # /boot/load.sh; its lines go to the serial console prefixed as below.
@@ -67,7 +68,24 @@ kernel_a_boot() {
   rc=$?
   # shellcheck disable=SC2034
   secs=$(($(date +%s) - _start))
-  tr -d '\r' <"$_w/raw" | tr -c '[:print:]\t\n' '?' >"$_log"
+  text_log "$_w/raw" "$_log"
+}
+
+# text_log RAW LOG: the serial console as text: CRs dropped, unprintable
+# bytes as '?' (a kernel's early output can hold stray bytes that would
+# make grep treat the whole log as binary).
+text_log() {
+  tr -d '\r' <"$1" | tr -c '[:print:]\t\n' '?' >"$2"
+}
+
+# qemu_ended RC SECS TIMEOUT: how QEMU ended, for failure messages
+# (timeout(1) exits 124).
+qemu_ended() {
+  case "$1" in
+    0) echo "QEMU exited after ${2}s" ;;
+    124) echo "QEMU was killed by the ${3}s timeout" ;;
+    *) echo "QEMU failed with status $1 after ${2}s" ;;
+  esac
 }
 
 # kernel_a_load_failed LOG: prints why the loader failed, if it did.

@@ -42,6 +42,7 @@
 #   LOGDIR, QEMU_EXTRA, NMI_PAD_MIB.
 set -u
 here=$(dirname "$0")
+. "$here/kernel-a.sh"
 kernel=${KERNEL:-build/kernel/vmlinuz}
 charon=${CHARON_KEXEC:-build/loader/charon-kexec}
 check=${VMCORE_CHECK:-build/loader/vmcore-check}
@@ -219,7 +220,7 @@ run_case() { # LOADER PROTO MEM [nmi]
   wait "$qpid"
   [ -n "$tpid" ] && kill "$tpid"
   secs=$(( $(date +%s) - start ))
-  tr -d '\r' <"$raw" | tr -c '[:print:]\t\n' '?' >"$clean"
+  text_log "$raw" "$clean"
   cp "$clean" "$log"
   # From the panic on: kernel A printed CHARON-A-EXEC, all after it is the
   # purgatory and the crash kernel.

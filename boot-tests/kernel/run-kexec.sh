@@ -71,6 +71,7 @@
 #                 to see where a triple fault in the purgatory came from
 set -u
 here=$(dirname "$0")
+. "$here/kernel-a.sh"
 loader=charon proto=64 mem=512M cpu=max,-la57 serial=no debugcon=no kdump=no quiet="" extra_opts="" tmo=150 live=no stamp=no big=0 linux_charon=no vmlinux=no real_mode=no
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -296,16 +297,10 @@ else
 fi
 secs=$(( $(date +%s) - start ))
 # How QEMU ended, for the failure messages: timeout(1) exits 124.
-case "$(cat "$tmp/rc")" in
-  0) ended="QEMU exited after ${secs}s" ;;
-  124) ended="QEMU was killed by the ${tmo}s timeout" ;;
-  *) ended="QEMU failed with status $(cat "$tmp/rc") after ${secs}s" ;;
-esac
+ended=$(qemu_ended "$(cat "$tmp/rc")" "$secs" "$tmo")
 
-# Text only: a kernel's early output can hold stray bytes that would make
-# grep treat the whole log as binary.
 clean=$tmp/clean.log
-tr -d '\r' <"$raw" | tr -c '[:print:]\t\n' '?' >"$clean"
+text_log "$raw" "$clean"
 [ "$stamp" = yes ] && sed -i 's/^[0-9.]* //' "$clean"
 grep -q 'CHARON-A-UP' "$clean" || fail "kernel A did not reach /init; $ended"
 if [ -n "$want_la57" ]; then

@@ -15,6 +15,7 @@
 #   KERNEL (kernel B, default build/kernel/vmlinuz), CHARON_KEXEC, LOGDIR.
 set -u
 here=$(dirname "$0")
+. "$here/../kernel/kernel-a.sh"
 loader=charon proto=64 kdump=no extra_opts="" tmo=420 live=no
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -107,14 +108,10 @@ qemu() {
 }
 if [ "$live" = yes ]; then qemu | tee "$raw"; else qemu >"$raw"; fi
 secs=$(( $(date +%s) - start ))
-case "$(cat "$tmp/rc")" in
-  0) ended="QEMU exited after ${secs}s" ;;
-  124) ended="QEMU was killed by the ${tmo}s timeout" ;;
-  *) ended="QEMU failed with status $(cat "$tmp/rc") after ${secs}s" ;;
-esac
+ended=$(qemu_ended "$(cat "$tmp/rc")" "$secs" "$tmo")
 
 clean=$tmp/clean.log
-tr -d '\r' <"$raw" | tr -c '[:print:]\t\n' '?' >"$clean"
+text_log "$raw" "$clean"
 grep -q 'CHARON-A-UP' "$clean" || fail "dom0 did not reach /init; $ended"
 grep -q 'CHARON-A-XEN caps=control_d type=xen privcmd=yes' "$clean" ||
   fail "dom0 has no control_d, /sys/hypervisor/type or /dev/xen/privcmd"
