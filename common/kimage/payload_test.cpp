@@ -142,6 +142,15 @@ TEST(PayloadElf, BadInputGetsItsOwnStatus) {
             Status::kElfNoLoad);
 }
 
+TEST(PayloadElf, MoreLoadSegmentsThanTheCoreHoldsAreRefused) {
+  std::vector<Seg> segs;
+  for (uint64_t i = 0; i <= kMaxLoadSegments; ++i)
+    segs.push_back({0x200000 + i * 0x1000, 0x100, 0x1000, uint8_t(i)});
+  EXPECT_EQ(parse(make_elf(false, 0x200000, segs), PayloadType::kElf32), Status::kElfTooManyLoads);
+  segs.pop_back();
+  EXPECT_EQ(parse(make_elf(false, 0x200000, segs), PayloadType::kElf32), Status::kOk);
+}
+
 TEST(PayloadMultiboot, HeaderChecks) {
   EXPECT_EQ(parse(make_mb1(3), PayloadType::kMultiboot), Status::kOk);
   EXPECT_EQ(parse(make_mb1(3, true), PayloadType::kMultiboot), Status::kMbBadChecksum);
@@ -167,6 +176,16 @@ TEST(PayloadMultiboot, HeaderChecks) {
   EXPECT_EQ(im.entry, 0x400100u);
   put32(k, 0x1000 + 16, 0x3fe000);  // load_addr before the file's start
   EXPECT_EQ(parse(k, PayloadType::kMultiboot), Status::kMbBadAddress);
+}
+
+TEST(PayloadMultiboot, NoAddressFieldsAndNoElfIsRefused) {
+  // A multiboot v1 header without the a.out kludge (flag 16) in a file
+  // that is no ELF: nothing says where to load it.
+  std::vector<uint8_t> f(0x2000, 0x90);
+  put32(f, 0x100, 0x1badb002);
+  put32(f, 0x104, 3);
+  put32(f, 0x108, -(0x1badb002u + 3));
+  EXPECT_EQ(parse(f, PayloadType::kMultiboot), Status::kMbNotElf);
 }
 
 TEST(PayloadMultiboot2, TagsRequiredOrOptional) {
@@ -256,6 +275,44 @@ TEST(PayloadPlan, SegmentsOutsideFreeRamAreRefused) {
   m.with_modules();
   PayloadPlan p;
   EXPECT_EQ(plan_payload(m.in, p), Status::kTooManyModules);
+}
+
+TEST(PayloadPlan, SegmentsAbove4GiBForA32BitHandoffAreRefused) {
+  // A multiboot2 image may be ELF64, but its handoff is 32-bit: the parser
+  // already refuses the segment (plan_payload's kSegmentAbove4G is the
+  // planner's own guard of that rule).
+  auto f =
+      make_elf(true, 0x200100, {{0x200000, 0x2000, 0x3000, 0x90}, {5 * k1GiB, 0x100, 0x1000, 1}});
+  const uint32_t len = 16 + 8;
+  put32(f, 0x1000, 0xe85250d6);
+  put32(f, 0x1004, 0);
+  put32(f, 0x1008, len);
+  put32(f, 0x100c, -(0xe85250d6u + len));
+  put32(f, 0x1010, 0);
+  put32(f, 0x1014, 8);
+  Machine m(f, PayloadType::kMultiboot2);
+  PayloadPlan p;
+  EXPECT_EQ(plan_payload(m.in, p), Status::kSegmentWraps);
+}
+
+TEST(PayloadPlan, NoRoomForModulesOrInformationIsRefused) {
+  {  // a module larger than all free RAM
+    Machine m(make_mb2({}), PayloadType::kMultiboot2);
+    m.mods[0].size = 0x20000000;
+    m.with_modules();
+    PayloadPlan p;
+    EXPECT_EQ(plan_payload(m.in, p), Status::kNoRoomModule);
+  }
+  {  // the modules fill free RAM to the last page: none left for the information
+    Machine m(make_mb2({}), PayloadType::kMultiboot2);
+    m.free = std::make_unique<FreeList>();
+    ASSERT_EQ(m.free->add(0x200000, 0x400000), Status::kOk);  // the image takes 3 pages
+    m.in.free = m.free.get();
+    m.mods[0].size = 0x200000 - 0x3000 - kPageSize;  // mod1's one page takes the rest
+    m.with_modules();
+    PayloadPlan p;
+    EXPECT_EQ(plan_payload(m.in, p), Status::kNoRoomInfo);
+  }
 }
 
 TEST(PayloadPlan, Multiboot2InformationAsTheSpecificationReadsIt) {

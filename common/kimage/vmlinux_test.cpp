@@ -166,6 +166,12 @@ TEST(Vmlinux, RefusalsEachWithTheirOwnStatus) {
     ImagePlan plan;
     EXPECT_EQ(plan_image(lm.in, plan), Status::kVmlinuxEntry);
   }
+  {  // no real-mode setup code to enter
+    LinuxMachine lm(make_vmlinux());
+    lm.in.real_mode = true;
+    ImagePlan plan;
+    EXPECT_EQ(plan_image(lm.in, plan), Status::kRealModeVmlinux);
+  }
   {  // no xloadflags says it takes 5-level paging
     LinuxMachine lm(make_vmlinux());
     lm.in.la57 = true;
